@@ -1,0 +1,151 @@
+/**
+ * A message socket used as an ordered byte stream: `read` is a `Stream` of bytes, `write` a
+ * `Sink` of bytes, whatever the message boundaries on the wire.
+ *
+ * @since 0.1.0
+ */
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import type * as Sink from "effect/Sink"
+import type * as Stream from "effect/Stream"
+import type * as Connector from "./Connector.js"
+import * as internal from "./internal/byteChannel.js"
+import type { CloseInfo, CloseOptions, MessageSocket, SocketEvent } from "./MessageSocket.js"
+import type { CloseArgumentError, ProtocolError, SocketError } from "./SocketError.js"
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = internal.TypeId
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * What `read` does with a text message: `"bytes"` (its UTF-8 bytes, the default), `"error"`
+ * (fail with `ProtocolError` and close with 1003) or `"ignore"` (skip it).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TextPolicy = "bytes" | "error" | "ignore"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ByteChannelOptions {
+  /** Default `"bytes"`. */
+  readonly text?: TextPolicy | undefined
+  /** Largest binary message written; a larger write is split into several messages. Default 1 MiB. */
+  readonly maxMessageSize?: number | undefined
+  /** How long the close handshake may take before the transport is dropped. Default 5 seconds. */
+  readonly closeTimeout?: Duration.DurationInput | undefined
+  /**
+   * Close codes from the peer that end `read` (EOF) rather than fail it. Default `[1000]`.
+   * 1006 (connection lost) is never clean.
+   */
+  readonly cleanCloseCodes?: Iterable<number> | undefined
+  /**
+   * How the channel is closed when a fiber waiting in `read` is interrupted: with these close
+   * options (default `{ code: 1000 }`), or `false` to leave it open.
+   */
+  readonly closeOnReadInterrupt?: CloseOptions | false | undefined
+}
+
+/**
+ * Errors of `read`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ReadError = SocketError | ProtocolError
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ByteChannel {
+  readonly [TypeId]: TypeId
+  /** The message socket underneath. */
+  readonly socket: MessageSocket
+  /**
+   * The bytes received, in order. Ends when the peer closes with a clean code or this side
+   * closed; fails with `SocketError` (carrying `code` and `closeReason`) on any other close or
+   * when the connection is lost (1006). Reading is resumable: a consumer that stops early leaves
+   * the rest for the next reader.
+   */
+  readonly read: Stream.Stream<Uint8Array, ReadError>
+  /** At most `maxBytes` of the next received bytes (the rest is kept for the next read); `None` at EOF. */
+  readonly readChunk: (maxBytes?: number) => Effect.Effect<Option.Option<Uint8Array>, ReadError>
+  /** Writes every chunk, each as one binary message (split above `maxMessageSize`), with backpressure. */
+  readonly write: Sink.Sink<void, Uint8Array, never, SocketError>
+  /** Writes one chunk; waits while the transport's send buffer is full; fails at once after close. */
+  readonly send: (bytes: Uint8Array) => Effect.Effect<void, SocketError>
+  /** Runs the close handshake (code 1000 by default) and completes with how the connection ended. */
+  readonly close: (options?: CloseOptions) => Effect.Effect<CloseInfo, CloseArgumentError>
+  /** Completes when the connection has closed. */
+  readonly closed: Effect.Effect<CloseInfo>
+  /** Out-of-band events (pings, pauses, errors, close). */
+  readonly events: Stream.Stream<SocketEvent>
+}
+
+/**
+ * @since 0.1.0
+ * @category refinements
+ */
+export const isByteChannel: (u: unknown) => u is ByteChannel = internal.isByteChannel
+
+/**
+ * Wraps a connected message socket. The caller keeps owning the socket's lifetime.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromSocket: (socket: MessageSocket, options?: ByteChannelOptions) => ByteChannel = internal.fromSocket
+
+/**
+ * Connects with the `Connector` in the context; the channel closes when the scope closes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const connect: (
+  url: string | URL,
+  options?: ByteChannelOptions & Connector.ConnectOptions
+) => Effect.Effect<ByteChannel, SocketError, Connector.Connector | Scope.Scope> = internal.connect
+
+/**
+ * The channel's bytes as a WHATWG `ReadableStream`, pulled on demand. Cancelling the stream
+ * closes the channel (see `closeOnReadInterrupt`).
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const toReadableStream: (self: ByteChannel, options?: {
+  readonly strategy?: QueuingStrategy<Uint8Array> | undefined
+}) => ReadableStream<Uint8Array> = internal.toReadableStream
+
+/**
+ * A WHATWG `WritableStream` that sends each chunk with backpressure. Closing it closes the
+ * channel with 1000; aborting it closes the channel with 1011.
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const toWritableStream: (self: ByteChannel) => WritableStream<Uint8Array> = internal.toWritableStream
+
+/**
+ * The channel's bytes as an `AsyncIterable`; leaving the loop early closes the channel (see
+ * `closeOnReadInterrupt`).
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const toAsyncIterable: (self: ByteChannel) => AsyncIterable<Uint8Array> = internal.toAsyncIterable

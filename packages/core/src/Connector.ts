@@ -1,0 +1,58 @@
+/**
+ * The socket service. Programs depend on `Connector` only; the Node, browser and test layers
+ * provide it, so one program runs unchanged on each platform and in tests.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type { MessageSocket } from "./MessageSocket.js"
+import type { SocketError } from "./SocketError.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConnectOptions {
+  /** Subprotocols offered to the server. */
+  readonly protocols?: string | ReadonlyArray<string> | undefined
+  /** How long the opening handshake may take. Default 10 seconds. */
+  readonly openTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Connector extends Context.Tag("@bytechannel/core/Connector")<Connector, {
+  /**
+   * Opens a connection to `url`. The socket is closed (code 1000, then dropped after the close
+   * timeout) when the scope closes.
+   */
+  readonly connect: (
+    url: string | URL,
+    options?: ConnectOptions
+  ) => Effect.Effect<MessageSocket, SocketError, Scope.Scope>
+}>() {}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  connect: (url: string | URL, options?: ConnectOptions) => Effect.Effect<MessageSocket, SocketError, Scope.Scope>
+): Connector["Type"] => Connector.of({ connect })
+
+/**
+ * Opens a connection with the `Connector` in the context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const connect = (
+  url: string | URL,
+  options?: ConnectOptions
+): Effect.Effect<MessageSocket, SocketError, Connector | Scope.Scope> =>
+  Effect.flatMap(Connector, (connector) => connector.connect(url, options))

@@ -1,0 +1,129 @@
+/**
+ * The typed errors of a socket: opening, reading, writing, closing, and the
+ * protocol rules a peer can break.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+import * as Predicate from "effect/Predicate"
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@bytechannel/core/SocketError")
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * Why a socket operation failed.
+ *
+ * - `Open`: the connection could not be established (refused, DNS, TLS, HTTP refusal).
+ * - `OpenTimeout`: the handshake did not finish within the open timeout.
+ * - `Read`: the transport failed while receiving (protocol violation, reset).
+ * - `Write`: the transport failed while sending.
+ * - `Closed`: the connection is closed, or closed with a code that is not clean; `code` and
+ *   `closeReason` say how.
+ * - `ReceiveOverflow`: the peer sent more than the receive bound and the transport cannot pause.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SocketErrorReason = "Open" | "OpenTimeout" | "Read" | "Write" | "Closed" | "ReceiveOverflow"
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export class SocketError extends Data.TaggedError("SocketError")<{
+  readonly reason: SocketErrorReason
+  /** The close code, when a close caused the error. */
+  readonly code?: number | undefined
+  /** The close reason, when a close caused the error. */
+  readonly closeReason?: string | undefined
+  /** The HTTP status of a refused handshake. */
+  readonly status?: number | undefined
+  readonly cause?: unknown
+  readonly detail?: string | undefined
+}> {
+  /**
+   * @since 0.1.0
+   */
+  readonly [TypeId]: TypeId = TypeId
+
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const parts: Array<string> = [this.reason]
+    if (this.code !== undefined) parts.push(`code ${this.code}`)
+    if (this.closeReason) parts.push(JSON.stringify(this.closeReason))
+    if (this.status !== undefined) parts.push(`HTTP ${this.status}`)
+    if (this.detail) parts.push(this.detail)
+    else if (this.cause instanceof Error) parts.push(this.cause.message)
+    return `SocketError: ${parts.join(", ")}`
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category refinements
+ */
+export const isSocketError = (u: unknown): u is SocketError => Predicate.hasProperty(u, TypeId)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ProtocolErrorReason = "UnexpectedText" | "InvalidUtf8"
+
+/**
+ * The peer broke a rule of this channel (for example a text message under `text: "error"`).
+ * The channel is closed with the matching close code when this is raised.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ProtocolError extends Data.TaggedError("ProtocolError")<{
+  readonly reason: ProtocolErrorReason
+  readonly detail?: string | undefined
+}> {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `ProtocolError: ${this.reason}${this.detail ? `, ${this.detail}` : ""}`
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type CloseArgumentErrorReason = "InvalidCode" | "ReasonTooLong"
+
+/**
+ * `close` was called with a code or reason that may not be sent: the code must be 1000 or in
+ * 3000–4999, the reason at most 123 UTF-8 bytes. Raised before anything is sent.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CloseArgumentError extends Data.TaggedError("CloseArgumentError")<{
+  readonly reason: CloseArgumentErrorReason
+  readonly code: number
+  readonly closeReason: string
+}> {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return this.reason === "InvalidCode"
+      ? `CloseArgumentError: code ${this.code} may not be sent (use 1000 or 3000-4999)`
+      : `CloseArgumentError: reason is longer than 123 UTF-8 bytes`
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * @since 0.1.0
+ */
+
+/**
+ * A message socket used as an ordered byte stream.
+ *
+ * @since 0.1.0
+ */
+export * as ByteChannel from "./ByteChannel.js"
+
+/**
+ * The socket service.
+ *
+ * @since 0.1.0
+ */
+export * as Connector from "./Connector.js"
+
+/**
+ * Two connected message sockets in memory.
+ *
+ * @since 0.1.0
+ */
+export * as MemorySocket from "./MemorySocket.js"
+
+/**
+ * The per-connection transport contract.
+ *
+ * @since 0.1.0
+ */
+export * as MessageSocket from "./MessageSocket.js"
+
+/**
+ * Typed socket errors.
+ *
+ * @since 0.1.0
+ */
+export * as SocketError from "./SocketError.js"
+
+/**
+ * A `Connector` served in memory.
+ *
+ * @since 0.1.0
+ */
+export * as TestConnector from "./TestConnector.js"

@@ -1,0 +1,196 @@
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Sink from "effect/Sink"
+import * as Stream from "effect/Stream"
+import type * as ByteChannel from "../ByteChannel.js"
+import * as Connector from "../Connector.js"
+import type * as MessageSocket from "../MessageSocket.js"
+import { ProtocolError, SocketError } from "../SocketError.js"
+import * as constants from "./constants.js"
+
+/** @internal */
+export const TypeId: typeof ByteChannel.TypeId = Symbol.for("@bytechannel/core/ByteChannel") as any
+
+/** What a channel does when its reader goes away (cancel, `break`, interruption). @internal */
+const AbandonRead = Symbol.for("@bytechannel/core/ByteChannel/abandonRead")
+
+interface Internal extends ByteChannel.ByteChannel {
+  readonly [AbandonRead]: Effect.Effect<void>
+}
+
+/** @internal */
+export const isByteChannel = (u: unknown): u is ByteChannel.ByteChannel => Predicate.hasProperty(u, TypeId)
+
+const utf8 = new TextEncoder()
+
+/** @internal */
+export const fromSocket = (
+  socket: MessageSocket.MessageSocket,
+  options?: ByteChannel.ByteChannelOptions
+): ByteChannel.ByteChannel => {
+  const textPolicy = options?.text ?? "bytes"
+  const maxMessageSize = options?.maxMessageSize ?? constants.DEFAULT_MAX_MESSAGE_SIZE
+  if (!(maxMessageSize >= 1)) throw new RangeError(`maxMessageSize must be at least 1, got ${maxMessageSize}`)
+  const closeTimeout = Duration.decode(options?.closeTimeout ?? constants.DEFAULT_CLOSE_TIMEOUT_MILLIS)
+  const cleanCodes = new Set(options?.cleanCloseCodes ?? [constants.CLOSE_NORMAL])
+  cleanCodes.delete(constants.CLOSE_ABNORMAL)
+  const interruptClose = options?.closeOnReadInterrupt ?? { code: constants.CLOSE_NORMAL }
+
+  // Bytes of a message that a bounded `readChunk` did not hand out yet.
+  let leftover: Uint8Array | undefined
+
+  const endOfInput: Effect.Effect<Option.Option<Uint8Array>, ByteChannel.ReadError> = Effect.flatMap(
+    socket.closed,
+    (info) =>
+      info.local || cleanCodes.has(info.code)
+        ? Effect.succeedNone
+        : Effect.fail(new SocketError({ reason: "Closed", code: info.code, closeReason: info.reason }))
+  )
+
+  const unexpectedText = Effect.zipRight(
+    socket.closeWithProtocolCode({
+      code: constants.CLOSE_UNSUPPORTED_DATA,
+      reason: "text messages are not accepted",
+      timeout: closeTimeout
+    }).pipe(Effect.ignore),
+    Effect.fail(new ProtocolError({ reason: "UnexpectedText", detail: "a text message arrived under text: \"error\"" }))
+  )
+
+  const abandonRead: Effect.Effect<void> = interruptClose === false
+    ? Effect.void
+    : socket.close({ timeout: closeTimeout, ...interruptClose }).pipe(Effect.ignore)
+  const receive = interruptClose === false ? socket.receive : Effect.onInterrupt(socket.receive, () => abandonRead)
+
+  const nextMessage: Effect.Effect<Option.Option<Uint8Array>, ByteChannel.ReadError> = Effect.flatMap(
+    receive,
+    (message): Effect.Effect<Option.Option<Uint8Array>, ByteChannel.ReadError> => {
+      if (Option.isNone(message)) return endOfInput
+      const value = message.value
+      if (typeof value !== "string") return Effect.succeed(message as Option.Option<Uint8Array>)
+      switch (textPolicy) {
+        case "bytes":
+          return Effect.succeed(Option.some(utf8.encode(value)))
+        case "ignore":
+          return nextMessage
+        case "error":
+          return unexpectedText
+      }
+    }
+  )
+
+  const readChunk = (maxBytes = Infinity): Effect.Effect<Option.Option<Uint8Array>, ByteChannel.ReadError> => {
+    if (!(maxBytes >= 1)) return Effect.dieMessage(`readChunk: maxBytes must be at least 1, got ${maxBytes}`)
+    if (leftover !== undefined) {
+      const bytes = leftover
+      if (bytes.length > maxBytes) {
+        leftover = bytes.subarray(maxBytes)
+        return Effect.succeed(Option.some(bytes.subarray(0, maxBytes)))
+      }
+      leftover = undefined
+      return Effect.succeed(Option.some(bytes))
+    }
+    if (maxBytes === Infinity) return nextMessage
+    return Effect.map(nextMessage, (next) => {
+      if (Option.isNone(next) || next.value.length <= maxBytes) return next
+      leftover = next.value.subarray(maxBytes)
+      return Option.some(next.value.subarray(0, maxBytes))
+    })
+  }
+
+  // One element per pull, so a consumer that stops early never takes bytes it did not use.
+  const read: Stream.Stream<Uint8Array, ByteChannel.ReadError> = Stream.repeatEffectOption(
+    Effect.flatMap(
+      Effect.mapError(Effect.suspend(() => readChunk()), Option.some),
+      Option.match({ onNone: () => Effect.fail(Option.none()), onSome: Effect.succeed })
+    )
+  )
+
+  const send = (bytes: Uint8Array): Effect.Effect<void, SocketError> => {
+    if (bytes.length <= maxMessageSize) return socket.send(bytes)
+    return Effect.suspend(() => {
+      let offset = 0
+      const next: Effect.Effect<void, SocketError> = Effect.suspend(() => {
+        const end = Math.min(offset + maxMessageSize, bytes.length)
+        const part = bytes.subarray(offset, end)
+        offset = end
+        return offset < bytes.length ? Effect.zipRight(socket.send(part), next) : socket.send(part)
+      })
+      return next
+    })
+  }
+
+  const write: Sink.Sink<void, Uint8Array, never, SocketError> = Sink.forEachChunk((chunk) =>
+    Effect.forEach(chunk, send, { discard: true })
+  )
+
+  const channel: Internal = {
+    [TypeId]: TypeId,
+    [AbandonRead]: abandonRead,
+    socket,
+    read,
+    readChunk: (maxBytes?: number) => Effect.suspend(() => readChunk(maxBytes)),
+    write,
+    send,
+    close: (closeOptions) => socket.close({ timeout: closeTimeout, ...closeOptions }),
+    closed: socket.closed,
+    events: socket.events
+  }
+  return channel
+}
+
+/** @internal */
+export const connect = (
+  url: string | URL,
+  options?: ByteChannel.ByteChannelOptions & Connector.ConnectOptions
+) =>
+  Effect.gen(function*() {
+    const socket = yield* Connector.connect(url, options)
+    const channel = fromSocket(socket, options)
+    yield* Effect.addFinalizer(() => channel.close().pipe(Effect.catchAll(() => socket.terminate)))
+    return channel
+  })
+
+// Rejects with the typed error itself (not a FiberFailure) so non-Effect callers can inspect `_tag`.
+const runPromise = <A, E>(effect: Effect.Effect<A, E>): Promise<A> =>
+  Effect.runPromiseExit(effect).then((exit) => {
+    if (Exit.isSuccess(exit)) return exit.value
+    throw Cause.squash(exit.cause)
+  })
+
+/** @internal */
+export const toReadableStream = (
+  self: ByteChannel.ByteChannel,
+  options?: { readonly strategy?: QueuingStrategy<Uint8Array> | undefined }
+): ReadableStream<Uint8Array> =>
+  new ReadableStream<Uint8Array>({
+    pull: (controller) =>
+      runPromise(self.readChunk()).then((next) => {
+        if (Option.isNone(next)) controller.close()
+        else controller.enqueue(next.value)
+      }),
+    cancel: () => runPromise((self as Internal)[AbandonRead])
+  }, options?.strategy ?? { highWaterMark: 0 })
+
+/** @internal */
+export const toAsyncIterable = (self: ByteChannel.ByteChannel): AsyncIterable<Uint8Array> => ({
+  [Symbol.asyncIterator]: () => ({
+    next: () =>
+      runPromise(self.readChunk()).then((next): IteratorResult<Uint8Array> =>
+        Option.isNone(next) ? { done: true, value: undefined } : { done: false, value: next.value }
+      ),
+    return: () => runPromise((self as Internal)[AbandonRead]).then(() => ({ done: true as const, value: undefined }))
+  })
+})
+
+/** @internal */
+export const toWritableStream = (self: ByteChannel.ByteChannel): WritableStream<Uint8Array> =>
+  new WritableStream<Uint8Array>({
+    write: (chunk) => runPromise(self.send(chunk)),
+    close: () => runPromise(Effect.asVoid(self.close())),
+    abort: () =>
+      runPromise(Effect.asVoid(self.socket.closeWithProtocolCode({ code: constants.CLOSE_INTERNAL_ERROR, reason: "aborted" })))
+  })

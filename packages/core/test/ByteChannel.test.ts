@@ -1,0 +1,410 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ByteChannel, MemorySocket, MessageSocket } from "@bytechannel/core"
+import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Sink from "effect/Sink"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import { awaitSuspended, makePattern, prng } from "./utils.js"
+
+const bytes = (...values: Array<number>) => new Uint8Array(values)
+const utf8 = new TextEncoder()
+
+const channels = (options?: MemorySocket.PairOptions, channelOptions?: ByteChannel.ByteChannelOptions) =>
+  Effect.map(MemorySocket.pair(options), ([a, b]) =>
+    [ByteChannel.fromSocket(a, channelOptions), ByteChannel.fromSocket(b, channelOptions), a, b] as const)
+
+/** Writes `count` messages of random sizes (every 97th empty) from the pattern; reads and verifies them on the other side. */
+const integrity = (count: number, maxSize: number, pair: MemorySocket.PairOptions, seed: number) =>
+  Effect.gen(function*() {
+    const [writer, reader] = yield* channels(pair)
+    const pattern = makePattern(maxSize)
+    const random = prng(seed)
+    let total = 0
+    const sizes = Array.from({ length: count }, (_, i) => (i % 97 === 0 ? 0 : Math.floor(random() * (maxSize + 1))))
+    for (const size of sizes) total += size
+
+    const writes = Stream.fromIterable(sizes).pipe(
+      Stream.mapAccum(0, (offset, size) => [offset + size, pattern.slice(offset, size)] as const),
+      Stream.run(writer.write),
+      Effect.zipRight(writer.close())
+    )
+    const writeFiber = yield* Effect.fork(writes)
+    const received = yield* reader.read.pipe(
+      Stream.runFold({ offset: 0, messages: 0, bad: -1 }, (state, chunk) => {
+        if (state.bad === -1) {
+          const at = pattern.mismatch(state.offset, chunk)
+          if (at !== -1) state.bad = state.offset + at
+        }
+        state.offset += chunk.length
+        state.messages++
+        return state
+      })
+    )
+    yield* Fiber.join(writeFiber)
+    expect(received.bad).toBe(-1)
+    expect(received.offset).toBe(total)
+    return received
+  })
+
+describe("ByteChannel over MemorySocket", () => {
+  describe("order and integrity", () => {
+    it.scoped("10,000 writes of 0..70,000 bytes arrive byte-identical", () =>
+      Effect.gen(function*() {
+        const received = yield* integrity(10_000, 70_000, {}, 1)
+        // Without re-chunking, every write is one message, the empty ones included.
+        expect(received.messages).toBe(10_000)
+      }))
+
+    it.scoped("the same 10,000 writes re-chunked at random points up to 16 KiB", () =>
+      Effect.asVoid(integrity(10_000, 70_000, { rechunk: MemorySocket.randomRechunk({ maxChunkSize: 16_384, seed: 7 }) }, 2)))
+
+    it.scoped("small writes re-chunked into 1..3 byte messages", () =>
+      Effect.asVoid(integrity(2_000, 300, { rechunk: MemorySocket.randomRechunk({ maxChunkSize: 3, seed: 9 }) }, 3)))
+
+    it.scoped("a zero-length message is a zero-length chunk, not EOF", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels()
+        yield* a.send(new Uint8Array(0))
+        yield* a.send(bytes(1, 2, 3))
+        const chunks = yield* b.read.pipe(Stream.take(2), Stream.runCollect)
+        expect(Chunk.toReadonlyArray(chunks)).toEqual([bytes(), bytes(1, 2, 3)])
+      }))
+
+    it.scoped("writes above maxMessageSize are split into messages of at most that size", () =>
+      Effect.gen(function*() {
+        const [a, b, , rawB] = yield* channels({}, { maxMessageSize: 4 })
+        yield* a.send(bytes(0, 1, 2, 3, 4, 5, 6, 7, 8, 9))
+        const messages = [yield* rawB.receive, yield* rawB.receive, yield* rawB.receive].map(Option.getOrThrow)
+        expect(messages).toEqual([bytes(0, 1, 2, 3), bytes(4, 5, 6, 7), bytes(8, 9)])
+        expect(b).toBeDefined()
+      }))
+
+    it.scoped("the sender may reuse its buffer once send returns", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels()
+        const buffer = bytes(1, 2, 3)
+        yield* a.send(buffer)
+        buffer.fill(9)
+        const first = yield* b.readChunk()
+        expect(first).toEqual(Option.some(bytes(1, 2, 3)))
+      }))
+  })
+
+  describe("partial reads", () => {
+    it.scoped("taking 3 bytes at a time from 5-byte messages gives 3,2,3,2", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels()
+        yield* a.send(bytes(1, 2, 3, 4, 5))
+        yield* a.send(bytes(6, 7, 8, 9, 10))
+        const reads = []
+        for (let i = 0; i < 4; i++) reads.push(Option.getOrThrow(yield* b.readChunk(3)))
+        expect(reads).toEqual([bytes(1, 2, 3), bytes(4, 5), bytes(6, 7, 8), bytes(9, 10)])
+      }))
+
+    it.scoped("a Sink that fails midway leaves the rest readable", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels()
+        for (let i = 1; i <= 6; i++) yield* a.send(bytes(i))
+        let seen = 0
+        const failing = Sink.forEach((_: Uint8Array) => (++seen === 3 ? Effect.fail("enough" as const) : Effect.void))
+        const result = yield* Effect.either(Stream.run(b.read, failing))
+        expect(result).toEqual(Either.left("enough"))
+        const rest = yield* b.read.pipe(Stream.take(3), Stream.runCollect)
+        expect(Chunk.toReadonlyArray(rest)).toEqual([bytes(4), bytes(5), bytes(6)])
+      }))
+
+    it.scoped("Stream.take on read stops without losing the next message", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels()
+        for (let i = 1; i <= 4; i++) yield* a.send(bytes(i))
+        const first = yield* b.read.pipe(Stream.take(2), Stream.runCollect)
+        const second = yield* b.read.pipe(Stream.take(2), Stream.runCollect)
+        expect([...first, ...second]).toEqual([bytes(1), bytes(2), bytes(3), bytes(4)])
+      }))
+  })
+
+  describe("backpressure", () => {
+    it.scoped("send suspends after `capacity` unread messages and resumes when reading starts", () =>
+      Effect.gen(function*() {
+        const capacity = 4
+        const [a, b] = yield* channels({ capacity })
+        let sent = 0
+        const reachedCapacity = yield* Deferred.make<void>()
+        const sender = yield* Effect.fork(Effect.gen(function*() {
+          for (let i = 0; i < capacity + 3; i++) {
+            yield* a.send(bytes(i))
+            sent++
+            if (sent === capacity) yield* Deferred.succeed(reachedCapacity, undefined)
+          }
+        }))
+        yield* Deferred.await(reachedCapacity)
+        yield* awaitSuspended(sender)
+        expect(sent).toBe(capacity)
+        expect(Option.isNone(yield* Fiber.poll(sender))).toBe(true)
+
+        const received = yield* b.read.pipe(Stream.take(capacity + 3), Stream.runCollect)
+        yield* Fiber.join(sender)
+        expect(sent).toBe(capacity + 3)
+        expect(Chunk.toReadonlyArray(received).map((chunk) => chunk[0])).toEqual([0, 1, 2, 3, 4, 5, 6])
+      }))
+
+    it.scoped("the receiver reports pause and resume as events", () =>
+      Effect.gen(function*() {
+        const [a, , , rawB] = yield* channels({ capacity: 2 })
+        const events = yield* Effect.fork(rawB.events.pipe(Stream.take(2), Stream.runCollect))
+        yield* awaitSuspended(events)
+        yield* a.send(bytes(1))
+        yield* a.send(bytes(2))
+        yield* rawB.receive
+        const tags = Chunk.toReadonlyArray(yield* Fiber.join(events)).map((event) => event._tag)
+        expect(tags).toEqual(["ReceivePaused", "ReceiveResumed"])
+      }))
+
+    it.scoped("a send waiting on backpressure fails at once when the connection closes", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels({ capacity: 1 })
+        yield* a.send(bytes(1))
+        const blocked = yield* Effect.fork(a.send(bytes(2)))
+        yield* awaitSuspended(blocked)
+        yield* b.close({ code: 4001 })
+        const exit = yield* Fiber.await(blocked)
+        expect(exit._tag).toBe("Failure")
+        const error = yield* Effect.flip(Fiber.join(blocked))
+        expect(error.reason).toBe("Closed")
+        expect(error.code).toBe(4001)
+      }))
+  })
+
+  describe("close", () => {
+    it.scoped("close 4000 \"bye\": the peer's read fails with the code and reason, both sides report it", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels()
+        yield* a.send(bytes(1))
+        const info = yield* a.close({ code: 4000, reason: "bye" })
+        expect(info).toEqual({ code: 4000, reason: "bye", wasClean: true, local: true })
+        // Data sent before the close is still delivered, then the close shows.
+        const collected: Array<Uint8Array> = []
+        const error = yield* b.read.pipe(Stream.runForEach((chunk) => Effect.sync(() => collected.push(chunk))), Effect.flip)
+        expect(collected).toEqual([bytes(1)])
+        expect(error._tag).toBe("SocketError")
+        expect(error).toMatchObject({ reason: "Closed", code: 4000, closeReason: "bye" })
+        expect(yield* b.closed).toEqual({ code: 4000, reason: "bye", wasClean: true, local: false })
+        expect(yield* a.closed).toEqual(info)
+        // The side that closed reads to a clean end.
+        expect(Chunk.size(yield* Stream.runCollect(a.read))).toBe(0)
+      }))
+
+    it.scoped("a code declared clean ends the peer's read", () =>
+      Effect.gen(function*() {
+        const [a, rawB] = yield* MemorySocket.pair()
+        const b = ByteChannel.fromSocket(rawB, { cleanCloseCodes: [1000, 4000] })
+        yield* ByteChannel.fromSocket(a).close({ code: 4000, reason: "bye" })
+        expect(Chunk.size(yield* Stream.runCollect(b.read))).toBe(0)
+      }))
+
+    it.scoped("a remote close with 1000 is EOF", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels()
+        yield* a.send(bytes(7))
+        yield* a.close()
+        const all = yield* Stream.runCollect(b.read)
+        expect(Chunk.toReadonlyArray(all)).toEqual([bytes(7)])
+      }))
+
+    it.scoped("a lost connection fails read with SocketError code 1006 on both sides, even if 1006 is declared clean", () =>
+      Effect.gen(function*() {
+        const [rawA, rawB] = yield* MemorySocket.pair()
+        const a = ByteChannel.fromSocket(rawA, { cleanCloseCodes: [1000, 1006] })
+        const b = ByteChannel.fromSocket(rawB)
+        const reading = yield* Effect.fork(Effect.flip(Stream.runDrain(b.read)))
+        yield* awaitSuspended(reading)
+        yield* rawA.drop
+        expect(yield* Fiber.join(reading)).toMatchObject({ _tag: "SocketError", reason: "Closed", code: 1006 })
+        expect(yield* Effect.flip(Stream.runDrain(a.read))).toMatchObject({ reason: "Closed", code: 1006 })
+        expect(yield* a.closed).toEqual({ code: 1006, reason: "", wasClean: false, local: false })
+      }))
+
+    it.scoped("send after close fails at once, on both sides", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels()
+        yield* a.close({ code: 4002, reason: "done" })
+        expect(yield* Effect.flip(a.send(bytes(1)))).toMatchObject({ reason: "Closed", code: 4002, closeReason: "done" })
+        expect(yield* Effect.flip(b.send(bytes(1)))).toMatchObject({ reason: "Closed", code: 4002 })
+      }))
+
+    it.effect("closing the scope closes the socket with 1000", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* Effect.scoped(MemorySocket.pair())
+        expect(yield* a.closed).toMatchObject({ code: 1000, wasClean: true })
+        expect(yield* b.closed).toMatchObject({ code: 1000, wasClean: true })
+        expect(yield* Effect.flip(a.send(bytes(1)))).toMatchObject({ reason: "Closed" })
+      }))
+
+    it.scoped("interrupting a reader closes with 1000, not 1006", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels()
+        const reader = yield* Effect.fork(Stream.runDrain(a.read))
+        yield* awaitSuspended(reader)
+        yield* Fiber.interrupt(reader)
+        expect(yield* a.closed).toEqual({ code: 1000, reason: "", wasClean: true, local: true })
+        expect(Chunk.size(yield* Stream.runCollect(b.read))).toBe(0)
+      }))
+
+    it.scoped("closeOnReadInterrupt sets the code, or false keeps the channel open", () =>
+      Effect.gen(function*() {
+        const [rawA, rawB] = yield* MemorySocket.pair()
+        const a = ByteChannel.fromSocket(rawA, { closeOnReadInterrupt: false })
+        const b = ByteChannel.fromSocket(rawB, { closeOnReadInterrupt: { code: 4100, reason: "reader gone" } })
+        const readerA = yield* Effect.fork(Stream.runDrain(a.read))
+        yield* awaitSuspended(readerA)
+        yield* Fiber.interrupt(readerA)
+        yield* a.send(bytes(1))
+        expect(yield* b.readChunk()).toEqual(Option.some(bytes(1)))
+
+        const readerB = yield* Effect.fork(Stream.runDrain(b.read))
+        yield* awaitSuspended(readerB)
+        yield* Fiber.interrupt(readerB)
+        expect(yield* a.closed).toMatchObject({ code: 4100, reason: "reader gone", local: false })
+      }))
+
+    it.effect("a peer that never answers the close frame: close completes after closeTimeout and drops the transport", () =>
+      Effect.gen(function*() {
+        const [rawA, rawB] = yield* MemorySocket.makePair()
+        const a = ByteChannel.fromSocket(rawA, { closeTimeout: "3 seconds" })
+        yield* rawB.ignoreCloseFrames
+        const closing = yield* Effect.fork(a.close({ code: 4000 }))
+        yield* awaitSuspended(closing)
+        yield* TestClock.adjust("2999 millis")
+        expect(Option.isNone(yield* Fiber.poll(closing))).toBe(true)
+        // Already closing: sends fail at once even before the handshake ends.
+        expect(yield* Effect.flip(a.send(bytes(1)))).toMatchObject({ reason: "Closed" })
+        yield* TestClock.adjust("1 millis")
+        expect(yield* Fiber.join(closing)).toEqual({ code: 1006, reason: "", wasClean: false, local: true })
+        expect(yield* rawB.closed).toMatchObject({ code: 1006, wasClean: false, local: false })
+      }))
+
+    it.scoped("close arguments are checked before anything is sent", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels()
+        for (const code of [999, 1001, 1006, 2999, 5000, 4000.5]) {
+          expect(yield* Effect.flip(a.close({ code }))).toMatchObject({ _tag: "CloseArgumentError", reason: "InvalidCode", code })
+        }
+        const long = "é".repeat(62) // 124 UTF-8 bytes
+        expect(yield* Effect.flip(a.close({ reason: long }))).toMatchObject({ reason: "ReasonTooLong" })
+        // Nothing was sent: both sides still talk.
+        yield* a.send(bytes(1))
+        yield* b.send(bytes(2))
+        expect(yield* b.readChunk()).toEqual(Option.some(bytes(1)))
+        expect(yield* a.readChunk()).toEqual(Option.some(bytes(2)))
+        // 123 bytes is allowed, and 3000 and 4999 are the limits.
+        expect(yield* a.close({ code: 3000, reason: "é".repeat(61) + "a" })).toMatchObject({ code: 3000 })
+        expect(MessageSocket.validateClose({ code: 4999 }).pipe(Effect.runSync)).toEqual({ code: 4999, reason: "" })
+      }))
+
+    it.scoped("the events stream ends with the Close event", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels()
+        const events = yield* Effect.fork(Stream.runCollect(b.events))
+        yield* awaitSuspended(events)
+        yield* a.close({ code: 4003 })
+        const all = Chunk.toReadonlyArray(yield* Fiber.join(events))
+        expect(all.map((event) => event._tag)).toEqual(["Close"])
+        // Subscribing after the close still tells how it closed.
+        const late = Chunk.toReadonlyArray(yield* Stream.runCollect(b.events))
+        expect(late).toMatchObject([{ _tag: "Close", info: { code: 4003 } }])
+      }))
+  })
+
+  describe("text policy", () => {
+    const text = "héllo € 𝄞"
+
+    it.scoped("\"bytes\" (default) reads a text message as its UTF-8 bytes", () =>
+      Effect.gen(function*() {
+        const [rawA, rawB] = yield* MemorySocket.pair()
+        yield* rawA.send(text)
+        const chunk = yield* ByteChannel.fromSocket(rawB).readChunk()
+        expect(chunk).toEqual(Option.some(utf8.encode(text)))
+        expect(new TextDecoder().decode(Option.getOrThrow(chunk))).toBe(text)
+      }))
+
+    it.scoped("\"ignore\" skips text messages and keeps binary ones in order", () =>
+      Effect.gen(function*() {
+        const [rawA, rawB] = yield* MemorySocket.pair()
+        yield* rawA.send(bytes(1))
+        yield* rawA.send(text)
+        yield* rawA.send(bytes(2))
+        const b = ByteChannel.fromSocket(rawB, { text: "ignore" })
+        const all = yield* b.read.pipe(Stream.take(2), Stream.runCollect)
+        expect(Chunk.toReadonlyArray(all)).toEqual([bytes(1), bytes(2)])
+      }))
+
+    it.scoped("\"error\" fails read with ProtocolError and closes with 1003", () =>
+      Effect.gen(function*() {
+        const [rawA, rawB] = yield* MemorySocket.pair()
+        yield* rawA.send(bytes(1))
+        yield* rawA.send(text)
+        const b = ByteChannel.fromSocket(rawB, { text: "error" })
+        expect(yield* b.readChunk()).toEqual(Option.some(bytes(1)))
+        expect(yield* Effect.flip(b.readChunk())).toMatchObject({ _tag: "ProtocolError", reason: "UnexpectedText" })
+        expect(yield* rawA.closed).toMatchObject({ code: 1003, local: false })
+      }))
+  })
+
+  describe("bridges", () => {
+    it.scoped("toReadableStream and toWritableStream carry bytes with backpressure", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels({ capacity: 2 })
+        const writable = ByteChannel.toWritableStream(a)
+        const readable = ByteChannel.toReadableStream(b)
+        const written = Effect.promise(async () => {
+          const writer = writable.getWriter()
+          for (let i = 0; i < 20; i++) await writer.write(bytes(i, i))
+          await writer.close()
+        })
+        const read = Effect.promise(async () => {
+          const out: Array<number> = []
+          for await (const chunk of readable as unknown as AsyncIterable<Uint8Array>) out.push(...chunk)
+          return out
+        })
+        const [, out] = yield* Effect.all([written, read], { concurrency: 2 })
+        expect(out).toEqual(Array.from({ length: 20 }, (_, i) => [i, i]).flat())
+      }))
+
+    it.scoped("toAsyncIterable yields the bytes; leaving the loop closes with 1000", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels()
+        yield* a.send(bytes(1))
+        yield* a.send(bytes(2))
+        const first = yield* Effect.promise(async () => {
+          for await (const chunk of ByteChannel.toAsyncIterable(b)) return chunk
+          return undefined
+        })
+        expect(first).toEqual(bytes(1))
+        expect(yield* a.closed).toMatchObject({ code: 1000 })
+      }))
+
+    it.scoped("cancelling a ReadableStream closes the channel with 1000", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels()
+        yield* a.send(bytes(1))
+        const reader = ByteChannel.toReadableStream(b).getReader()
+        const first = yield* Effect.promise(() => reader.read())
+        expect(first).toEqual({ done: false, value: bytes(1) })
+        yield* Effect.promise(() => reader.cancel())
+        expect(yield* a.closed).toMatchObject({ code: 1000, local: false })
+      }))
+
+    it.scoped("a WritableStream write after close rejects with the SocketError", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels()
+        yield* b.close({ code: 4005 })
+        const error = yield* Effect.promise(() => ByteChannel.toWritableStream(a).getWriter().write(bytes(1)).then(() => undefined, (e) => e))
+        expect(error).toMatchObject({ _tag: "SocketError", reason: "Closed", code: 4005 })
+      }))
+  })
+})

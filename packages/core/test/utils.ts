@@ -1,0 +1,53 @@
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as FiberStatus from "effect/FiberStatus"
+
+/**
+ * Yields until `fiber` is suspended (waiting on something outside itself). Bounded: fails the
+ * test instead of spinning forever. No clock is involved.
+ */
+export const awaitSuspended = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 1_000; i++) {
+      const status = yield* Fiber.status(fiber)
+      if (FiberStatus.isSuspended(status)) return
+      if (FiberStatus.isDone(status)) return yield* Effect.dieMessage("fiber completed instead of suspending")
+      yield* Effect.yieldNow()
+    }
+    return yield* Effect.dieMessage("fiber never suspended")
+  })
+
+/** A reproducible pseudo-random source (mulberry32). */
+export const prng = (seed: number) => {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/**
+ * A byte pattern addressed by absolute stream offset, so a reader can verify every byte
+ * without keeping what was sent.
+ */
+export const makePattern = (maxMessage: number) => {
+  const period = 65_521 // prime, so message boundaries do not line up with the period
+  const random = prng(42)
+  const bytes = new Uint8Array(period + maxMessage)
+  for (let i = 0; i < bytes.length; i++) bytes[i] = i < period ? Math.floor(random() * 256) : bytes[i - period]!
+  return {
+    slice: (offset: number, size: number) => bytes.subarray(offset % period, (offset % period) + size),
+    /** Index of the first mismatch of `chunk` against the pattern at `offset`, or -1. */
+    mismatch: (offset: number, chunk: Uint8Array) => {
+      let p = offset % period
+      for (let i = 0; i < chunk.length; i++) {
+        if (chunk[i] !== bytes[p]) return i
+        if (++p === period) p = 0
+      }
+      return -1
+    }
+  }
+}
