@@ -10,8 +10,11 @@ import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type * as Sink from "effect/Sink"
 import type * as Stream from "effect/Stream"
+import type { Codec } from "./codec/types.js"
 import type * as Connector from "./Connector.js"
+import type * as Framed from "./Framed.js"
 import * as internal from "./internal/byteChannel.js"
+import * as internalFramed from "./internal/framed.js"
 import type { CloseInfo, CloseOptions, MessageSocket, SocketEvent } from "./MessageSocket.js"
 import type { CloseArgumentError, ProtocolError, SocketError } from "./SocketError.js"
 
@@ -149,3 +152,12 @@ export const toWritableStream: (self: ByteChannel) => WritableStream<Uint8Array>
  * @category conversions
  */
 export const toAsyncIterable: (self: ByteChannel) => AsyncIterable<Uint8Array> = internal.toAsyncIterable
+
+/**
+ * Typed messages over the channel with `codec`: each encoded frame is written as one message.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const framed: <A>(self: ByteChannel, codec: Codec<A>, options?: Framed.FramedOptions) => Framed.Framed<A> =
+  internalFramed.make

@@ -10,11 +10,32 @@
 export * as ByteChannel from "./ByteChannel.js"
 
 /**
+ * Incremental, bounded codecs.
+ *
+ * @since 0.1.0
+ */
+export * as Codec from "./Codec.js"
+
+/**
+ * Typed codec errors.
+ *
+ * @since 0.1.0
+ */
+export * as CodecError from "./CodecError.js"
+
+/**
  * The socket service.
  *
  * @since 0.1.0
  */
 export * as Connector from "./Connector.js"
+
+/**
+ * Typed messages over a byte channel.
+ *
+ * @since 0.1.0
+ */
+export * as Framed from "./Framed.js"
 
 /**
  * Two connected message sockets in memory.

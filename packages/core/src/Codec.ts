@@ -1,0 +1,148 @@
+/**
+ * Incremental, bounded codecs between byte streams and typed frames: lines, length-delimited
+ * (tokio-util semantics), varint-delimited (protobuf / libp2p), JSON and NDJSON checked by an
+ * Effect `Schema`. `decode` and `encode` are plain `Stream` combinators, usable with no socket
+ * (a file, stdin, an HTTP body).
+ *
+ * @since 0.1.0
+ */
+import type * as Either from "effect/Either"
+import type * as Schema from "effect/Schema"
+import type * as Stream from "effect/Stream"
+import * as bytesCodec from "./codec/bytes.js"
+import * as jsonCodec from "./codec/json.js"
+import * as lengthDelimitedCodec from "./codec/lengthDelimited.js"
+import * as linesCodec from "./codec/lines.js"
+import type * as types from "./codec/types.js"
+import * as varintCodec from "./codec/varintDelimited.js"
+import type { CodecError } from "./CodecError.js"
+import * as internal from "./internal/codec.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Codec<A> = types.Codec<A>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Decoder<A> = types.Decoder<A>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type LinesOptions = linesCodec.LinesOptions
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type LengthDelimitedOptions = lengthDelimitedCodec.LengthDelimitedOptions
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type VarintDelimitedOptions = varintCodec.VarintDelimitedOptions
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type JsonOptions = jsonCodec.JsonOptions
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type NdjsonOptions = jsonCodec.NdjsonOptions
+
+/**
+ * Lines split on `\n` (one trailing `\r` stripped; a `\r` and `\n` in different chunks are one
+ * break), strict UTF-8, at most `maxLength` bytes (default 1 MiB) — a longer line fails with
+ * `FrameTooLarge` without being buffered, whether it came in one chunk or many. The
+ * unterminated tail at end of input is a line. Encoding appends `\n`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const lines: (options?: LinesOptions) => Codec<string> = linesCodec.lines
+
+/**
+ * Length-prefixed frames with tokio-util `LengthDelimitedCodec` semantics (default: 4-byte
+ * big-endian length, at most 8 MiB). End of input inside a frame is a `DecodeError`
+ * ("bytes remaining on stream").
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const lengthDelimited: (options?: LengthDelimitedOptions) => Codec<Uint8Array> = lengthDelimitedCodec.lengthDelimited
+
+/**
+ * Frames prefixed by an unsigned LEB128 varint length, wire compatible with
+ * `it-length-prefixed`. A prefix longer than 10 bytes is a `DecodeError`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const varintDelimited: (options?: VarintDelimitedOptions) => Codec<Uint8Array> = varintCodec.varintDelimited
+
+/**
+ * JSON values checked by `schema`, one per frame of `framing` (default `lengthDelimited()`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const json: <A, I>(schema: Schema.Schema<A, I, never>, options?: JsonOptions) => Codec<A> = jsonCodec.json
+
+/**
+ * Newline-delimited JSON checked by `schema`. Blank lines are skipped by default (they still
+ * count for line numbers); the encoder always ends a value with `\n`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const ndjson: <A, I>(schema: Schema.Schema<A, I, never>, options?: NdjsonOptions) => Codec<A> = jsonCodec.ndjson
+
+/**
+ * The identity codec.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const bytes: Codec<Uint8Array> = bytesCodec.bytes
+
+/**
+ * Decodes a byte stream into frames. Fails with the codec's error at the first bad frame,
+ * after emitting every frame before it.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const decode: {
+  <A>(codec: Codec<A>): <E, R>(self: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<A, E | CodecError, R>
+  <A, E, R>(self: Stream.Stream<Uint8Array, E, R>, codec: Codec<A>): Stream.Stream<A, E | CodecError, R>
+} = internal.decode
+
+/**
+ * Encodes frames into a byte stream, one `Uint8Array` per frame.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const encode: {
+  <A>(codec: Codec<A>): <E, R>(self: Stream.Stream<A, E, R>) => Stream.Stream<Uint8Array, E | CodecError, R>
+  <A, E, R>(self: Stream.Stream<A, E, R>, codec: Codec<A>): Stream.Stream<Uint8Array, E | CodecError, R>
+} = internal.encode
+
+/**
+ * Decodes a whole byte array (for tests and one-shot use).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const decodeAll: <A>(codec: Codec<A>, chunks: Iterable<Uint8Array>) => Either.Either<Array<A>, CodecError> =
+  internal.decodeAll

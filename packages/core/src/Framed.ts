@@ -1,0 +1,55 @@
+/**
+ * Typed messages over a `ByteChannel`: `messages` decodes the bytes read with a codec, `send`
+ * and `sink` encode values and write each frame as one message (never a prefix and its payload
+ * as two messages), optionally coalescing small frames up to a size.
+ *
+ * @since 0.1.0
+ */
+import type * as Effect from "effect/Effect"
+import type * as Sink from "effect/Sink"
+import type * as Stream from "effect/Stream"
+import type * as ByteChannel from "./ByteChannel.js"
+import type { Codec } from "./codec/types.js"
+import type { CodecError } from "./CodecError.js"
+import * as internal from "./internal/framed.js"
+import type { CloseInfo, CloseOptions } from "./MessageSocket.js"
+import type { CloseArgumentError, SocketError } from "./SocketError.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Framed<A> {
+  readonly channel: ByteChannel.ByteChannel
+  /**
+   * The decoded messages. Resumable like `ByteChannel.read`: a consumer that stops early
+   * leaves the following messages (and the decoder's state) for the next consumer.
+   */
+  readonly messages: Stream.Stream<A, ByteChannel.ReadError | CodecError>
+  /** Encodes `value` and writes it as one message. */
+  readonly send: (value: A) => Effect.Effect<void, SocketError | CodecError>
+  /** Writes every value; with `coalesce`, the frames of one chunk share messages up to that size. */
+  readonly sink: Sink.Sink<void, A, never, SocketError | CodecError>
+  readonly close: (options?: CloseOptions) => Effect.Effect<CloseInfo, CloseArgumentError>
+  readonly closed: Effect.Effect<CloseInfo>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface FramedOptions {
+  /**
+   * Frames written together (one chunk given to `sink`) are packed into messages of up to this
+   * many bytes instead of one message each. A frame larger than it is still one message.
+   * Default: no coalescing.
+   */
+  readonly coalesce?: number | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: <A>(channel: ByteChannel.ByteChannel, codec: Codec<A>, options?: FramedOptions) => Framed<A> =
+  internal.make

@@ -1,0 +1,141 @@
+/**
+ * Frames prefixed by their length as an unsigned LEB128 varint (protobuf, libp2p), wire
+ * compatible with `it-length-prefixed`.
+ *
+ * @since 0.1.0
+ */
+import * as Either from "effect/Either"
+import { DecodeError, FrameTooLarge } from "../CodecError.js"
+import { DEFAULT_MAX_FRAME_LENGTH, MAX_VARINT_BYTES } from "./constants.js"
+import type { Codec, Decoder } from "./types.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface VarintDelimitedOptions {
+  /** Largest payload accepted or written. Default 8 MiB. */
+  readonly maxFrameLength?: number | undefined
+}
+
+class VarintDecoder implements Decoder<Uint8Array> {
+  // Prefix state survives chunk boundaries without buffering the prefix bytes.
+  private length = 0
+  private prefixBytes = 0
+  private scale = 1
+  private frame: Uint8Array | undefined
+  private frameFill = 0
+  private frames = 0
+  private failure: DecodeError | FrameTooLarge | undefined
+
+  constructor(private readonly maxFrameLength: number) {}
+
+  private tooLarge(size: number) {
+    return (this.failure = new FrameTooLarge({
+      reason: "Decode",
+      limit: this.maxFrameLength,
+      size: Number.isSafeInteger(size) ? size : undefined,
+      frame: this.frames + 1
+    }))
+  }
+
+  decode(chunk: Uint8Array, out: Array<Uint8Array>) {
+    if (this.failure) return this.failure
+    let pos = 0
+    const end = chunk.length
+    while (pos < end) {
+      if (this.frame !== undefined) {
+        const take = Math.min(this.frame.length - this.frameFill, end - pos)
+        this.frame.set(chunk.subarray(pos, pos + take), this.frameFill)
+        this.frameFill += take
+        pos += take
+        if (this.frameFill === this.frame.length) {
+          out.push(this.frame)
+          this.frames++
+          this.frame = undefined
+        }
+        continue
+      }
+      // The prefix, byte by byte.
+      const byte = chunk[pos++]!
+      this.length += (byte & 0x7f) * this.scale
+      this.scale *= 128
+      this.prefixBytes++
+      if (this.length > this.maxFrameLength) return this.tooLarge(this.length)
+      if (byte & 0x80) {
+        if (this.prefixBytes >= MAX_VARINT_BYTES) {
+          return (this.failure = new DecodeError({
+            reason: "InvalidVarint",
+            frame: this.frames + 1,
+            detail: `the length prefix is longer than ${MAX_VARINT_BYTES} bytes`
+          }))
+        }
+        continue
+      }
+      const length = this.length
+      this.length = 0
+      this.scale = 1
+      this.prefixBytes = 0
+      if (end - pos >= length) {
+        out.push(chunk.subarray(pos, pos + length))
+        this.frames++
+        pos += length
+      } else {
+        this.frame = new Uint8Array(length)
+        this.frameFill = end - pos
+        this.frame.set(chunk.subarray(pos))
+        pos = end
+      }
+    }
+    return undefined
+  }
+
+  end(_out: Array<Uint8Array>) {
+    if (this.failure) return this.failure
+    if (this.prefixBytes > 0 || this.frame !== undefined) {
+      return (this.failure = new DecodeError({ reason: "Truncated", frame: this.frames + 1, detail: "bytes remaining on stream" }))
+    }
+    return undefined
+  }
+}
+
+/** Bytes of the unsigned LEB128 encoding of `value`. @internal */
+export const varintLength = (value: number): number => {
+  let bytes = 1
+  while (value >= 128) {
+    value = Math.floor(value / 128)
+    bytes++
+  }
+  return bytes
+}
+
+/** Writes `value` as unsigned LEB128 at `offset`; returns the offset after it. @internal */
+export const writeVarint = (target: Uint8Array, offset: number, value: number): number => {
+  while (value >= 128) {
+    target[offset++] = (value % 128) | 0x80
+    value = Math.floor(value / 128)
+  }
+  target[offset++] = value
+  return offset
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const varintDelimited = (options?: VarintDelimitedOptions): Codec<Uint8Array> => {
+  const maxFrameLength = Math.min(options?.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH, Number.MAX_SAFE_INTEGER)
+  if (!(maxFrameLength >= 0)) throw new RangeError(`varintDelimited: maxFrameLength must be at least 0`)
+  return {
+    name: "varintDelimited",
+    decoder: () => new VarintDecoder(maxFrameLength),
+    encode: (payload) => {
+      if (payload.length > maxFrameLength) {
+        return Either.left(new FrameTooLarge({ reason: "Encode", limit: maxFrameLength, size: payload.length }))
+      }
+      const frame = new Uint8Array(varintLength(payload.length) + payload.length)
+      frame.set(payload, writeVarint(frame, 0, payload.length))
+      return Either.right(frame)
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Sink from "effect/Sink"
+import * as Stream from "effect/Stream"
+import type * as ByteChannel from "../ByteChannel.js"
+import type { Codec } from "../codec/types.js"
+import type { CodecError } from "../CodecError.js"
+import type * as Framed from "../Framed.js"
+import type { SocketError } from "../SocketError.js"
+
+/** @internal */
+export const make = <A>(
+  channel: ByteChannel.ByteChannel,
+  codec: Codec<A>,
+  options?: Framed.FramedOptions
+): Framed.Framed<A> => {
+  const decoder = codec.decoder()
+  // Frames decoded but not yet handed out: kept here so a consumer that stops early loses none.
+  let ready: Array<A> = []
+  let head = 0
+  let done = false
+  let pendingError: CodecError | undefined
+
+  const fill: Effect.Effect<boolean, ByteChannel.ReadError | CodecError> = Effect.flatMap(
+    channel.readChunk(),
+    (next): Effect.Effect<boolean, ByteChannel.ReadError | CodecError> => {
+      ready = []
+      head = 0
+      if (Option.isNone(next)) {
+        done = true
+        const error = decoder.end(ready)
+        return error ? Effect.fail(error) : Effect.succeed(ready.length > 0)
+      }
+      // Frames before a bad one are still delivered; the error follows them.
+      pendingError = decoder.decode(next.value, ready)
+      return Effect.succeed(ready.length > 0)
+    }
+  )
+
+  const nextFrame: Effect.Effect<Option.Option<A>, ByteChannel.ReadError | CodecError> = Effect.suspend(() => {
+    if (head < ready.length) {
+      const value = ready[head]!
+      ready[head++] = undefined as any
+      return Effect.succeed(Option.some(value))
+    }
+    if (pendingError) return Effect.fail(pendingError)
+    if (done) return Effect.succeedNone
+    return Effect.zipRight(fill, nextFrame)
+  })
+
+  const messages: Stream.Stream<A, ByteChannel.ReadError | CodecError> = Stream.repeatEffectOption(
+    Effect.flatMap(
+      Effect.mapError(nextFrame, Option.some),
+      Option.match({ onNone: () => Effect.fail(Option.none()), onSome: Effect.succeed })
+    )
+  )
+
+  const send = (value: A): Effect.Effect<void, SocketError | CodecError> => {
+    const encoded = codec.encode(value)
+    return Either.isLeft(encoded) ? Effect.fail(encoded.left) : channel.send(encoded.right)
+  }
+
+  const coalesce = options?.coalesce
+  const sink: Sink.Sink<void, A, never, SocketError | CodecError> = coalesce === undefined
+    ? Sink.forEach(send)
+    : Sink.forEachChunk((chunk) =>
+      Effect.suspend((): Effect.Effect<void, SocketError | CodecError> => {
+        const messagesToSend: Array<Uint8Array> = []
+        let batch: Array<Uint8Array> = []
+        let batchSize = 0
+        const flush = () => {
+          if (batch.length === 1) messagesToSend.push(batch[0]!)
+          else if (batch.length > 1) {
+            const joined = new Uint8Array(batchSize)
+            let offset = 0
+            for (const part of batch) {
+              joined.set(part, offset)
+              offset += part.length
+            }
+            messagesToSend.push(joined)
+          }
+          batch = []
+          batchSize = 0
+        }
+        for (const value of chunk) {
+          const encoded = codec.encode(value)
+          if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
+          const frame = encoded.right
+          if (batchSize + frame.length > coalesce) flush()
+          batch.push(frame)
+          batchSize += frame.length
+        }
+        flush()
+        return Effect.forEach(messagesToSend, channel.send, { discard: true })
+      })
+    )
+
+  return {
+    channel,
+    messages,
+    send,
+    sink,
+    close: channel.close,
+    closed: channel.closed
+  }
+}

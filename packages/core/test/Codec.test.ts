@@ -1,0 +1,441 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Codec, CodecError } from "@bytechannel/core"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import fc from "fast-check"
+import * as lp from "it-length-prefixed"
+import { prng } from "./utils.js"
+
+const utf8 = new TextEncoder()
+const b = (text: string) => utf8.encode(text)
+const hex = (...values: Array<number>) => new Uint8Array(values)
+const concat = (parts: ReadonlyArray<Uint8Array>) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let offset = 0
+  for (const p of parts) {
+    out.set(p, offset)
+    offset += p.length
+  }
+  return out
+}
+/** Cuts `bytes` at the given (sorted, deduplicated) points. */
+const cut = (bytes: Uint8Array, points: ReadonlyArray<number>) => {
+  const sorted = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((x, y) => x - y)
+  const out: Array<Uint8Array> = []
+  let last = 0
+  for (const p of sorted) {
+    out.push(bytes.subarray(last, p))
+    last = p
+  }
+  out.push(bytes.subarray(last))
+  return out
+}
+const oneByteChunks = (bytes: Uint8Array) => Array.from(bytes, (_, i) => bytes.subarray(i, i + 1))
+const encodeAll = <A>(codec: Codec.Codec<A>, values: ReadonlyArray<A>) =>
+  concat(values.map((v) => Either.getOrThrow(codec.encode(v))))
+const decodeOk = <A>(codec: Codec.Codec<A>, chunks: Iterable<Uint8Array>) => Either.getOrThrow(Codec.decodeAll(codec, chunks))
+const decodeErr = <A>(codec: Codec.Codec<A>, chunks: Iterable<Uint8Array>) => Either.getLeft(Codec.decodeAll(codec, chunks)).pipe((o) => (o._tag === "Some" ? o.value : undefined))
+
+// Deep equality is slow on large byte arrays; compare those with Buffer.equals.
+const expectSame = <A>(actual: ReadonlyArray<A>, expected: ReadonlyArray<A>) => {
+  expect(actual.length).toBe(expected.length)
+  actual.forEach((value, i) => {
+    const other = expected[i]
+    if (value instanceof Uint8Array && other instanceof Uint8Array) {
+      expect(Buffer.from(value.buffer, value.byteOffset, value.length).equals(other)).toBe(true)
+    } else expect(value).toEqual(other)
+  })
+}
+
+/** Any frames, encoded, re-chunked at arbitrary points (and one byte at a time), decode to the same frames. */
+const roundTrips = <A>(codec: Codec.Codec<A>, frames: fc.Arbitrary<Array<A>>, runs = 200) => {
+  fc.assert(
+    fc.property(frames, fc.array(fc.nat(), { maxLength: 20 }), (values, points) => {
+      const wire = encodeAll(codec, values)
+      expectSame(decodeOk(codec, [wire]), values)
+      expectSame(decodeOk(codec, cut(wire, points)), values)
+    }),
+    { numRuns: runs }
+  )
+  fc.assert(
+    fc.property(frames, (values) => {
+      expectSame(decodeOk(codec, oneByteChunks(encodeAll(codec, values))), values)
+    }),
+    { numRuns: Math.ceil(runs / 4) }
+  )
+}
+
+const bytesFrames = (maxLength: number) => fc.array(fc.uint8Array({ maxLength }), { maxLength: 30 })
+const lineText = fc.fullUnicodeString({ maxLength: 40 }).filter((s) => !s.includes("\n") && !s.endsWith("\r"))
+
+const Chat = Schema.Struct({ from: Schema.String, text: Schema.String, at: Schema.optional(Schema.Number) })
+const chatArb = fc.record({ from: fc.fullUnicodeString({ maxLength: 10 }), text: fc.fullUnicodeString({ maxLength: 60 }) })
+
+describe("Codec properties: encode, re-chunk anywhere, decode", () => {
+  it("lines", () => roundTrips(Codec.lines(), fc.array(lineText, { maxLength: 30 })))
+  for (const lengthFieldLength of [1, 2, 3, 4, 8] as const) {
+    for (const endian of ["big", "little"] as const) {
+      it(`lengthDelimited ${lengthFieldLength}-byte ${endian}-endian`, () =>
+        roundTrips(Codec.lengthDelimited({ lengthFieldLength, endian }), bytesFrames(lengthFieldLength === 1 ? 255 : 600), 100))
+    }
+  }
+  it("lengthDelimited with a negative adjustment (length includes the head)", () =>
+    roundTrips(Codec.lengthDelimited({ lengthFieldLength: 2, lengthAdjustment: -2 }), bytesFrames(300)))
+  it("varintDelimited (prefixes of 1 to 3 bytes)", () =>
+    roundTrips(
+      Codec.varintDelimited(),
+      // Sizes around the 1-, 2- and 3-byte prefix boundaries; contents from a seeded generator
+      // (fast-check is slow at generating 16 KiB arrays byte by byte).
+      fc.array(
+        fc.tuple(fc.oneof(fc.nat(200), fc.integer({ min: 16_000, max: 17_000 })), fc.nat()).map(([size, seed]) => {
+          const random = prng(seed)
+          return Uint8Array.from({ length: size }, () => Math.floor(random() * 256))
+        }),
+        { maxLength: 6 }
+      ),
+      60
+    ))
+  it("ndjson", () => roundTrips(Codec.ndjson(Chat), fc.array(chatArb, { maxLength: 30 })))
+  it("json over lengthDelimited", () => roundTrips(Codec.json(Chat), fc.array(chatArb, { maxLength: 30 })))
+  it("json over varintDelimited", () => roundTrips(Codec.json(Chat, { framing: Codec.varintDelimited() }), fc.array(chatArb, { maxLength: 30 })))
+  it("bytes keeps every chunk", () => {
+    const chunks = [hex(1), hex(), hex(2, 3)]
+    expect(decodeOk(Codec.bytes, chunks)).toEqual(chunks)
+  })
+  it("many frames in one chunk come out as views of it, without copies", () => {
+    const wire = encodeAll(Codec.lengthDelimited(), [hex(1, 2), hex(3)])
+    const [first, second] = decodeOk(Codec.lengthDelimited(), [wire])
+    expect(first!.buffer).toBe(wire.buffer)
+    expect(second!.buffer).toBe(wire.buffer)
+  })
+})
+
+describe("Codec.lines (tokio-util LinesCodec cases)", () => {
+  it("splits on \\n, strips one \\r, keeps empty lines, emits the tail at EOF", () => {
+    expect(decodeOk(Codec.lines(), [b("line 1\nline 2\r\nline 3\n\r\n\r\rk")])).toEqual(["line 1", "line 2", "line 3", "", "\r\rk"])
+  })
+  it("a tail of a single \\r at EOF is an empty line (one \\r is stripped)", () => {
+    expect(decodeOk(Codec.lines(), [b("a\n\r")])).toEqual(["a", ""])
+  })
+  it("no tail at EOF after a final line break; empty input gives nothing", () => {
+    expect(decodeOk(Codec.lines(), [b("a\n")])).toEqual(["a"])
+    expect(decodeOk(Codec.lines(), [])).toEqual([])
+  })
+  it("a \\r ending one chunk and a \\n starting the next are one line break", () => {
+    expect(decodeOk(Codec.lines(), [b("a\r"), b("\nb\r"), b("\n")])).toEqual(["a", "b"])
+  })
+  it("crlf: false keeps the \\r", () => {
+    expect(decodeOk(Codec.lines({ crlf: false }), [b("a\r\n")])).toEqual(["a\r"])
+  })
+  it("a UTF-8 character split across chunks decodes whole", () => {
+    const bytes = b("é€𝄞\n")
+    for (let i = 1; i < bytes.length - 1; i++) {
+      expect(decodeOk(Codec.lines(), [bytes.subarray(0, i), bytes.subarray(i)])).toEqual(["é€𝄞"])
+    }
+  })
+  it("invalid UTF-8 is a DecodeError with its line number; \"replace\" substitutes U+FFFD", () => {
+    const wire = concat([b("ok\n"), hex(0x61, 0xff, 0x0a)])
+    expect(decodeErr(Codec.lines(), [wire])).toMatchObject({ _tag: "DecodeError", reason: "InvalidUtf8", frame: 2 })
+    expect(decodeOk(Codec.lines({ utf8: "replace" }), [wire])).toEqual(["ok", "a\uFFFD"])
+  })
+  it("a line over maxLength in one chunk fails at once, even with no line break yet (split2 misses this)", () => {
+    const decoder = Codec.lines({ maxLength: 6 }).decoder()
+    const out: Array<string> = []
+    const error = decoder.decode(b("line 1 is too long"), out)
+    expect(error).toBeInstanceOf(CodecError.FrameTooLarge)
+    expect(error).toMatchObject({ reason: "Decode", limit: 6, frame: 1 })
+  })
+  it("a line over maxLength in many chunks fails as soon as the bound is passed, holding at most the bound", () => {
+    const decoder = Codec.lines({ maxLength: 100, crlf: false }).decoder()
+    const out: Array<string> = []
+    for (let i = 1; i <= 100; i++) expect(decoder.decode(b("a"), out)).toBeUndefined()
+    expect(decoder.decode(b("a"), out)).toBeInstanceOf(CodecError.FrameTooLarge)
+    // With crlf, one more byte may be the \r that gets stripped.
+    const crlf = Codec.lines({ maxLength: 100 }).decoder()
+    for (let i = 1; i <= 101; i++) expect(crlf.decode(b("a"), out)).toBeUndefined()
+    expect(crlf.decode(b("a"), out)).toBeInstanceOf(CodecError.FrameTooLarge)
+  })
+  it("exactly maxLength fits, also with its \\r across chunks; one more byte does not", () => {
+    expect(decodeOk(Codec.lines({ maxLength: 6 }), [b("line "), b("1\r"), b("\n")])).toEqual(["line 1"])
+    expect(decodeErr(Codec.lines({ maxLength: 6 }), [b("line 12\n")])).toMatchObject({ _tag: "FrameTooLarge", size: 7 })
+    expect(decodeErr(Codec.lines({ maxLength: 6 }), [b("line 12\r\n")])).toMatchObject({ _tag: "FrameTooLarge", size: 7 })
+  })
+  it("after FrameTooLarge the decoder stays failed (the stream ends there; no silent resume)", () => {
+    const decoder = Codec.lines({ maxLength: 3 }).decoder()
+    const out: Array<string> = []
+    expect(decoder.decode(b("ok\ntoo long\nok\n"), out)).toMatchObject({ _tag: "FrameTooLarge", frame: 2 })
+    expect(out).toEqual(["ok"])
+    expect(decoder.decode(b("ok\n"), out)).toMatchObject({ _tag: "FrameTooLarge" })
+    expect(decoder.end(out)).toMatchObject({ _tag: "FrameTooLarge" })
+  })
+  it("the tail at EOF is bounded too", () => {
+    expect(decodeErr(Codec.lines({ maxLength: 3 }), [b("ab"), b("cd")])).toMatchObject({ _tag: "FrameTooLarge" })
+  })
+  it("a custom delimiter", () => {
+    expect(decodeOk(Codec.lines({ delimiter: ";", crlf: false }), [b("a;b;")])).toEqual(["a", "b"])
+    expect(() => Codec.lines({ delimiter: "ab" })).toThrow(RangeError)
+  })
+  it("encode appends \\n, refuses a line containing it, and bounds the length", () => {
+    expect(Codec.lines().encode("line 1")).toEqual(Either.right(b("line 1\n")))
+    expect(Either.getLeft(Codec.lines().encode("a\nb"))).toMatchObject({ value: { _tag: "EncodeError", reason: "Delimiter" } })
+    expect(Either.getLeft(Codec.lines({ maxLength: 2 }).encode("abc"))).toMatchObject({ value: { _tag: "FrameTooLarge", reason: "Encode" } })
+  })
+})
+
+describe("Codec.lengthDelimited (tokio-util LengthDelimitedCodec cases)", () => {
+  const abc = b("abcdefghi")
+  it("one frame in one packet, big and little endian", () => {
+    expect(decodeOk(Codec.lengthDelimited(), [concat([hex(0, 0, 0, 9), abc])])).toEqual([abc])
+    expect(decodeOk(Codec.lengthDelimited({ endian: "little" }), [concat([hex(9, 0, 0, 0), abc])])).toEqual([abc])
+  })
+  it("one frame split into one-byte packets; many frames in many packets", () => {
+    const wire = concat([hex(0, 0, 0, 9), abc, hex(0, 0, 0, 3), b("123"), hex(0, 0, 0, 0)])
+    expect(decodeOk(Codec.lengthDelimited(), oneByteChunks(wire))).toEqual([abc, b("123"), hex()])
+  })
+  it("empty input yields nothing", () => {
+    expect(decodeOk(Codec.lengthDelimited(), [])).toEqual([])
+  })
+  it("a length over the maximum fails on the head alone, before any payload is buffered", () => {
+    const decoder = Codec.lengthDelimited({ maxFrameLength: 5 }).decoder()
+    expect(decoder.decode(hex(0, 0, 0, 9), [])).toMatchObject({ _tag: "FrameTooLarge", limit: 5, size: 9, frame: 1 })
+  })
+  it("a frame of exactly the maximum is accepted", () => {
+    expect(decodeOk(Codec.lengthDelimited({ maxFrameLength: 9 }), [concat([hex(0, 0, 0, 9), abc])])).toEqual([abc])
+  })
+  it("EOF inside the head or the payload: DecodeError \"bytes remaining on stream\"", () => {
+    expect(decodeErr(Codec.lengthDelimited(), [hex(0, 0)])).toMatchObject({ _tag: "DecodeError", reason: "Truncated", detail: "bytes remaining on stream" })
+    expect(decodeErr(Codec.lengthDelimited(), [concat([hex(0, 0, 0, 9), b("abc")])])).toMatchObject({ reason: "Truncated", frame: 1 })
+  })
+  it("1-, 2-, 3- and 8-byte length fields", () => {
+    expect(decodeOk(Codec.lengthDelimited({ lengthFieldLength: 1 }), [concat([hex(9), abc])])).toEqual([abc])
+    expect(decodeOk(Codec.lengthDelimited({ lengthFieldLength: 2 }), [concat([hex(0, 9), abc])])).toEqual([abc])
+    expect(decodeOk(Codec.lengthDelimited({ lengthFieldLength: 3, endian: "little" }), [concat([hex(9, 0, 0), abc])])).toEqual([abc])
+    expect(decodeOk(Codec.lengthDelimited({ lengthFieldLength: 8 }), [concat([hex(0, 0, 0, 0, 0, 0, 0, 9), abc])])).toEqual([abc])
+  })
+  it("a header offset: bytes before the length field are skipped", () => {
+    const codec = Codec.lengthDelimited({ lengthFieldOffset: 4, lengthFieldLength: 2 })
+    expect(decodeOk(codec, [concat([b("zzzz"), hex(0, 9), abc])])).toEqual([abc])
+  })
+  it("numSkip 0 with an adjustment keeps the whole head in the frame", () => {
+    const codec = Codec.lengthDelimited({ lengthFieldOffset: 2, lengthFieldLength: 2, lengthAdjustment: 4, numSkip: 0 })
+    const wire = concat([b("xx"), hex(0, 9), abc])
+    expect(decodeOk(codec, [wire])).toEqual([wire])
+    expect(decodeOk(codec, oneByteChunks(concat([wire, wire])))).toEqual([wire, wire])
+  })
+  it("a length that includes the head (adjustment -2)", () => {
+    const codec = Codec.lengthDelimited({ lengthFieldLength: 2, lengthAdjustment: -2 })
+    expect(decodeOk(codec, [concat([hex(0, 11), abc])])).toEqual([abc])
+  })
+  it("numSkip shorter than the head: the rest of the head starts the frame, even across chunks", () => {
+    // A 1-byte tag, then a 2-byte length of the payload; numSkip 1 keeps the length in the frame.
+    const codec = Codec.lengthDelimited({ lengthFieldOffset: 1, lengthFieldLength: 2, lengthAdjustment: 2, numSkip: 1 })
+    const wire = concat([hex(7, 0, 3), b("abc"), hex(8, 0, 0)])
+    expect(decodeOk(codec, [wire])).toEqual([concat([hex(0, 3), b("abc")]), hex(0, 0)])
+    expect(decodeOk(codec, oneByteChunks(wire))).toEqual([concat([hex(0, 3), b("abc")]), hex(0, 0)])
+  })
+  it("a frame shorter than the carried head bytes leaves the rest for the next frame", () => {
+    // numSkip 0 and adjustment -3: the 1-byte length field counts bytes before a 2-byte trailer of the head.
+    const codec = Codec.lengthDelimited({ lengthFieldLength: 1, numSkip: 3, lengthAdjustment: 0 })
+    const wire = concat([hex(2, 0xaa, 0xbb), b("hi"), hex(0, 0xcc, 0xdd)])
+    expect(decodeOk(codec, [wire])).toEqual([b("hi"), hex()])
+    expect(decodeOk(codec, oneByteChunks(wire))).toEqual([b("hi"), hex()])
+  })
+  it("an adjustment that makes the length negative is a DecodeError", () => {
+    const codec = Codec.lengthDelimited({ lengthFieldLength: 1, lengthAdjustment: -10 })
+    expect(decodeErr(codec, [hex(5)])).toMatchObject({ _tag: "DecodeError", reason: "InvalidLength" })
+  })
+  it("an 8-byte length above Number.MAX_SAFE_INTEGER is an error", () => {
+    const codec = Codec.lengthDelimited({ lengthFieldLength: 8, maxFrameLength: Number.MAX_SAFE_INTEGER })
+    expect(decodeErr(codec, [hex(0x00, 0x20, 0, 0, 0, 0, 0, 0)])).toMatchObject({ _tag: "FrameTooLarge" })
+    expect(decodeErr(codec, [hex(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)])).toMatchObject({ _tag: "FrameTooLarge" })
+  })
+  it("the maximum is clamped to what the field can express", () => {
+    const one = Codec.lengthDelimited({ lengthFieldLength: 1 })
+    expect(Either.getLeft(one.encode(new Uint8Array(256)))).toMatchObject({ value: { _tag: "FrameTooLarge", limit: 255 } })
+    expect(Either.isRight(one.encode(new Uint8Array(255)))).toBe(true)
+    const adjusted = Codec.lengthDelimited({ lengthFieldLength: 1, lengthAdjustment: 1 })
+    expect(Either.isRight(adjusted.encode(new Uint8Array(256)))).toBe(true)
+  })
+  it("encode writes len - adjustment and refuses a payload over the maximum", () => {
+    expect(Codec.lengthDelimited({ lengthFieldLength: 2, lengthAdjustment: 2 }).encode(b("hello"))).toEqual(
+      Either.right(concat([hex(0, 3), b("hello")]))
+    )
+    expect(Codec.lengthDelimited({ lengthFieldLength: 2, lengthAdjustment: -2 }).encode(b("hello"))).toEqual(
+      Either.right(concat([hex(0, 7), b("hello")]))
+    )
+    expect(Either.getLeft(Codec.lengthDelimited({ maxFrameLength: 4 }).encode(b("hello")))).toMatchObject({
+      value: { _tag: "FrameTooLarge", reason: "Encode", limit: 4, size: 5 }
+    })
+    expect(Either.getLeft(Codec.lengthDelimited({ lengthAdjustment: 10 }).encode(b("hello")))).toMatchObject({
+      value: { _tag: "EncodeError", reason: "InvalidLength" }
+    })
+  })
+  it("after an error the decoder stays failed", () => {
+    const decoder = Codec.lengthDelimited({ maxFrameLength: 1 }).decoder()
+    expect(decoder.decode(hex(0, 0, 0, 2), [])).toMatchObject({ _tag: "FrameTooLarge" })
+    expect(decoder.decode(hex(0, 0, 0, 0), [])).toMatchObject({ _tag: "FrameTooLarge" })
+  })
+})
+
+describe("Codec.varintDelimited", () => {
+  const frames = [hex(), b("x"), new Uint8Array(127).fill(1), new Uint8Array(128).fill(2), new Uint8Array(70_000).fill(3)]
+
+  it("decodes what it-length-prefixed encodes, at any chunking", () => {
+    const wire = concat([...lp.encode(frames)])
+    expect(decodeOk(Codec.varintDelimited(), [wire])).toEqual(frames)
+    expect(decodeOk(Codec.varintDelimited(), cut(wire, [1, 2, 3, 130, 131, 300, 70_100]))).toEqual(frames)
+  })
+
+  it("it-length-prefixed decodes what it encodes", () => {
+    const wire = encodeAll(Codec.varintDelimited(), frames)
+    const decoded = [...lp.decode([wire])].map((list) => list.subarray())
+    expect(decoded).toEqual(frames)
+    // and the prefix bytes are identical
+    expect(wire).toEqual(concat([...lp.encode(frames)]))
+  })
+
+  it("an endless varint (0x80 repeated) fails on its 10th byte", () => {
+    const decoder = Codec.varintDelimited({ maxFrameLength: Number.MAX_SAFE_INTEGER }).decoder()
+    for (let i = 1; i < 10; i++) expect(decoder.decode(hex(0x80), [])).toBeUndefined()
+    expect(decoder.decode(hex(0x80), [])).toMatchObject({ _tag: "DecodeError", reason: "InvalidVarint" })
+  })
+
+  it("a prefix over the maximum fails as soon as it is read", () => {
+    const decoder = Codec.varintDelimited({ maxFrameLength: 1000 }).decoder()
+    expect(decoder.decode(hex(0xe9, 0x07), [])).toMatchObject({ _tag: "FrameTooLarge", size: 1001, limit: 1000 })
+    // A large prefix fails on its first bytes, before it is complete.
+    expect(Codec.varintDelimited({ maxFrameLength: 1000 }).decoder().decode(hex(0xff, 0xff), [])).toMatchObject({ _tag: "FrameTooLarge" })
+  })
+
+  it("EOF inside the prefix or the payload is Truncated", () => {
+    expect(decodeErr(Codec.varintDelimited(), [hex(0x80)])).toMatchObject({ reason: "Truncated" })
+    expect(decodeErr(Codec.varintDelimited(), [hex(3, 1)])).toMatchObject({ reason: "Truncated" })
+  })
+})
+
+describe("Codec.json and Codec.ndjson", () => {
+  it("a bad message is a DecodeError with the parse issue and its line number", () => {
+    const wire = b(`{"from":"ann","text":"hi"}\n{"from":"bob"}\n{"from":"cy","text":"x"}\n`)
+    const error = decodeErr(Codec.ndjson(Chat), [wire])
+    expect(error).toMatchObject({ _tag: "DecodeError", reason: "Schema", frame: 2 })
+    expect((error as CodecError.DecodeError).detail).toContain("text")
+  })
+  it("invalid JSON is a DecodeError with its line number", () => {
+    expect(decodeErr(Codec.ndjson(Chat), [b(`{"from":"a","text":"b"}\n{oops\n`)])).toMatchObject({ reason: "InvalidJson", frame: 2 })
+  })
+  it("blank lines are skipped by default (and counted), or an error with blankLines: \"error\"", () => {
+    const wire = b(`\n  \n{"from":"a","text":"b"}\r\n\n{bad\n`)
+    const error = decodeErr(Codec.ndjson(Chat), [wire])
+    expect(error).toMatchObject({ reason: "InvalidJson", frame: 5 })
+    expect(decodeOk(Codec.ndjson(Chat), [b(`\n{"from":"a","text":"b"}\n \n`)])).toEqual([{ from: "a", text: "b" }])
+    expect(decodeErr(Codec.ndjson(Chat, { blankLines: "error" }), [b(`\n`)])).toMatchObject({ reason: "InvalidJson", frame: 1 })
+  })
+  it("the encoder always ends with \\n and never emits a raw line break inside", () => {
+    const encoded = Either.getOrThrow(Codec.ndjson(Chat).encode({ from: "a", text: "two\nlines" }))
+    const text = new TextDecoder().decode(encoded)
+    expect(text.endsWith("\n")).toBe(true)
+    expect(text.indexOf("\n")).toBe(text.length - 1)
+  })
+  it("the encoder validates with the schema", () => {
+    expect(Either.getLeft(Codec.ndjson(Chat).encode({ from: 1 } as any))).toMatchObject({ value: { _tag: "EncodeError", reason: "Schema" } })
+  })
+  it("a transforming schema decodes and encodes both ways", () => {
+    const Dated = Schema.Struct({ at: Schema.DateFromString })
+    const codec = Codec.ndjson(Dated)
+    const value = { at: new Date("2026-11-23T00:00:00.000Z") }
+    expect(decodeOk(codec, [Either.getOrThrow(codec.encode(value))])).toEqual([value])
+  })
+  it("json over lengthDelimited reports invalid UTF-8 with its frame number", () => {
+    const framing = Codec.lengthDelimited()
+    const wire = concat([Either.getOrThrow(framing.encode(b(`{"from":"a","text":"b"}`))), Either.getOrThrow(framing.encode(hex(0xff)))])
+    expect(decodeErr(Codec.json(Chat), [wire])).toMatchObject({ reason: "InvalidUtf8", frame: 2 })
+  })
+})
+
+describe("Codec fuzz: random bytes give frames or typed errors, never a defect", () => {
+  const randomBytes = (random: () => number, max: number) =>
+    Uint8Array.from({ length: Math.floor(random() * max) }, () => Math.floor(random() * 256))
+  const randomText = (random: () => number) => Array.from({ length: Math.floor(random() * 20) }, () => String.fromCharCode(32 + Math.floor(random() * 500))).join("")
+  const codecs: Array<[string, Codec.Codec<any>, number, (random: () => number) => unknown]> = [
+    ["lines", Codec.lines({ maxLength: 64 }), 64, randomText],
+    ["lengthDelimited", Codec.lengthDelimited({ maxFrameLength: 64 }), 64, (r) => randomBytes(r, 64)],
+    ["lengthDelimited 1-byte", Codec.lengthDelimited({ lengthFieldLength: 1, maxFrameLength: 64 }), 64, (r) => randomBytes(r, 64)],
+    ["lengthDelimited 8-byte little", Codec.lengthDelimited({ lengthFieldLength: 8, endian: "little", maxFrameLength: 64 }), 64, (r) => randomBytes(r, 64)],
+    ["varintDelimited", Codec.varintDelimited({ maxFrameLength: 64 }), 64, (r) => randomBytes(r, 64)],
+    ["ndjson", Codec.ndjson(Chat, { maxLength: 64 }), 64, (r) => ({ from: randomText(r).slice(0, 5), text: randomText(r).slice(0, 10) })],
+    ["json", Codec.json(Chat, { framing: Codec.lengthDelimited({ maxFrameLength: 64 }) }), 64, (r) => ({ from: "x", text: randomText(r).slice(0, 10) })]
+  ]
+  for (const [name, codec, max, sample] of codecs) {
+    it(`${name}: 10,000 random inputs`, () => {
+      const random = prng(name.length * 7919)
+      let frames = 0
+      let errors = 0
+      for (let i = 0; i < 10_000; i++) {
+        let bytes: Uint8Array
+        if (i % 2 === 0) {
+          // Pure noise, biased towards small length bytes and line breaks.
+          bytes = Uint8Array.from({ length: Math.floor(random() * 200) }, () => {
+            const r = random()
+            return r < 0.2 ? Math.floor(random() * 8) : r < 0.3 ? 10 : Math.floor(random() * 256)
+          })
+        } else {
+          // Valid frames with a few bytes flipped, truncated or not.
+          const parts = Array.from({ length: 1 + Math.floor(random() * 4) }, () => Either.getOrThrow(codec.encode(sample(random))))
+          bytes = concat(parts)
+          const flips = Math.floor(random() * 3)
+          for (let f = 0; f < flips && bytes.length > 0; f++) bytes[Math.floor(random() * bytes.length)] ^= 1 << Math.floor(random() * 8)
+          if (random() < 0.2) bytes = bytes.subarray(0, Math.floor(random() * bytes.length))
+        }
+        const chunks = cut(bytes, [Math.floor(random() * 200), Math.floor(random() * 200)])
+        const result = Codec.decodeAll(codec, chunks)
+        if (Either.isLeft(result)) {
+          errors++
+          expect(["FrameTooLarge", "DecodeError"]).toContain(result.left._tag)
+        } else {
+          frames += result.right.length
+          for (const frame of result.right) {
+            if (frame instanceof Uint8Array) expect(frame.length).toBeLessThanOrEqual(max)
+            else if (typeof frame === "string") expect(utf8.encode(frame).length).toBeLessThanOrEqual(max)
+          }
+        }
+      }
+      // Both outcomes must be exercised for the test to mean anything.
+      expect(errors).toBeGreaterThan(100)
+      expect(frames).toBeGreaterThan(100)
+    })
+  }
+})
+
+describe("Codec.decode / Codec.encode as Stream combinators (no socket)", () => {
+  it.effect("decodes a chunked byte stream, emitting frames before the error", () =>
+    Effect.gen(function*() {
+      const source = Stream.make(b("one\ntw"), b("o\r"), b("\nthree"))
+      const lines = yield* source.pipe(Codec.decode(Codec.lines()), Stream.runCollect)
+      expect(Chunk.toReadonlyArray(lines)).toEqual(["one", "two", "three"])
+
+      const collected: Array<string> = []
+      const error = yield* Stream.make(b("a\n"), hex(0xff, 0x0a)).pipe(
+        Codec.decode(Codec.lines()),
+        Stream.runForEach((line) => Effect.sync(() => collected.push(line))),
+        Effect.flip
+      )
+      expect(collected).toEqual(["a"])
+      expect(error).toMatchObject({ _tag: "DecodeError", reason: "InvalidUtf8", frame: 2 })
+    }))
+
+  it.effect("encode then decode is the identity, and upstream errors pass through", () =>
+    Effect.gen(function*() {
+      const values = [{ from: "a", text: "1" }, { from: "b", text: "2" }]
+      const back = yield* Stream.fromIterable(values).pipe(
+        Codec.encode(Codec.ndjson(Chat)),
+        Codec.decode(Codec.ndjson(Chat)),
+        Stream.runCollect
+      )
+      expect(Chunk.toReadonlyArray(back)).toEqual(values)
+      const failed = yield* Stream.fail("upstream" as const).pipe(Codec.decode(Codec.lines()), Stream.runDrain, Effect.flip)
+      expect(failed).toBe("upstream")
+    }))
+})

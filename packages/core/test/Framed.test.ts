@@ -1,0 +1,111 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ByteChannel, Codec, MemorySocket } from "@bytechannel/core"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+
+const ChatMessage = Schema.Struct({ from: Schema.String, text: Schema.String })
+type ChatMessage = typeof ChatMessage.Type
+const utf8 = new TextEncoder()
+
+const framedPair = <A>(codec: Codec.Codec<A>, pair?: MemorySocket.PairOptions) =>
+  Effect.map(MemorySocket.pair(pair), ([a, b]) => ({
+    a: ByteChannel.framed(ByteChannel.fromSocket(a), codec),
+    b: ByteChannel.framed(ByteChannel.fromSocket(b), codec),
+    rawA: a,
+    rawB: b
+  }))
+
+describe("Framed", () => {
+  it.scoped("typed NDJSON chat messages round-trip, re-chunked into 1..7 byte messages in flight", () =>
+    Effect.gen(function*() {
+      const { a, b } = yield* framedPair(Codec.ndjson(ChatMessage), {
+        rechunk: MemorySocket.randomRechunk({ maxChunkSize: 7, seed: 3 })
+      })
+      const sent: Array<ChatMessage> = Array.from({ length: 300 }, (_, i) => ({ from: i % 2 ? "ann" : "bob", text: `héllo ${i} €` }))
+      const writer = yield* Effect.fork(Effect.zipRight(Stream.run(Stream.fromIterable(sent), a.sink), a.close()))
+      const received = yield* Stream.runCollect(b.messages)
+      yield* Fiber.join(writer)
+      expect(Chunk.toReadonlyArray(received)).toEqual(sent)
+    }))
+
+  it.scoped("a malformed message fails the stream with its line number, after the good ones", () =>
+    Effect.gen(function*() {
+      const [rawA, rawB] = yield* MemorySocket.pair()
+      const b = ByteChannel.framed(ByteChannel.fromSocket(rawB), Codec.ndjson(ChatMessage))
+      yield* rawA.send(utf8.encode(`{"from":"ann","text":"hi"}\n{"from":"bob",`))
+      yield* rawA.send(utf8.encode(`"text":"yo"}\n{"from":"cy"}\n`))
+      const seen: Array<ChatMessage> = []
+      const error = yield* b.messages.pipe(Stream.runForEach((m) => Effect.sync(() => seen.push(m))), Effect.flip)
+      expect(seen).toEqual([{ from: "ann", text: "hi" }, { from: "bob", text: "yo" }])
+      expect(error).toMatchObject({ _tag: "DecodeError", reason: "Schema", frame: 3 })
+    }))
+
+  it.scoped("each frame is written as one message: prefix and payload together", () =>
+    Effect.gen(function*() {
+      const { a, rawB } = yield* framedPair(Codec.lengthDelimited())
+      yield* a.send(new Uint8Array([1, 2, 3]))
+      yield* a.send(new Uint8Array(0))
+      expect(Option.getOrThrow(yield* rawB.receive)).toEqual(new Uint8Array([0, 0, 0, 3, 1, 2, 3]))
+      expect(Option.getOrThrow(yield* rawB.receive)).toEqual(new Uint8Array([0, 0, 0, 0]))
+    }))
+
+  it.scoped("coalesce packs the frames of one chunk into fewer messages, decoded the same", () =>
+    Effect.gen(function*() {
+      const [rawA, rawB] = yield* MemorySocket.pair({ capacity: 64 })
+      const a = ByteChannel.framed(ByteChannel.fromSocket(rawA), Codec.lines(), { coalesce: 16 })
+      const lines = Array.from({ length: 10 }, (_, i) => `line ${i}`) // 7 bytes each with "\n"
+      yield* Stream.run(Stream.fromIterable(lines), a.sink)
+      yield* a.close()
+      const messages: Array<Uint8Array> = []
+      for (;;) {
+        const next = yield* rawB.receive
+        if (Option.isNone(next)) break
+        messages.push(next.value as Uint8Array)
+      }
+      expect(messages.length).toBe(5)
+      for (const message of messages) expect(message.length).toBeLessThanOrEqual(16)
+      const decoded = yield* Stream.fromIterable(messages).pipe(Codec.decode(Codec.lines()), Stream.runCollect)
+      expect(Chunk.toReadonlyArray(decoded)).toEqual(lines)
+    }))
+
+  it.scoped("messages is resumable: frames from one message are not lost between consumers", () =>
+    Effect.gen(function*() {
+      const { a, b } = yield* framedPair(Codec.lines())
+      yield* a.channel.send(utf8.encode("one\ntwo\nthree\n"))
+      const first = yield* b.messages.pipe(Stream.take(1), Stream.runCollect)
+      const rest = yield* b.messages.pipe(Stream.take(2), Stream.runCollect)
+      expect([...first, ...rest]).toEqual(["one", "two", "three"])
+    }))
+
+  it.scoped("an encode error fails send before anything is written", () =>
+    Effect.gen(function*() {
+      const { a, b } = yield* framedPair(Codec.lines({ maxLength: 3 }))
+      expect(yield* Effect.flip(a.send("too long"))).toMatchObject({ _tag: "FrameTooLarge", reason: "Encode" })
+      yield* a.send("ok")
+      expect(Chunk.toReadonlyArray(yield* b.messages.pipe(Stream.take(1), Stream.runCollect))).toEqual(["ok"])
+    }))
+
+  it.scoped("the unterminated tail at EOF is the last line; a truncated length-delimited frame is an error", () =>
+    Effect.gen(function*() {
+      const lines = yield* framedPair(Codec.lines())
+      yield* lines.a.channel.send(utf8.encode("a\nb"))
+      yield* lines.a.close()
+      expect(Chunk.toReadonlyArray(yield* Stream.runCollect(lines.b.messages))).toEqual(["a", "b"])
+
+      const frames = yield* framedPair(Codec.lengthDelimited())
+      yield* frames.a.channel.send(new Uint8Array([0, 0, 0, 5, 1]))
+      yield* frames.a.close()
+      expect(yield* Effect.flip(Stream.runDrain(frames.b.messages))).toMatchObject({ _tag: "DecodeError", reason: "Truncated" })
+    }))
+
+  it.scoped("a lost connection fails messages with the SocketError", () =>
+    Effect.gen(function*() {
+      const { b, rawA } = yield* framedPair(Codec.lines())
+      yield* rawA.drop
+      expect(yield* Effect.flip(Stream.runDrain(b.messages))).toMatchObject({ _tag: "SocketError", code: 1006 })
+    }))
+})
