@@ -25,6 +25,21 @@ export interface LinesOptions {
 }
 
 const CR = 13
+
+/** UTF-8 length of a string, without encoding it. */
+const utf8Length = (text: string): number => {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 0x80) bytes += 1
+    else if (code < 0x800) bytes += 2
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      bytes += 4
+      i++
+    } else bytes += 3
+  }
+  return bytes
+}
 const encoder = new TextEncoder()
 
 class LinesDecoder implements Decoder<string> {
@@ -37,6 +52,7 @@ class LinesDecoder implements Decoder<string> {
   constructor(
     private readonly maxLength: number,
     private readonly delimiter: number,
+    private readonly delimiterText: string,
     private readonly crlf: boolean,
     fatal: boolean
   ) {
@@ -84,6 +100,31 @@ class LinesDecoder implements Decoder<string> {
     return joined
   }
 
+  private finishInChunk(chunk: Uint8Array, start: number, end: number, out: Array<string>) {
+    const length = this.contentLength(chunk, end, end - start)
+    if (length > this.maxLength) return this.tooLong(length)
+    return this.finish(chunk.subarray(start, end), out)
+  }
+
+  /** Pushes the lines of `text`, checking each against the bound. */
+  private pushLines(text: string, out: Array<string>) {
+    const parts = text.split(this.delimiterText)
+    // A UTF-16 unit is at most 3 UTF-8 bytes: lines this short cannot be over the bound.
+    const safeUnits = Math.floor(this.maxLength / 3)
+    for (let i = 0; i < parts.length; i++) {
+      let line = parts[i]!
+      if (line.length > safeUnits) {
+        const bytes = utf8Length(line)
+        const length = this.crlf && line.endsWith("\r") ? bytes - 1 : bytes
+        if (length > this.maxLength) return this.tooLong(length)
+      }
+      if (this.crlf && line.length > 0 && line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1)
+      this.line++
+      out.push(line)
+    }
+    return undefined
+  }
+
   decode(chunk: Uint8Array, out: Array<string>) {
     if (this.failure) return this.failure
     const delimiter = this.delimiter
@@ -97,15 +138,29 @@ class LinesDecoder implements Decoder<string> {
       start = end + 1
       end = chunk.indexOf(delimiter, start)
     }
-    // Whole lines inside this chunk: views, no copy. Decoding line by line keeps UTF-8 errors
-    // attributable to their line; the delimiter byte never occurs inside a UTF-8 sequence.
-    while (end !== -1) {
-      const length = this.contentLength(chunk, end, end - start)
-      if (length > this.maxLength) return this.tooLong(length)
-      const error = this.finish(chunk.subarray(start, end), out)
-      if (error) return error
-      start = end + 1
-      end = chunk.indexOf(delimiter, start)
+    // The whole lines inside this chunk are decoded with one TextDecoder call and split, which
+    // is several times faster than a call per line. The delimiter byte never occurs inside a
+    // UTF-8 sequence, so the split is exact.
+    const last = end === -1 ? -1 : chunk.lastIndexOf(delimiter)
+    if (last !== -1) {
+      let text: string | undefined
+      try {
+        text = this.text.decode(chunk.subarray(start, last))
+      } catch {
+        // Invalid UTF-8 somewhere: decode line by line to name the line.
+      }
+      if (text === undefined) {
+        while (end !== -1) {
+          const error = this.finishInChunk(chunk, start, end, out)
+          if (error) return error
+          start = end + 1
+          end = chunk.indexOf(delimiter, start)
+        }
+      } else {
+        const error = this.pushLines(text, out)
+        if (error) return error
+        start = last + 1
+      }
     }
     const rest = chunk.length - start
     if (rest > 0) {
@@ -140,7 +195,7 @@ export const lines = (options?: LinesOptions): Codec<string> => {
   const fatal = (options?.utf8 ?? "strict") === "strict"
   return {
     name: "lines",
-    decoder: () => new LinesDecoder(maxLength, delimiter, crlf, fatal),
+    decoder: () => new LinesDecoder(maxLength, delimiter, delimiterText, crlf, fatal),
     encode: (line) => {
       if (line.indexOf(delimiterText) !== -1) {
         return Either.left(new EncodeError({ reason: "Delimiter", detail: "the line contains the delimiter" }))
