@@ -4,8 +4,10 @@
  *
  * @since 0.1.0
  */
+import type * as Cause from "effect/Cause"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type * as Sink from "effect/Sink"
@@ -15,6 +17,7 @@ import type * as Connector from "./Connector.js"
 import type * as Framed from "./Framed.js"
 import * as internal from "./internal/byteChannel.js"
 import * as internalFramed from "./internal/framed.js"
+import * as internalHandle from "./internal/handle.js"
 import type { CloseInfo, CloseOptions, MessageSocket, SocketEvent } from "./MessageSocket.js"
 import type { CloseArgumentError, ProtocolError, SocketError } from "./SocketError.js"
 
@@ -161,3 +164,21 @@ export const toAsyncIterable: (self: ByteChannel) => AsyncIterable<Uint8Array> =
  */
 export const framed: <A>(self: ByteChannel, codec: Codec<A>, options?: Framed.FramedOptions) => Framed.Framed<A> =
   internalFramed.make
+
+/**
+ * Runs a per-connection `handler` the way bytechannel's servers do: in its own scope (a child
+ * of `parent`) and fiber; the connection is closed with 1000 when the handler completes, with
+ * 1011 when it fails, and with 1001 when `parent` closes first.
+ *
+ * @since 0.1.0
+ * @category servers
+ */
+export const handle: <E, R>(
+  socket: MessageSocket,
+  handler: (channel: ByteChannel) => Effect.Effect<void, E, R>,
+  options: {
+    readonly parent: Scope.Scope
+    readonly channel?: ByteChannelOptions | undefined
+    readonly onError?: ((cause: Cause.Cause<E>) => Effect.Effect<void>) | undefined
+  }
+) => Effect.Effect<Fiber.RuntimeFiber<void>, never, Exclude<R, Scope.Scope>> = internalHandle.handle

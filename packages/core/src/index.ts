@@ -52,6 +52,13 @@ export * as MemorySocket from "./MemorySocket.js"
 export * as MessageSocket from "./MessageSocket.js"
 
 /**
+ * Socket metrics.
+ *
+ * @since 0.1.0
+ */
+export * as SocketMetrics from "./SocketMetrics.js"
+
+/**
  * Typed socket errors.
  *
  * @since 0.1.0

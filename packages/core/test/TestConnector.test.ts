@@ -75,7 +75,7 @@ describe("TestConnector", () => {
       const socket = yield* Scope.extend(connector.connect("ws://x/"), clientScope)
       yield* Deferred.await(connected)
       yield* Scope.close(layerScope, Exit.void)
-      expect(yield* socket.closed).toEqual({ code: 1001, reason: "", wasClean: true, local: false })
+      expect(yield* socket.closed).toEqual({ code: 1001, reason: "server shutting down", wasClean: true, local: false })
       yield* Scope.close(clientScope, Exit.void)
     }))
 

@@ -10,6 +10,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as MessageSocket from "../MessageSocket.js"
 import { CloseArgumentError, SocketError } from "../SocketError.js"
+import * as SocketMetrics from "../SocketMetrics.js"
 import * as constants from "./constants.js"
 
 /** @internal */
@@ -47,6 +48,9 @@ export const validateClose = (
 
 const messageSize = (message: MessageSocket.Message): number =>
   typeof message === "string" ? message.length : message.byteLength
+
+// Open sockets in this process, for the gauge (a gauge is set, not incremented).
+let openGauge = 0
 
 type Waiter<A> = (exit: Exit.Exit<A, SocketError>) => void
 
@@ -141,6 +145,8 @@ const unsafeMake = (
   const defaultCloseTimeout = Duration.decode(options?.closeTimeout ?? constants.DEFAULT_CLOSE_TIMEOUT_MILLIS)
 
   const inbox = new Inbox()
+  openGauge++
+  SocketMetrics.openConnections.unsafeUpdate(openGauge, [])
   const writers: Array<Waiter<void>> = []
   let state: "open" | "closing" | "closed" = "open"
   let closeInfo: MessageSocket.CloseInfo | undefined
@@ -165,6 +171,8 @@ const unsafeMake = (
 
   const offer = (message: MessageSocket.Message) => {
     if (state === "closed" || inbox.failure) return
+    SocketMetrics.messagesReceived.unsafeUpdate(1, [])
+    SocketMetrics.bytesReceived.unsafeUpdate(messageSize(message), [])
     if (inbox.handOff(message)) return
     inbox.push(message)
     if (!inbox.paused && (inbox.size >= highMessages || inbox.bytes >= highBytes)) {
@@ -203,6 +211,8 @@ const unsafeMake = (
   const closed = (info: { readonly code: number; readonly reason: string; readonly wasClean: boolean }) => {
     if (state === "closed") return
     state = "closed"
+    openGauge--
+    SocketMetrics.openConnections.unsafeUpdate(openGauge, [])
     closeInfo = { code: info.code, reason: info.reason, wasClean: info.wasClean, local: localClose }
     if (inbox.paused) {
       inbox.paused = false
@@ -262,6 +272,8 @@ const unsafeMake = (
     Effect.suspend(() => {
       if (state !== "open") return Effect.fail(closedError())
       if (transport.bufferedAmount() < sendHighWater) {
+        SocketMetrics.messagesSent.unsafeUpdate(1, [])
+        SocketMetrics.bytesSent.unsafeUpdate(messageSize(message), [])
         transport.write(message)
         return Effect.void
       }

@@ -1,0 +1,20 @@
+import { fileURLToPath } from "node:url"
+import { defineProject } from "vitest/config"
+
+const src = (pkg: string, path: string) => fileURLToPath(new URL(`../${pkg}/src/${path}`, import.meta.url))
+
+export default defineProject({
+  resolve: {
+    alias: [
+      { find: /^@bytechannel\/(core|node)$/, replacement: src("$1", "index.ts") },
+      { find: /^@bytechannel\/(core|node)\/(.*)$/, replacement: src("$1", "$2.ts") }
+    ]
+  },
+  test: {
+    name: "node",
+    include: ["test/**/*.test.ts"],
+    environment: "node",
+    testTimeout: 30_000,
+    hookTimeout: 30_000
+  }
+})
