@@ -1,0 +1,135 @@
+/**
+ * WebSocket (and TCP) servers whose every accepted connection is a `ByteChannel` handled in
+ * its own scope and fiber: the connection closes with 1000 when the handler completes, 1011
+ * when it fails, and 1001 when the server's scope closes.
+ *
+ * @since 0.1.0
+ */
+import type { ByteChannel } from "@bytechannel/core"
+import type { MessageSocket, SocketError } from "@bytechannel/core"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import type * as Http from "node:http"
+import type * as Https from "node:https"
+import * as internal from "./internal/nodeServer.js"
+
+/**
+ * What a handler learns about the connection it serves.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConnectionInfo {
+  /** The request path and query. */
+  readonly url: string
+  readonly headers: Http.IncomingHttpHeaders
+  readonly remoteAddress: string | undefined
+  /** The subprotocol selected ("" when none). */
+  readonly protocol: string
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ServerOptions extends MessageSocket.ControllerOptions {
+  /** Only upgrades on this path are accepted (others get HTTP 404). Default: any path. */
+  readonly path?: string | undefined
+  /** Largest message accepted; a larger one closes with 1009. Default 16 MiB. */
+  readonly maxPayload?: number | undefined
+  /** Connections served at once; more are accepted and closed with 1013 (try again later). Default: no limit. */
+  readonly maxConnections?: number | undefined
+  /** Allowed `Origin` headers; others get HTTP 403. Default: any origin. */
+  readonly allowOrigins?: ReadonlyArray<string> | undefined
+  /** Decides whether to accept a handshake; `false` answers HTTP 401. */
+  readonly verifyClient?: ((request: Http.IncomingMessage) => boolean | Promise<boolean>) | undefined
+  /** Subprotocols the server speaks, in its order of preference; the first one the client offers is selected. */
+  readonly protocols?: ReadonlyArray<string> | undefined
+  /** permessage-deflate. Default off. */
+  readonly perMessageDeflate?: boolean | undefined
+  /** Pings each connection this often; a peer that does not answer within `pongTimeout` is dropped. */
+  readonly pingInterval?: Duration.DurationInput | undefined
+  /** Default: `pingInterval`. */
+  readonly pongTimeout?: Duration.DurationInput | undefined
+  /** Options of each connection's `ByteChannel`. */
+  readonly channel?: ByteChannel.ByteChannelOptions | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ServeOptions extends ServerOptions {
+  /** Default "127.0.0.1". */
+  readonly host?: string | undefined
+  /** Default 0: the operating system picks a free port (see `port` on the result). */
+  readonly port?: number | undefined
+  /** Answers plain HTTP requests (a page, a health check). Default: 426 Upgrade Required. */
+  readonly onRequest?: ((request: Http.IncomingMessage, response: Http.ServerResponse) => void) | undefined
+}
+
+/**
+ * A running server.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface NodeServer {
+  readonly host: string
+  readonly port: number
+  /** `ws://host:port` (with `path` when one was given). */
+  readonly url: string
+  /** Connections being served now. */
+  readonly connections: () => number
+}
+
+/**
+ * Listens on `host:port` and serves each WebSocket connection with `handler`. The server
+ * stops, and every connection closes with 1001, when the scope closes. A busy port fails with
+ * `SocketError` reason `Open`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const serve: <E, R>(
+  options: ServeOptions,
+  handler: (channel: ByteChannel.ByteChannel, info: ConnectionInfo) => Effect.Effect<void, E, R>
+) => Effect.Effect<NodeServer, SocketError.SocketError, Scope.Scope | Exclude<R, Scope.Scope>> = internal.serve
+
+/**
+ * {@link serve} as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: <E, R>(
+  options: ServeOptions,
+  handler: (channel: ByteChannel.ByteChannel, info: ConnectionInfo) => Effect.Effect<void, E, R>
+) => Layer.Layer<never, SocketError.SocketError, Exclude<R, Scope.Scope>> = internal.layer
+
+/**
+ * Serves WebSocket upgrades of an existing `node:http` or `node:https` server (on `path`,
+ * when given). The upgrade listener is removed, and connections close with 1001, when the
+ * scope closes; the server itself is left to its owner.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const attach: <E, R>(
+  server: Http.Server | Https.Server,
+  options: ServerOptions,
+  handler: (channel: ByteChannel.ByteChannel, info: ConnectionInfo) => Effect.Effect<void, E, R>
+) => Effect.Effect<{ readonly connections: () => number }, never, Scope.Scope | Exclude<R, Scope.Scope>> = internal.attach
+
+/**
+ * A raw TCP server: each chunk read is a message, so the same codecs run over TCP.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const serveTcp: <E, R>(
+  options: { readonly host?: string | undefined; readonly port?: number | undefined; readonly channel?: ByteChannel.ByteChannelOptions | undefined } & MessageSocket.ControllerOptions,
+  handler: (channel: ByteChannel.ByteChannel, info: { readonly remoteAddress: string | undefined }) => Effect.Effect<void, E, R>
+) => Effect.Effect<NodeServer, SocketError.SocketError, Scope.Scope | Exclude<R, Scope.Scope>> = internal.serveTcp

@@ -1,0 +1,84 @@
+import { MessageSocket, SocketError } from "@bytechannel/core"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as Net from "node:net"
+import * as constants from "./constants.js"
+
+/**
+ * Wires a TCP socket to the shared engine. TCP has no messages and no close codes: each chunk
+ * read is a message, an orderly end (FIN both ways) is a 1000 close, anything else 1006.
+ * @internal
+ */
+export const fromNetSocket = (
+  socket: Net.Socket,
+  options?: MessageSocket.ControllerOptions
+): Effect.Effect<MessageSocket.MessageSocket, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    let controller: MessageSocket.Controller | undefined
+    let failed = false
+    const transport: MessageSocket.Transport = {
+      write: (message) => {
+        socket.write(message)
+      },
+      bufferedAmount: () => socket.writableLength,
+      sendClose: () => {
+        socket.end()
+      },
+      terminate: () => {
+        socket.destroy()
+      },
+      pause: () => {
+        socket.pause()
+      },
+      resume: () => {
+        socket.resume()
+      }
+    }
+    const engine = yield* MessageSocket.make(transport, options)
+    controller = engine
+    socket.on("data", (chunk: Buffer) => engine.offer(chunk))
+    socket.on("drain", () => controller?.drained())
+    // The peer ended its side: end ours (the TCP close handshake).
+    socket.on("end", () => {
+      if (!socket.writableEnded) socket.end()
+    })
+    socket.on("error", () => {
+      failed = true
+    })
+    socket.on("close", (hadError: boolean) => {
+      const clean = !hadError && !failed
+      engine.closed({ code: clean ? 1000 : 1006, reason: "", wasClean: clean })
+    })
+    yield* MessageSocket.closeOnScopeClose(engine.socket)
+    return engine.socket
+  })
+
+/** Opens a tcp://host:port connection. @internal */
+export const connect = (
+  url: URL,
+  options: { readonly openTimeout?: Duration.DurationInput | undefined } & MessageSocket.ControllerOptions
+): Effect.Effect<MessageSocket.MessageSocket, SocketError.SocketError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const port = Number(url.port)
+    if (!url.port || !Number.isInteger(port)) {
+      return yield* new SocketError.SocketError({ reason: "Open", detail: `a tcp:// URL needs a port: ${url.href}` })
+    }
+    const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname
+    const opened = yield* Deferred.make<void, SocketError.SocketError>()
+    const socket = Net.connect({ host, port, allowHalfOpen: true, noDelay: true })
+    socket.once("connect", () => Deferred.unsafeDone(opened, Effect.void))
+    socket.once("error", (error) =>
+      Deferred.unsafeDone(opened, Effect.fail(new SocketError.SocketError({ reason: "Open", cause: error, detail: error.message }))))
+    const messageSocket = yield* fromNetSocket(socket, options)
+    const openTimeout = Duration.decode(options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS)
+    yield* Deferred.await(opened).pipe(
+      Effect.timeoutFail({
+        duration: openTimeout,
+        onTimeout: () => new SocketError.SocketError({ reason: "OpenTimeout", detail: `no connection within ${Duration.format(openTimeout)}` })
+      }),
+      Effect.onExit((exit) => (exit._tag === "Failure" ? Effect.sync(() => socket.destroy()) : Effect.void))
+    )
+    return messageSocket
+  })

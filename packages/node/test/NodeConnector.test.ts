@@ -1,0 +1,331 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ByteChannel, Codec } from "@bytechannel/core"
+import { NodeConnector, NodeServer } from "@bytechannel/node"
+import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as Https from "node:https"
+import * as Net from "node:net"
+import { WebSocket, WebSocketServer } from "ws"
+import { concat, prng, randomBytes, selfSignedCertificate } from "./fixtures.js"
+
+const echo = (channel: ByteChannel.ByteChannel) => Stream.run(channel.read, channel.write)
+
+/** The test body shared by every transport: only the URL (and TLS trust) changes. */
+const echoRoundTrip = (url: string) =>
+  Effect.gen(function*() {
+    const channel = yield* ByteChannel.connect(url)
+    const random = prng(url.length)
+    const sent = Array.from({ length: 200 }, (_, i) => randomBytes(random, i % 50 === 0 ? 0 : Math.floor(random() * 70_000)))
+    const total = sent.reduce((n, b) => n + b.length, 0)
+    const writer = yield* Effect.fork(Stream.run(Stream.fromIterable(sent), channel.write))
+    const received: Array<Uint8Array> = []
+    let bytes = 0
+    yield* channel.read.pipe(
+      Stream.takeUntil((chunk) => {
+        received.push(chunk)
+        bytes += chunk.length
+        return bytes >= total
+      }),
+      Stream.runDrain
+    )
+    yield* Fiber.join(writer)
+    expect(concat(received).equals(concat(sent))).toBe(true)
+    const info = yield* channel.close({ code: 4000, reason: "bye" })
+    return info
+  }).pipe(Effect.scoped)
+
+describe("NodeConnector + NodeServer", () => {
+  it.live("echo over ws, wss and tcp: the same program, only the URL changes", () =>
+    Effect.gen(function*() {
+      const ws = yield* NodeServer.serve({ path: "/echo" }, echo)
+      const tcp = yield* NodeServer.serveTcp({}, echo)
+      const { key, cert } = selfSignedCertificate()
+      const https = Https.createServer({ key, cert })
+      yield* NodeServer.attach(https, { path: "/echo" }, echo)
+      yield* Effect.acquireRelease(
+        Effect.async<number>((resume) => {
+          https.listen(0, "127.0.0.1", () => resume(Effect.succeed((https.address() as Net.AddressInfo).port)))
+        }),
+        () =>
+          Effect.async<void>((resume) => {
+            https.close(() => resume(Effect.void))
+          })
+      ).pipe(Effect.flatMap((port) =>
+        echoRoundTrip(`wss://127.0.0.1:${port}/echo`).pipe(Effect.provide(NodeConnector.layerWith({ tls: { ca: cert } })))
+      ))
+      const wsInfo = yield* echoRoundTrip(ws.url).pipe(Effect.provide(NodeConnector.layer))
+      expect(wsInfo).toEqual({ code: 4000, reason: "bye", wasClean: true, local: true })
+      const tcpInfo = yield* echoRoundTrip(tcp.url).pipe(Effect.provide(NodeConnector.layer))
+      // TCP has no close codes: an orderly shutdown is reported as 1000.
+      expect(tcpInfo).toMatchObject({ code: 1000, wasClean: true, local: true })
+    }).pipe(Effect.scoped))
+
+  it.live("typed NDJSON over ws: Framed on both ends", () =>
+    Effect.gen(function*() {
+      const Chat = Schema.Struct({ from: Schema.String, text: Schema.String })
+      const server = yield* NodeServer.serve({}, (channel) => {
+        const chat = ByteChannel.framed(channel, Codec.ndjson(Chat))
+        return chat.messages.pipe(Stream.map((m) => ({ from: "server", text: m.text.toUpperCase() })), Stream.run(chat.sink))
+      })
+      const replies = yield* Effect.gen(function*() {
+        const chat = ByteChannel.framed(yield* ByteChannel.connect(server.url), Codec.ndjson(Chat))
+        yield* Effect.forEach(["a", "b", "c"], (text) => chat.send({ from: "me", text }))
+        return yield* chat.messages.pipe(Stream.take(3), Stream.runCollect)
+      }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
+      expect(Chunk.toReadonlyArray(replies)).toEqual([
+        { from: "server", text: "A" },
+        { from: "server", text: "B" },
+        { from: "server", text: "C" }
+      ])
+    }).pipe(Effect.scoped))
+
+  it.live("close 4000 \"bye\" from the server fails the client's read with the code and reason", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve({}, (channel) => Effect.asVoid(channel.close({ code: 4000, reason: "bye" })))
+      const error = yield* ByteChannel.connect(server.url).pipe(
+        Effect.flatMap((channel) => Effect.flip(Stream.runDrain(channel.read))),
+        Effect.scoped,
+        Effect.provide(NodeConnector.layer)
+      )
+      expect(error).toMatchObject({ _tag: "SocketError", reason: "Closed", code: 4000, closeReason: "bye" })
+    }).pipe(Effect.scoped))
+
+  it.live("the server's scope closing closes every connection with 1001", () =>
+    Effect.gen(function*() {
+      const connected = yield* Deferred.make<void>()
+      const stop = yield* Deferred.make<void>()
+      const urlReady = yield* Deferred.make<string>()
+      const serverFiber = yield* Effect.fork(
+        Effect.scoped(Effect.gen(function*() {
+          const server = yield* NodeServer.serve({}, () => Effect.zipRight(Deferred.succeed(connected, undefined), Effect.never))
+          yield* Deferred.succeed(urlReady, server.url)
+          yield* Deferred.await(stop)
+        }))
+      )
+      const url = yield* Deferred.await(urlReady)
+      const info = yield* Effect.gen(function*() {
+        const channel = yield* ByteChannel.connect(url)
+        yield* Deferred.await(connected)
+        yield* Deferred.succeed(stop, undefined)
+        return yield* channel.closed
+      }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
+      yield* Fiber.join(serverFiber)
+      expect(info).toMatchObject({ code: 1001, reason: "server shutting down", local: false })
+    }))
+
+  it.live("a handler that fails closes its connection with 1011", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve({}, () => Effect.fail("boom"))
+      const error = yield* ByteChannel.connect(server.url).pipe(
+        Effect.flatMap((channel) => Effect.flip(Stream.runDrain(channel.read))),
+        Effect.scoped,
+        Effect.provide(NodeConnector.layer)
+      )
+      expect(error).toMatchObject({ reason: "Closed", code: 1011 })
+    }).pipe(Effect.scoped))
+
+  it.live("path, origin allow-list, verifyClient and subprotocols are enforced at the handshake", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve({
+        path: "/chat",
+        allowOrigins: ["http://ok.example"],
+        verifyClient: (request) => request.headers.authorization === "Bearer yes",
+        protocols: ["chat.v2", "chat.v1"]
+      }, (channel) => echo(channel))
+      const base = `ws://127.0.0.1:${server.port}`
+      const attempt = (path: string, headers: Record<string, string>, protocols?: Array<string>) =>
+        ByteChannel.connect(base + path, { protocols }).pipe(
+          Effect.map((channel) => channel.socket.protocol),
+          Effect.scoped,
+          Effect.provide(NodeConnector.layerWith({ headers }))
+        )
+      const good = { origin: "http://ok.example", authorization: "Bearer yes" }
+      expect(yield* Effect.flip(attempt("/other", good))).toMatchObject({ reason: "Open", status: 404 })
+      expect(yield* Effect.flip(attempt("/chat", { ...good, origin: "http://evil.example" }))).toMatchObject({ status: 403 })
+      expect(yield* Effect.flip(attempt("/chat", { origin: "http://ok.example" }))).toMatchObject({ status: 401 })
+      expect(yield* attempt("/chat", good, ["chat.v1", "chat.v2"])).toBe("chat.v2")
+      expect(yield* attempt("/chat", good, ["chat.v1"])).toBe("chat.v1")
+    }).pipe(Effect.scoped))
+
+  it.live("maxConnections: an excess connection is closed with 1013", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve({ maxConnections: 1 }, (channel) => Effect.asVoid(Stream.runDrain(channel.read)))
+      const error = yield* Effect.gen(function*() {
+        const first = yield* ByteChannel.connect(server.url)
+        yield* first.send(new Uint8Array([1]))
+        const second = yield* ByteChannel.connect(server.url)
+        return yield* Effect.flip(Stream.runDrain(second.read))
+      }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
+      expect(error).toMatchObject({ reason: "Closed", code: 1013 })
+    }).pipe(Effect.scoped))
+
+  it.live("a busy port is a typed Open error, not a crash", () =>
+    Effect.gen(function*() {
+      const first = yield* NodeServer.serve({}, echo)
+      const error = yield* Effect.flip(NodeServer.serve({ port: first.port }, echo))
+      expect(error).toMatchObject({ _tag: "SocketError", reason: "Open" })
+      expect(error.message).toContain("already in use")
+    }).pipe(Effect.scoped))
+
+  it.live("open timeout against a server that accepts TCP but never answers the handshake", () =>
+    Effect.gen(function*() {
+      const sockets = new Set<Net.Socket>()
+      const silent = Net.createServer((socket) => sockets.add(socket))
+      const port = yield* Effect.acquireRelease(
+        Effect.async<number>((resume) => {
+          silent.listen(0, "127.0.0.1", () => resume(Effect.succeed((silent.address() as Net.AddressInfo).port)))
+        }),
+        () => Effect.async<void>((resume) => {
+          for (const socket of sockets) socket.destroy()
+          silent.close(() => resume(Effect.void))
+        })
+      )
+      const error = yield* ByteChannel.connect(`ws://127.0.0.1:${port}/`).pipe(
+        Effect.flip,
+        Effect.scoped,
+        Effect.provide(NodeConnector.layerWith({ openTimeout: "300 millis" }))
+      )
+      expect(error).toMatchObject({ _tag: "SocketError", reason: "OpenTimeout" })
+    }).pipe(Effect.scoped))
+
+  it.live("connecting to a closed port is a typed Open error", () =>
+    Effect.gen(function*() {
+      // Listen, note the port, close: nothing listens there now.
+      const probe = Net.createServer()
+      const port = yield* Effect.async<number>((resume) => {
+        probe.listen(0, "127.0.0.1", () => {
+          const port = (probe.address() as Net.AddressInfo).port
+          probe.close(() => resume(Effect.succeed(port)))
+        })
+      })
+      for (const url of [`ws://127.0.0.1:${port}/`, `tcp://127.0.0.1:${port}`]) {
+        const error = yield* ByteChannel.connect(url).pipe(Effect.flip, Effect.scoped, Effect.provide(NodeConnector.layer))
+        expect(error).toMatchObject({ _tag: "SocketError", reason: "Open" })
+      }
+    }))
+
+  it.live("an oversized message closes with 1009 on the wire and fails read locally", () =>
+    Effect.gen(function*() {
+      const serverSaw = yield* Deferred.make<number>()
+      const server = yield* NodeServer.serve({}, (channel) =>
+        Effect.gen(function*() {
+          yield* channel.send(new Uint8Array(4096))
+          const info = yield* channel.closed
+          yield* Deferred.succeed(serverSaw, info.code)
+        }))
+      const error = yield* ByteChannel.connect(server.url).pipe(
+        Effect.flatMap((channel) => Effect.flip(Stream.runDrain(channel.read))),
+        Effect.scoped,
+        Effect.provide(NodeConnector.layerWith({ maxPayload: 1024 }))
+      )
+      expect(error).toMatchObject({ _tag: "SocketError", reason: "Read", code: 1009 })
+      expect(yield* Deferred.await(serverSaw)).toBe(1009)
+    }).pipe(Effect.scoped))
+
+  it.live("an invalid UTF-8 text frame is reported locally as 1007", () =>
+    Effect.gen(function*() {
+      const wss = yield* rawServer((ws) => {
+        // A text frame (FIN + opcode 1) of two bytes that are not UTF-8, written under ws's framing.
+        ;(ws as unknown as { _socket: Net.Socket })._socket.write(Buffer.from([0x81, 0x02, 0xff, 0xfe]))
+      })
+      const error = yield* ByteChannel.connect(wss).pipe(
+        Effect.flatMap((channel) => Effect.flip(Stream.runDrain(channel.read))),
+        Effect.scoped,
+        Effect.provide(NodeConnector.layer)
+      )
+      expect(error).toMatchObject({ _tag: "SocketError", reason: "Read", code: 1007 })
+    }).pipe(Effect.scoped))
+
+  it.live("a peer that never answers the close frame: close completes after closeTimeout", () =>
+    Effect.gen(function*() {
+      const url = yield* rawServer((ws) => ws.pause()) // reads nothing, so never sees our close frame
+      const info = yield* ByteChannel.connect(url, { closeTimeout: "300 millis" }).pipe(
+        Effect.flatMap((channel) => channel.close({ code: 4000 })),
+        Effect.scoped,
+        Effect.provide(NodeConnector.layer)
+      )
+      expect(info).toEqual({ code: 1006, reason: "", wasClean: false, local: true })
+    }).pipe(Effect.scoped))
+
+  it.live("keepalive: a peer that stops answering pings fails the channel and closes it", () =>
+    Effect.gen(function*() {
+      const url = yield* rawServer((ws) => ws.pause()) // a paused peer cannot answer pings
+      const result = yield* Effect.gen(function*() {
+        const channel = yield* ByteChannel.connect(url)
+        const pong = yield* Effect.fork(channel.events.pipe(Stream.filter((e) => e._tag === "Error"), Stream.runHead))
+        const error = yield* Effect.flip(Stream.runDrain(channel.read))
+        return { error, event: yield* Fiber.join(pong), info: yield* channel.closed }
+      }).pipe(Effect.scoped, Effect.provide(NodeConnector.layerWith({ pingInterval: "100 millis", pongTimeout: "200 millis" })))
+      expect(result.error).toMatchObject({ _tag: "SocketError", reason: "Read" })
+      expect(result.error.message).toContain("no pong")
+      expect(result.event._tag).toBe("Some")
+      expect(result.info.code).toBe(1006)
+    }).pipe(Effect.scoped))
+
+  it.live("keepalive: pings and pongs appear on events while the peer answers", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve({}, echo)
+      const events = yield* Effect.gen(function*() {
+        const channel = yield* ByteChannel.connect(server.url)
+        return yield* channel.events.pipe(Stream.filter((e) => e._tag === "Pong"), Stream.take(2), Stream.runCollect)
+      }).pipe(Effect.scoped, Effect.provide(NodeConnector.layerWith({ pingInterval: "50 millis" })))
+      expect(Chunk.size(events)).toBe(2)
+    }).pipe(Effect.scoped))
+
+  it.live("a lost connection (server terminates the TCP socket) fails read with 1006", () =>
+    Effect.gen(function*() {
+      const url = yield* rawServer((ws) => setTimeout(() => ws.terminate(), 20))
+      const error = yield* ByteChannel.connect(url).pipe(
+        Effect.flatMap((channel) => Effect.flip(Stream.runDrain(channel.read))),
+        Effect.scoped,
+        Effect.provide(NodeConnector.layer)
+      )
+      expect(error).toMatchObject({ _tag: "SocketError", reason: "Closed", code: 1006 })
+    }).pipe(Effect.scoped))
+
+  it.live("100 concurrent connections exchange verified byte streams", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve({}, echo)
+      const results = yield* Effect.forEach(
+        Array.from({ length: 100 }, (_, i) => i),
+        (i) =>
+          Effect.gen(function*() {
+            const channel = yield* ByteChannel.connect(server.url)
+            const random = prng(1000 + i)
+            const sent = Array.from({ length: 20 }, () => randomBytes(random, Math.floor(random() * 4096)))
+            const total = sent.reduce((n, b) => n + b.length, 0)
+            yield* Effect.fork(Stream.run(Stream.fromIterable(sent), channel.write))
+            const received: Array<Uint8Array> = []
+            let bytes = 0
+            if (total > 0) {
+              yield* channel.read.pipe(Stream.takeUntil((c) => (received.push(c), (bytes += c.length) >= total)), Stream.runDrain)
+            }
+            return concat(received).equals(concat(sent))
+          }).pipe(Effect.scoped),
+        { concurrency: "unbounded" }
+      ).pipe(Effect.provide(NodeConnector.layer))
+      expect(results.every(Boolean)).toBe(true)
+      expect(results).toHaveLength(100)
+    }).pipe(Effect.scoped))
+})
+
+/** A plain `ws` server whose connections `onConnection` misbehaves with; closed with the scope. */
+const rawServer = (onConnection: (ws: WebSocket) => void) =>
+  Effect.acquireRelease(
+    Effect.async<{ wss: WebSocketServer; url: string }>((resume) => {
+      const wss: WebSocketServer = new WebSocketServer({ host: "127.0.0.1", port: 0 }, () => {
+        resume(Effect.succeed({ wss, url: `ws://127.0.0.1:${(wss.address() as Net.AddressInfo).port}/` }))
+      })
+      wss.on("connection", onConnection)
+    }),
+    ({ wss }) =>
+      Effect.async<void>((resume) => {
+        for (const client of wss.clients) client.terminate()
+        wss.close(() => resume(Effect.void))
+      })
+  ).pipe(Effect.map(({ url }) => url))
+
