@@ -288,6 +288,21 @@ describe("ByteChannel over MemorySocket", () => {
         expect(yield* rawB.closed).toMatchObject({ code: 1006, wasClean: false, local: false })
       }))
 
+    it.effect("closing the scope while the peer never answers ends after the close timeout (finalizers are uninterruptible)", () =>
+      Effect.gen(function*() {
+        const closed = yield* Deferred.make<MessageSocket.CloseInfo>()
+        const scoped = yield* Effect.fork(Effect.scoped(Effect.gen(function*() {
+          const [a, b] = yield* MemorySocket.makePair({ closeTimeout: "2 seconds" })
+          yield* MessageSocket.closeOnScopeClose(a)
+          yield* b.ignoreCloseFrames
+          yield* Effect.forkDaemon(Effect.flatMap(a.closed, (info) => Deferred.succeed(closed, info)))
+        })))
+        yield* awaitSuspended(scoped)
+        yield* TestClock.adjust("2 seconds")
+        yield* Fiber.join(scoped)
+        expect(yield* Deferred.await(closed)).toMatchObject({ code: 1006, local: true })
+      }))
+
     it.scoped("close arguments are checked before anything is sent", () =>
       Effect.gen(function*() {
         const [a, b] = yield* channels()

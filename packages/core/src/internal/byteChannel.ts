@@ -35,7 +35,8 @@ export const fromSocket = (
   const textPolicy = options?.text ?? "bytes"
   const maxMessageSize = options?.maxMessageSize ?? constants.DEFAULT_MAX_MESSAGE_SIZE
   if (!(maxMessageSize >= 1)) throw new RangeError(`maxMessageSize must be at least 1, got ${maxMessageSize}`)
-  const closeTimeout = Duration.decode(options?.closeTimeout ?? constants.DEFAULT_CLOSE_TIMEOUT_MILLIS)
+  // Unset: the socket's own default applies (its transport may configure one).
+  const closeTimeout = options?.closeTimeout === undefined ? undefined : Duration.decode(options.closeTimeout)
   const cleanCodes = new Set(options?.cleanCloseCodes ?? [constants.CLOSE_NORMAL])
   cleanCodes.delete(constants.CLOSE_ABNORMAL)
   const interruptClose = options?.closeOnReadInterrupt ?? { code: constants.CLOSE_NORMAL }

@@ -285,7 +285,9 @@ const unsafeMake = (
       beginClose(code, reason)
       if (closeInfo !== undefined) return Effect.succeed(closeInfo)
       const timeout = closeOptions?.timeout === undefined ? defaultCloseTimeout : Duration.decode(closeOptions.timeout)
-      return Deferred.await(closedDeferred).pipe(
+      // Interruptible even inside a finalizer (which runs uninterruptibly), or the timeout
+      // could not cut the wait short and a silent peer would hold the scope open.
+      return Effect.interruptible(Deferred.await(closedDeferred)).pipe(
         Effect.timeoutOption(timeout),
         Effect.flatMap(Option.match({
           onSome: Effect.succeed,
