@@ -10,7 +10,8 @@ const here = dirname(fileURLToPath(import.meta.url))
 const quick = process.argv.includes("--quick")
 const only = process.argv.slice(2).filter((a) => !a.startsWith("--"))
 const scripts = [
-  { file: "codec.mjs", title: "Codec decode, in process" }
+  { file: "codec.mjs", title: "Codec decode, in process" },
+  { file: "node.mjs", title: "Node transports over loopback" }
 ].filter((s) => only.length === 0 || only.some((o) => s.file.startsWith(o)))
 
 const results = []

@@ -52,6 +52,13 @@ export * as MemorySocket from "./MemorySocket.js"
 export * as MessageSocket from "./MessageSocket.js"
 
 /**
+ * An adapter from `@effect/platform`'s Socket.
+ *
+ * @since 0.1.0
+ */
+export * as PlatformSocket from "./PlatformSocket.js"
+
+/**
  * Socket metrics.
  *
  * @since 0.1.0

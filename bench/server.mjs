@@ -1,0 +1,42 @@
+// The benchmark server, in its own process so client and server each get a core: a raw `ws`
+// server (the same for every contender) and a node:net server for the TCP ceiling.
+//   ws  /sink?total=N   counts binary bytes, sends the text "ok" once N arrived
+//   ws  /echo           sends every message back
+//   tcp sink port       counts bytes up to TOTAL (argv[2]), writes one byte "k"
+//   tcp echo port       echoes
+// Prints {"ws": port, "tcpSink": port, "tcpEcho": port} once listening.
+import * as Net from "node:net"
+import { WebSocketServer } from "ws"
+
+const tcpTotal = Number(process.argv[2] ?? 0)
+const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 })
+wss.on("connection", (ws, request) => {
+  const url = new URL(request.url, "http://x")
+  if (url.pathname === "/sink") {
+    const total = Number(url.searchParams.get("total"))
+    let received = 0
+    ws.on("message", (data) => {
+      received += data.length
+      if (received >= total) ws.send("ok")
+    })
+  } else {
+    ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }))
+  }
+})
+const tcpSink = Net.createServer({ noDelay: true }, (socket) => {
+  let received = 0
+  socket.on("data", (chunk) => {
+    received += chunk.length
+    if (received >= tcpTotal) socket.write("k")
+  })
+  socket.on("error", () => {})
+})
+const tcpEcho = Net.createServer({ noDelay: true }, (socket) => {
+  socket.pipe(socket)
+  socket.on("error", () => {})
+})
+const listen = (server) => new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server.address().port)))
+wss.on("listening", async () => {
+  const ports = { ws: wss.address().port, tcpSink: await listen(tcpSink), tcpEcho: await listen(tcpEcho) }
+  console.log(JSON.stringify(ports))
+})

@@ -1,0 +1,96 @@
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Socket from "@effect/platform/Socket"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import type * as Scope from "effect/Scope"
+import type * as ByteChannel from "../ByteChannel.js"
+import * as MessageSocket from "../MessageSocket.js"
+import { SocketError } from "../SocketError.js"
+import { handle } from "./handle.js"
+
+type Outgoing = MessageSocket.Message | Socket.CloseEvent
+
+const sizeOf = (item: Outgoing) => (typeof item === "string" ? item.length : item instanceof Uint8Array ? item.byteLength : 0)
+
+/** @internal */
+export const fromSocket = (
+  socket: Socket.Socket,
+  options?: MessageSocket.ControllerOptions
+): Effect.Effect<MessageSocket.MessageSocket, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const outbox = yield* Queue.unbounded<Outgoing>()
+    let queuedBytes = 0
+    let runFiber: Fiber.RuntimeFiber<void, unknown> | undefined
+    let controller: MessageSocket.Controller | undefined
+    const transport: MessageSocket.Transport = {
+      write: (message) => {
+        queuedBytes += sizeOf(message)
+        outbox.unsafeOffer(message)
+      },
+      bufferedAmount: () => queuedBytes,
+      sendClose: (code, reason) => {
+        outbox.unsafeOffer(new Socket.CloseEvent(code, reason))
+      },
+      terminate: () => {
+        if (runFiber) Effect.runFork(Fiber.interrupt(runFiber))
+      },
+      // The platform socket cannot pause: receiving is bounded by the "fail" policy instead.
+      pause: () => {},
+      resume: () => {}
+    }
+    const engine = yield* MessageSocket.make(transport, { receiveOverflow: "fail", ...options })
+    controller = engine
+
+    const write = yield* socket.writer
+    yield* Effect.forkScoped(
+      Effect.forever(Effect.flatMap(Queue.take(outbox), (item) =>
+        Effect.zipRight(
+          Effect.ignore(write(item)),
+          Effect.sync(() => {
+            queuedBytes -= sizeOf(item)
+            controller?.drained()
+          })
+        )))
+    )
+
+    runFiber = yield* Effect.forkScoped(
+      socket.runRaw((data) => {
+        engine.offer(data)
+      }).pipe(
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            if (Exit.isSuccess(exit)) return engine.closed({ code: 1000, reason: "", wasClean: true })
+            const error = Option.getOrUndefined(Cause.failureOption(exit.cause))
+            if (error && error.reason === "Close") {
+              return engine.closed({ code: error.code, reason: error.closeReason ?? "", wasClean: error.code !== 1006 })
+            }
+            if (error) engine.fail(new SocketError({ reason: error.reason === "Write" ? "Write" : "Read", cause: error }))
+            engine.closed({ code: 1006, reason: "", wasClean: false })
+          })
+        )
+      )
+    )
+    yield* MessageSocket.closeOnScopeClose(engine.socket)
+    return engine.socket
+  })
+
+/** @internal */
+export const upgrade = <E, R>(
+  handler: (channel: ByteChannel.ByteChannel) => Effect.Effect<void, E, R>,
+  options?: MessageSocket.ControllerOptions & { readonly channel?: ByteChannel.ByteChannelOptions | undefined }
+) =>
+  Effect.gen(function*() {
+    const socket = yield* HttpServerRequest.upgrade
+    return yield* Effect.scoped(Effect.gen(function*() {
+      const messageSocket = yield* fromSocket(socket, options)
+      const scope = yield* Effect.scope
+      const fiber = yield* handle(messageSocket, handler, { parent: scope, channel: options?.channel })
+      yield* Fiber.await(fiber)
+      return HttpServerResponse.empty()
+    }))
+  }).pipe(Effect.catchAll(() => Effect.succeed(HttpServerResponse.empty({ status: 400 }))))
