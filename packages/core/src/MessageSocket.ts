@@ -169,6 +169,8 @@ export interface Controller {
   readonly state: () => "open" | "closing" | "closed"
   /** Messages received and not yet taken. */
   readonly receiveQueueSize: () => number
+  /** Messages received since the socket opened (for liveness checks). */
+  readonly receivedMessages: () => number
 }
 
 /**

@@ -151,6 +151,7 @@ const unsafeMake = (
   let state: "open" | "closing" | "closed" = "open"
   let closeInfo: MessageSocket.CloseInfo | undefined
   let localClose = false
+  let received = 0
 
   const emit = (event: MessageSocket.SocketEvent) => {
     pubsub.unsafeOffer(event)
@@ -171,6 +172,7 @@ const unsafeMake = (
 
   const offer = (message: MessageSocket.Message) => {
     if (state === "closed" || inbox.failure) return
+    received++
     SocketMetrics.messagesReceived.unsafeUpdate(1, [])
     SocketMetrics.bytesReceived.unsafeUpdate(messageSize(message), [])
     if (inbox.handOff(message)) return
@@ -327,7 +329,8 @@ const unsafeMake = (
     fail,
     emit,
     state: () => state,
-    receiveQueueSize: () => inbox.size
+    receiveQueueSize: () => inbox.size,
+    receivedMessages: () => received
   }
 }
 

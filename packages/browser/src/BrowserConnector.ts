@@ -1,0 +1,70 @@
+/**
+ * The `Connector` for browsers. `"websocketstream"` reads by pulling (real receive
+ * backpressure) and writes through its writer (real send backpressure); `"websocket"` uses
+ * the plain `WebSocket`, which cannot pause, so it buffers up to a bound and then closes with
+ * `ReceiveOverflow` (code 1009 locally) rather than growing. `"auto"` (the default) picks
+ * WebSocketStream when the browser has it.
+ *
+ * @since 0.1.0
+ */
+import type { Connector, MessageSocket } from "@bytechannel/core"
+import type * as Duration from "effect/Duration"
+import type * as Layer from "effect/Layer"
+import * as internal from "./internal/browserConnector.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Strategy = "auto" | "websocketstream" | "websocket"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface BrowserConnectorOptions extends MessageSocket.ControllerOptions {
+  /** Default `"auto"`. */
+  readonly strategy?: Strategy | undefined
+  /** How long the opening handshake may take. Default 10 seconds. */
+  readonly openTimeout?: Duration.DurationInput | undefined
+  /** `"websocket"` strategy: unread bytes before ReceiveOverflow. Default 8 MiB. */
+  readonly receiveLimitBytes?: number | undefined
+  /** `"websocket"` strategy: unread messages before ReceiveOverflow. Default 1024. */
+  readonly receiveLimitMessages?: number | undefined
+  /**
+   * Application-level heartbeat (browsers have no ping API): sends `message` (if given) every
+   * `interval`, and fails the channel when nothing at all was received for `idleTimeout`
+   * (default twice the interval).
+   */
+  readonly heartbeat?: {
+    readonly interval: Duration.DurationInput
+    readonly idleTimeout?: Duration.DurationInput | undefined
+    readonly message?: MessageSocket.Message | undefined
+  } | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (options?: BrowserConnectorOptions) => Connector.Connector["Type"] = internal.make
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<Connector.Connector> = internal.layer
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith: (options: BrowserConnectorOptions) => Layer.Layer<Connector.Connector> = internal.layerWith
+
+/**
+ * Whether this browser has `WebSocketStream` (what `"auto"` decides on).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const hasWebSocketStream: () => boolean = internal.hasWebSocketStream

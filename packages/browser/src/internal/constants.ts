@@ -1,0 +1,18 @@
+/**
+ * Every limit and default of the browser package, in one place.
+ *
+ * @internal
+ */
+
+/** Default time the opening handshake may take. */
+export const DEFAULT_OPEN_TIMEOUT_MILLIS = 10_000
+
+/** WebSocket strategy: bytes unread before the connection is closed with ReceiveOverflow. */
+export const DEFAULT_RECEIVE_LIMIT_BYTES = 8 * 1024 * 1024
+
+/** WebSocket strategy: messages unread before the connection is closed with ReceiveOverflow. */
+export const DEFAULT_RECEIVE_LIMIT_MESSAGES = 1024
+
+/** WebSocket strategy: first and largest interval of the bufferedAmount poll. */
+export const DRAIN_POLL_FIRST_MILLIS = 1
+export const DRAIN_POLL_MAX_MILLIS = 50

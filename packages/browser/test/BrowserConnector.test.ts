@@ -1,0 +1,238 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ByteChannel, Codec } from "@bytechannel/core"
+import { BrowserConnector } from "@bytechannel/browser"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { inject } from "vitest"
+
+const servers = inject("servers")
+const MiB = 1024 * 1024
+let ids = 0
+const id = () => `t${Date.now()}-${ids++}`
+const stats = (connection: string) =>
+  Effect.promise(() => fetch(`${servers.http}/stats?id=${connection}`).then((r) => r.json() as Promise<{ bufferedAmount: number; received: number; close: { code: number; reason: string } | null }>))
+
+const prng = (seed: number) => {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+const randomBytes = (random: () => number, size: number) => Uint8Array.from({ length: size }, () => (random() * 256) | 0)
+const concat = (parts: ReadonlyArray<Uint8Array>) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let offset = 0
+  for (const p of parts) {
+    out.set(p, offset)
+    offset += p.length
+  }
+  return out
+}
+const equalBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i])
+
+/** Reads until `total` bytes arrived. */
+const readBytes = (channel: ByteChannel.ByteChannel, total: number) =>
+  Effect.gen(function*() {
+    const parts: Array<Uint8Array> = []
+    let bytes = 0
+    while (bytes < total) {
+      const next = yield* channel.readChunk()
+      if (Option.isNone(next)) break
+      parts.push(next.value)
+      bytes += next.value.length
+    }
+    return concat(parts)
+  })
+
+const strategies: ReadonlyArray<BrowserConnector.Strategy> = ["websocketstream", "websocket", "auto"]
+
+describe("browser", () => {
+  it("Chromium has WebSocketStream, so auto picks it", () => {
+    expect(BrowserConnector.hasWebSocketStream()).toBe(true)
+  })
+})
+
+for (const strategy of strategies) {
+  const layer = (options?: BrowserConnector.BrowserConnectorOptions) => BrowserConnector.layerWith({ strategy, ...options })
+  const connected = <A, E>(f: (channel: ByteChannel.ByteChannel) => Effect.Effect<A, E>, path: string, options?: BrowserConnector.BrowserConnectorOptions & ByteChannel.ByteChannelOptions) =>
+    ByteChannel.connect(`${servers.ws}${path}`, options).pipe(Effect.flatMap(f), Effect.scoped, Effect.provide(layer(options)))
+
+  describe(`BrowserConnector (${strategy})`, () => {
+    it.live("byte integrity: 1,000 random-sized messages, zero-length included, echoed", () =>
+      connected((channel) =>
+        Effect.gen(function*() {
+          const random = prng(strategy.length)
+          const sent = Array.from({ length: 1000 }, (_, i) => randomBytes(random, i % 100 === 0 ? 0 : Math.floor(random() * 16_384)))
+          const total = sent.reduce((n, b) => n + b.length, 0)
+          const writer = yield* Effect.fork(Stream.run(Stream.fromIterable(sent), channel.write))
+          const received = yield* readBytes(channel, total)
+          yield* Fiber.join(writer)
+          expect(equalBytes(received, concat(sent))).toBe(true)
+        }), "/echo"))
+
+    it.live("partial reads: 3 bytes at a time from 5-byte messages gives 3,2,3,2", () =>
+      connected((channel) =>
+        Effect.gen(function*() {
+          yield* channel.send(new Uint8Array([1, 2, 3, 4, 5]))
+          yield* channel.send(new Uint8Array([6, 7, 8, 9, 10]))
+          const sizes: Array<number> = []
+          for (let i = 0; i < 4; i++) sizes.push(Option.getOrThrow(yield* channel.readChunk(3)).length)
+          expect(sizes).toEqual([3, 2, 3, 2])
+        }), "/echo"))
+
+    it.live("codecs: lines, length-delimited and NDJSON frames split across messages", () =>
+      connected((channel) =>
+        Effect.gen(function*() {
+          const Chat = Schema.Struct({ from: Schema.String, text: Schema.String })
+          const chats = Array.from({ length: 50 }, (_, i) => ({ from: "ann", text: `message ${i} é€` }))
+          const random = prng(7)
+          // Encode, then send the bytes cut at random points: frames span messages.
+          const wire = (codec: Codec.Codec<any>, values: ReadonlyArray<unknown>) =>
+            concat(values.map((v) => Either.getOrThrow(codec.encode(v))))
+          const cutAndSend = (bytes: Uint8Array) =>
+            Effect.gen(function*() {
+              let offset = 0
+              while (offset < bytes.length) {
+                const size = 1 + Math.floor(random() * 37)
+                yield* channel.send(bytes.subarray(offset, offset + size))
+                offset += size
+              }
+            })
+          const lines = chats.map((c) => c.text)
+          const frames = chats.map((_, i) => randomBytes(random, i * 3))
+          const all = concat([wire(Codec.ndjson(Chat), chats), wire(Codec.lines(), lines), wire(Codec.lengthDelimited(), frames)])
+          yield* Effect.fork(cutAndSend(all))
+          const ndjsonBytes = wire(Codec.ndjson(Chat), chats).length
+          const linesBytes = wire(Codec.lines(), lines).length
+          const back = yield* readBytes(channel, all.length)
+          const decode = <A>(codec: Codec.Codec<A>, bytes: Uint8Array) => {
+            // Re-cut what came back too, at other points.
+            const chunks: Array<Uint8Array> = []
+            for (let o = 0; o < bytes.length;) {
+              const size = 1 + Math.floor(random() * 53)
+              chunks.push(bytes.subarray(o, o + size))
+              o += size
+            }
+            return Either.getOrThrow(Codec.decodeAll(codec, chunks))
+          }
+          expect(decode(Codec.ndjson(Chat), back.subarray(0, ndjsonBytes))).toEqual(chats)
+          expect(decode(Codec.lines(), back.subarray(ndjsonBytes, ndjsonBytes + linesBytes))).toEqual(lines)
+          const decodedFrames = decode(Codec.lengthDelimited(), back.subarray(ndjsonBytes + linesBytes))
+          expect(decodedFrames.length).toBe(frames.length)
+          decodedFrames.forEach((f, i) => expect(equalBytes(f, frames[i]!)).toBe(true))
+          // And the same through the Stream combinator, over the live channel.
+          const framed = ByteChannel.framed(channel, Codec.ndjson(Chat))
+          yield* Effect.forEach(chats.slice(0, 5), framed.send)
+          const echoed = yield* framed.messages.pipe(Stream.take(5), Stream.runCollect)
+          expect(Chunk.toReadonlyArray(echoed)).toEqual(chats.slice(0, 5))
+        }), "/echo"))
+
+    it.live("close 4000 \"bye\" from the server fails read with the code and reason", () =>
+      connected((channel) =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip(Stream.runDrain(channel.read))
+          expect(error).toMatchObject({ _tag: "SocketError", reason: "Closed", code: 4000, closeReason: "bye" })
+        }), "/close?code=4000&reason=bye"))
+
+    it.live("close 4000 \"bye\" from here is seen by the server with the code and reason", () =>
+      Effect.gen(function*() {
+        const connection = id()
+        const info = yield* connected((channel) => channel.close({ code: 4000, reason: "bye" }), `/echo?id=${connection}`)
+        expect(info).toMatchObject({ code: 4000, reason: "bye", local: true })
+        const seen = yield* stats(connection)
+        expect(seen.close).toEqual({ code: 4000, reason: "bye" })
+      }))
+
+    it.live("a server-side terminate is 1006: read fails", () =>
+      connected((channel) =>
+        Effect.gen(function*() {
+          yield* channel.send(new Uint8Array([1]))
+          const error = yield* Effect.flip(Stream.runDrain(channel.read))
+          expect(error).toMatchObject({ _tag: "SocketError", reason: "Closed", code: 1006 })
+        }), "/terminate"))
+
+    it.live("send backpressure: while the server does not read, what is handed over stays bounded", () =>
+      Effect.gen(function*() {
+        const connection = id()
+        let handedOver = 0
+        yield* connected((channel) =>
+          Effect.gen(function*() {
+            const chunk = new Uint8Array(64 * 1024)
+            const writer = yield* Effect.fork(Effect.forEach(Array.from({ length: 1024 }), () =>
+              Effect.tap(channel.send(chunk), () => Effect.sync(() => (handedOver += chunk.length))), { discard: true }))
+            // An observation window: without backpressure all 64 MiB go in at once.
+            yield* Effect.sleep("1500 millis")
+            expect(Option.isNone(yield* Fiber.poll(writer))).toBe(true)
+            yield* Fiber.interrupt(writer)
+          }), `/pause?id=${connection}`, { closeTimeout: "100 millis" })
+        expect(handedOver).toBeLessThan(48 * MiB)
+      }))
+
+    if (strategy === "websocket") {
+      it.live("flood: the WebSocket strategy closes at its bound with ReceiveOverflow (1009 locally)", () =>
+        connected((channel) =>
+          Effect.gen(function*() {
+            // Reading nothing: the unread messages pass the 4 MiB bound.
+            const error = yield* Effect.gen(function*() {
+              yield* Effect.sleep("500 millis")
+              return yield* Effect.flip(Stream.runDrain(channel.read))
+            })
+            expect(error).toMatchObject({ _tag: "SocketError", reason: "ReceiveOverflow", code: 1009 })
+          }), "/flood?mb=64", { receiveLimitBytes: 4 * MiB }))
+    } else {
+      it.live("flood: WebSocketStream pulls, so the server's buffer grows instead of this page's memory", () =>
+        Effect.gen(function*() {
+          const connection = id()
+          yield* connected((channel) =>
+            Effect.gen(function*() {
+              const first = yield* readBytes(channel, MiB)
+              expect(first.length).toBeGreaterThanOrEqual(MiB)
+              yield* Effect.sleep("500 millis")
+              const seen = yield* stats(connection)
+              // 64 MiB offered; the page read ~1 MiB plus bounded queues; the rest waits in the server.
+              expect(seen.bufferedAmount).toBeGreaterThan(32 * MiB)
+            }), `/flood?mb=64&id=${connection}`, { closeTimeout: "100 millis" })
+        }))
+    }
+
+    it.live("open timeout against a server that accepts TCP but never upgrades", () =>
+      Effect.gen(function*() {
+        const error = yield* ByteChannel.connect(`${servers.silent}/`).pipe(
+          Effect.flip,
+          Effect.scoped,
+          Effect.provide(layer({ openTimeout: "500 millis" }))
+        )
+        expect(error).toMatchObject({ _tag: "SocketError", reason: "OpenTimeout" })
+      }))
+
+    it.live("connecting to a closed port is a typed Open error", () =>
+      Effect.gen(function*() {
+        const error = yield* ByteChannel.connect(`${servers.closed}/`).pipe(Effect.flip, Effect.scoped, Effect.provide(layer()))
+        expect(error).toMatchObject({ _tag: "SocketError", reason: "Open" })
+      }))
+
+    it.live("text policy: text frames become UTF-8 bytes by default, or are skipped", () =>
+      Effect.gen(function*() {
+        const bytes = yield* connected((channel) => readBytes(channel, 3 + 15 + 2), "/text")
+        expect(new TextDecoder().decode(bytes.subarray(3, bytes.length - 2))).toBe("héllo € 𝄞")
+        const skipped = yield* connected((channel) => readBytes(channel, 5), "/text", { text: "ignore" })
+        expect(Array.from(skipped)).toEqual([1, 2, 3, 4, 5])
+      }))
+
+    it.live("writes after close fail at once", () =>
+      connected((channel) =>
+        Effect.gen(function*() {
+          yield* channel.close()
+          expect(yield* Effect.flip(channel.send(new Uint8Array([1])))).toMatchObject({ reason: "Closed" })
+        }), "/echo"))
+  })
+}
