@@ -1,13 +1,13 @@
 import { fileURLToPath } from "node:url"
 import { defineProject } from "vitest/config"
 
-const core = (path: string) => fileURLToPath(new URL(`../packages/core/src/${path}`, import.meta.url))
+const src = (pkg: string, path: string) => fileURLToPath(new URL(`../packages/${pkg}/src/${path}`, import.meta.url))
 
 export default defineProject({
   resolve: {
     alias: [
-      { find: /^@bytechannel\/core$/, replacement: core("index.ts") },
-      { find: /^@bytechannel\/core\/(.*)$/, replacement: core("$1.ts") }
+      { find: /^@bytechannel\/(core|node)$/, replacement: src("$1", "index.ts") },
+      { find: /^@bytechannel\/(core|node)\/(.*)$/, replacement: src("$1", "$2.ts") }
     ]
   },
   test: {
