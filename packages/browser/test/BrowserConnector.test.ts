@@ -158,6 +158,14 @@ for (const strategy of strategies) {
         expect(seen.close).toEqual({ code: 4000, reason: "bye" })
       }))
 
+    it.live("a server that never answers the close frame: close completes after closeTimeout", () =>
+      connected((channel) =>
+        Effect.gen(function*() {
+          const info = yield* channel.close({ code: 4000 })
+          expect(info).toMatchObject({ code: 1006, wasClean: false, local: true })
+          expect(yield* Effect.flip(channel.send(new Uint8Array([1])))).toMatchObject({ reason: "Closed" })
+        }), "/never-close", { closeTimeout: "300 millis" }))
+
     it.live("a server-side terminate is 1006: read fails", () =>
       connected((channel) =>
         Effect.gen(function*() {
