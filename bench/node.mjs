@@ -222,5 +222,48 @@ for (const row of result.rows) {
 }
 result.notes = ["Latencies are from the last run of each contender; the ratio column compares round trips per second."]
 emit(result)
+// Many connections at once: CONNECTIONS clients each echo 10 × 1 KiB and verify the bytes.
+const CONNECTIONS = quick ? 200 : 1_000
+const kib = Buffer.alloc(1024, 3)
+const verify = (bytes) => {
+  if (bytes !== 10 * 1024) throw new Error(`echoed ${bytes} bytes, expected ${10 * 1024}`)
+}
+const many = {
+  "bytechannel": () =>
+    runEffect(Effect.forEach(Array.from({ length: CONNECTIONS }), () =>
+      Effect.gen(function*() {
+        const channel = yield* ByteChannel.connect(wsUrl("/echo"))
+        let bytes = 0
+        for (let i = 0; i < 10; i++) {
+          yield* channel.send(kib)
+          const next = yield* channel.readChunk()
+          bytes += Option.getOrThrow(next).length
+        }
+        verify(bytes)
+      }).pipe(Effect.scoped), { concurrency: "unbounded", discard: true })).then(() => CONNECTIONS),
+  "raw ws": () =>
+    Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+      const ws = await openWs(wsUrl("/echo"))
+      let bytes = 0
+      for (let i = 0; i < 10; i++) {
+        const reply = once(ws, "message")
+        ws.send(kib)
+        bytes += (await reply)[0].length
+      }
+      verify(bytes)
+      // Like bytechannel's scope, complete the close handshake before counting the connection done.
+      const closed = once(ws, "close")
+      ws.close()
+      await closed
+    })).then(() => CONNECTIONS)
+}
+emit(await compare({
+  scenario: `${CONNECTIONS} concurrent connections, each echoing 10 × 1 KiB (verified)`,
+  unit: "connections/s",
+  baseline: "bytechannel",
+  runs: 3,
+  contenders: Object.entries(many).map(([name, run]) => ({ name, run }))
+}))
+
 server.kill("SIGKILL")
 process.exit(0)

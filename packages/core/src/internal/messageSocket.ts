@@ -125,14 +125,12 @@ export const make = (
 ): Effect.Effect<MessageSocket.Controller> =>
   Effect.gen(function*() {
     const closedDeferred = yield* Deferred.make<MessageSocket.CloseInfo>()
-    const pubsub = yield* PubSub.sliding<MessageSocket.SocketEvent>(constants.EVENTS_BUFFER)
-    return unsafeMake(transport, closedDeferred, pubsub, options)
+    return unsafeMake(transport, closedDeferred, options)
   })
 
 const unsafeMake = (
   transport: MessageSocket.Transport,
   closedDeferred: Deferred.Deferred<MessageSocket.CloseInfo>,
-  pubsub: PubSub.PubSub<MessageSocket.SocketEvent>,
   options: MessageSocket.ControllerOptions | undefined
 ): MessageSocket.Controller => {
   const highMessages = options?.receiveHighWaterMessages ?? constants.DEFAULT_RECEIVE_HIGH_WATER_MESSAGES
@@ -153,8 +151,11 @@ const unsafeMake = (
   let localClose = false
   let received = 0
 
+  // Created by the first `events` subscriber: events before any subscription reach no one, so
+  // most connections never pay for the buffer.
+  let pubsub: PubSub.PubSub<MessageSocket.SocketEvent> | undefined
   const emit = (event: MessageSocket.SocketEvent) => {
-    pubsub.unsafeOffer(event)
+    pubsub?.unsafeOffer(event)
   }
 
   const closedError = () =>
@@ -165,10 +166,13 @@ const unsafeMake = (
       detail: closeInfo === undefined ? "the socket is closing" : undefined
     })
 
-  const wakeWriters = (exit: Exit.Exit<void, SocketError>) => {
+  const wakeWriters = (exit: () => Exit.Exit<void, SocketError>) => {
+    if (writers.length === 0) return
     const waiting = writers.splice(0)
-    for (const writer of waiting) writer(exit)
+    const result = exit()
+    for (const writer of waiting) writer(result)
   }
+  const failWriters = () => Exit.fail(closedError())
 
   const offer = (message: MessageSocket.Message) => {
     if (state === "closed" || inbox.failure) return
@@ -221,20 +225,20 @@ const unsafeMake = (
     }
     inbox.ended = true
     if (inbox.size === 0) inbox.finish()
-    wakeWriters(Exit.fail(closedError()))
+    wakeWriters(failWriters)
     emit(SocketEvent.Close({ info: closeInfo }))
     Deferred.unsafeDone(closedDeferred, Exit.succeed(closeInfo))
   }
 
   const drained = () => {
-    if (writers.length > 0 && transport.bufferedAmount() < sendHighWater) wakeWriters(Exit.void)
+    if (writers.length > 0 && transport.bufferedAmount() < sendHighWater) wakeWriters(() => Exit.void)
   }
 
   const beginClose = (code: number, reason: string) => {
     if (state !== "open") return
     state = "closing"
     localClose = true
-    wakeWriters(Exit.fail(closedError()))
+    wakeWriters(failWriters)
     transport.sendClose(code, reason)
   }
 
@@ -302,11 +306,19 @@ const unsafeMake = (
       )
     })
 
+  const hub: Effect.Effect<PubSub.PubSub<MessageSocket.SocketEvent>> = Effect.suspend(() =>
+    pubsub !== undefined
+      ? Effect.succeed(pubsub)
+      : Effect.map(PubSub.sliding<MessageSocket.SocketEvent>(constants.EVENTS_BUFFER), (created) => (pubsub ??= created))
+  )
+
   const events: Stream.Stream<MessageSocket.SocketEvent> = Stream.unwrapScoped(
-    Effect.map(PubSub.subscribe(pubsub), (subscription) =>
-      closeInfo !== undefined
+    Effect.gen(function*() {
+      const subscription = yield* PubSub.subscribe(yield* hub)
+      return closeInfo !== undefined
         ? Stream.make(SocketEvent.Close({ info: closeInfo }))
-        : Stream.fromQueue(subscription).pipe(Stream.takeUntil(SocketEvent.$is("Close"))))
+        : Stream.fromQueue(subscription).pipe(Stream.takeUntil(SocketEvent.$is("Close")))
+    })
   )
 
   const socket: MessageSocket.MessageSocket = {

@@ -146,12 +146,18 @@ export const connect = (
         Deferred.unsafeDone(opened, Effect.fail(new SocketError.SocketError({ reason: "Open", cause: error, detail: error.message })))
       }
     })
-    ws.on("close", (code) =>
+    let isOpen = false
+    ws.once("close", (code) => {
+      if (isOpen) return
       Deferred.unsafeDone(
         opened,
         Effect.fail(new SocketError.SocketError({ reason: "Open", code, detail: "closed before the handshake completed" }))
-      ))
-    ws.once("open", () => Deferred.unsafeDone(opened, Effect.void))
+      )
+    })
+    ws.once("open", () => {
+      isOpen = true
+      Deferred.unsafeDone(opened, Effect.void)
+    })
     const socket = yield* fromWebSocket(ws, options)
     const openTimeout = Duration.decode(options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS)
     yield* Deferred.await(opened).pipe(
