@@ -3,64 +3,17 @@ import { ByteChannel } from "@bytechannel/core"
 import { NodeByteChannel, NodeConnector, NodeServer } from "@bytechannel/node"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { spawn } from "node:child_process"
-import type * as Net from "node:net"
 import { Readable, Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { fileURLToPath } from "node:url"
-import { WebSocket, WebSocketServer } from "ws"
-import { concat, prng, randomBytes } from "./fixtures.js"
+import type { WebSocket } from "ws"
+import { concat, prng, randomBytes, rawServer, spawnWithLines } from "./fixtures.js"
 
 const MiB = 1024 * 1024
 const peer = (name: string) => fileURLToPath(new URL(`./peers/${name}`, import.meta.url))
 
-/** Runs a child node process; collects its stdout lines; killed with the scope. */
 const child = (args: ReadonlyArray<string>) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const process_ = spawn(process.execPath, ["--expose-gc", ...args], { stdio: ["ignore", "pipe", "inherit"], cwd: fileURLToPath(new URL(".", import.meta.url)) })
-      const lines: Array<string> = []
-      const waiters: Array<() => void> = []
-      let buffered = ""
-      process_.stdout.setEncoding("utf8").on("data", (text: string) => {
-        buffered += text
-        let nl: number
-        while ((nl = buffered.indexOf("\n")) !== -1) {
-          lines.push(buffered.slice(0, nl))
-          buffered = buffered.slice(nl + 1)
-        }
-        waiters.splice(0).forEach((wake) => wake())
-      })
-      process_.on("exit", () => waiters.splice(0).forEach((wake) => wake()))
-      const line = (index: number) =>
-        Effect.async<string, Error>((resume) => {
-          const check = () => {
-            if (lines.length > index) resume(Effect.succeed(lines[index]!))
-            else if (process_.exitCode !== null || process_.signalCode !== null) resume(Effect.fail(new Error(`child exited (${process_.exitCode ?? process_.signalCode})`)))
-            else waiters.push(check)
-          }
-          check()
-        })
-      return { process: process_, line }
-    }),
-    ({ process: p }) => Effect.sync(() => p.kill("SIGKILL"))
-  )
-
-/** A raw `ws` server (no backpressure of its own), closed with the scope. */
-const rawServer = (onConnection: (ws: WebSocket) => void) =>
-  Effect.acquireRelease(
-    Effect.async<{ wss: WebSocketServer; url: string }>((resume) => {
-      const wss: WebSocketServer = new WebSocketServer({ host: "127.0.0.1", port: 0 }, () => {
-        resume(Effect.succeed({ wss, url: `ws://127.0.0.1:${(wss.address() as Net.AddressInfo).port}/` }))
-      })
-      wss.on("connection", onConnection)
-    }),
-    ({ wss }) =>
-      Effect.async<void>((resume) => {
-        for (const client of wss.clients) client.terminate()
-        wss.close(() => resume(Effect.void))
-      })
-  )
+  spawnWithLines(process.execPath, ["--expose-gc", ...args], { cwd: fileURLToPath(new URL(".", import.meta.url)) })
 
 describe("backpressure against real sockets", () => {
   it.live("slow consumer: the server offers 160 MiB, the client reads 1 MiB/s; client RSS stays bounded, the server's buffer grows", () =>

@@ -5,8 +5,8 @@ import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { spawnWithLines } from "./fixtures.js"
 
 // Debian's python3 with python3-websockets, as .ci/run installs it (not a pyenv shim).
 const PYTHON = "/usr/bin/python3"
@@ -14,46 +14,14 @@ const PEER = fileURLToPath(new URL("./peers/python_peer.py", import.meta.url))
 const COUNT = 300
 const framePayload = (i: number) => Uint8Array.from({ length: (i * 7919) % 3000 }, (_, j) => (i * 7 + j) & 0xff)
 
-/** Runs the Python peer; resolves with its stdout lines as they come; killed when the scope closes. */
-const python = (args: ReadonlyArray<string>) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const child = spawn(PYTHON, [PEER, ...args], { stdio: ["ignore", "pipe", "inherit"] })
-      const lines: Array<string> = []
-      const waiters: Array<() => void> = []
-      let buffered = ""
-      child.stdout.setEncoding("utf8").on("data", (text: string) => {
-        buffered += text
-        let nl: number
-        while ((nl = buffered.indexOf("\n")) !== -1) {
-          lines.push(buffered.slice(0, nl))
-          buffered = buffered.slice(nl + 1)
-          waiters.splice(0).forEach((wake) => wake())
-        }
-      })
-      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => {
-        waiters.splice(0).forEach((wake) => wake())
-        resolve(code)
-      }))
-      const nextLine = (index: number) =>
-        Effect.async<string, Error>((resume) => {
-          const check = () => {
-            if (lines.length > index) resume(Effect.succeed(lines[index]!))
-            else if (child.exitCode !== null) resume(Effect.fail(new Error(`python peer exited with ${child.exitCode}`)))
-            else waiters.push(check)
-          }
-          check()
-        })
-      return { child, nextLine, exited }
-    }),
-    ({ child }) => Effect.sync(() => child.kill("SIGKILL"))
-  )
+/** Runs the Python peer; killed when the scope closes. */
+const python = (args: ReadonlyArray<string>) => spawnWithLines(PYTHON, [PEER, ...args])
 
 describe("interop with Python websockets", () => {
   it.live("as client: length-delimited frames come back split at random, text mixed in; their close 4000 \"bye\" is seen here", () =>
     Effect.gen(function*() {
       const peer = yield* python(["server"])
-      const port = yield* peer.nextLine(0)
+      const port = yield* peer.line(0)
       const result = yield* Effect.gen(function*() {
         const channel = yield* ByteChannel.connect(`ws://127.0.0.1:${port}/`, { text: "ignore" })
         const framed = ByteChannel.framed(channel, Codec.lengthDelimited())
@@ -83,7 +51,7 @@ describe("interop with Python websockets", () => {
       const frames = yield* Deferred.await(received)
       expect(frames.length).toBe(COUNT)
       frames.forEach((frame, i) => expect(Buffer.from(frame).equals(Buffer.from(framePayload(i)))).toBe(true))
-      const seen = JSON.parse(yield* peer.nextLine(0))
+      const seen = JSON.parse(yield* peer.line(0))
       expect(seen).toEqual({ code: 4001, reason: "done" })
       expect(yield* Effect.promise(() => peer.exited)).toBe(0)
     }).pipe(Effect.scoped))

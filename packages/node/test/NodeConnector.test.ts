@@ -9,8 +9,8 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Https from "node:https"
 import * as Net from "node:net"
-import { WebSocket, WebSocketServer } from "ws"
-import { concat, prng, randomBytes, selfSignedCertificate } from "./fixtures.js"
+import type { WebSocket } from "ws"
+import { concat, prng, randomBytes, rawServer as rawWsServer, selfSignedCertificate } from "./fixtures.js"
 
 const echo = (channel: ByteChannel.ByteChannel) => Stream.run(channel.read, channel.write)
 
@@ -313,19 +313,4 @@ describe("NodeConnector + NodeServer", () => {
     }).pipe(Effect.scoped))
 })
 
-/** A plain `ws` server whose connections `onConnection` misbehaves with; closed with the scope. */
-const rawServer = (onConnection: (ws: WebSocket) => void) =>
-  Effect.acquireRelease(
-    Effect.async<{ wss: WebSocketServer; url: string }>((resume) => {
-      const wss: WebSocketServer = new WebSocketServer({ host: "127.0.0.1", port: 0 }, () => {
-        resume(Effect.succeed({ wss, url: `ws://127.0.0.1:${(wss.address() as Net.AddressInfo).port}/` }))
-      })
-      wss.on("connection", onConnection)
-    }),
-    ({ wss }) =>
-      Effect.async<void>((resume) => {
-        for (const client of wss.clients) client.terminate()
-        wss.close(() => resume(Effect.void))
-      })
-  ).pipe(Effect.map(({ url }) => url))
-
+const rawServer = (onConnection: (ws: WebSocket) => void) => Effect.map(rawWsServer(onConnection), ({ url }) => url)

@@ -1,7 +1,10 @@
-import { execFileSync } from "node:child_process"
+import * as Effect from "effect/Effect"
+import { execFileSync, spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
+import type * as Net from "node:net"
 import { join } from "node:path"
+import { type WebSocket, WebSocketServer } from "ws"
 
 /** A self-signed certificate for 127.0.0.1, made with openssl for this test run. */
 export const selfSignedCertificate = (): { readonly key: string; readonly cert: string } => {
@@ -37,3 +40,62 @@ export const randomBytes = (random: () => number, size: number) => {
 }
 
 export const concat = (parts: ReadonlyArray<Uint8Array>) => Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.length)))
+
+
+/**
+ * Runs a child process and reads its stdout line by line (`line(i)` waits for the i-th line or
+ * fails if the child exits first). The child is killed with the scope.
+ */
+export const spawnWithLines = (command: string, args: ReadonlyArray<string>, options?: { readonly cwd?: string }) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"], cwd: options?.cwd })
+      const lines: Array<string> = []
+      const waiters: Array<() => void> = []
+      let buffered = ""
+      const wake = () => waiters.splice(0).forEach((waiter) => waiter())
+      child.stdout.setEncoding("utf8").on("data", (text: string) => {
+        buffered += text
+        let nl: number
+        while ((nl = buffered.indexOf("\n")) !== -1) {
+          lines.push(buffered.slice(0, nl))
+          buffered = buffered.slice(nl + 1)
+        }
+        wake()
+      })
+      const exited = new Promise<number | null>((resolve) =>
+        child.on("exit", (code) => {
+          wake()
+          resolve(code)
+        })
+      )
+      const line = (index: number) =>
+        Effect.async<string, Error>((resume) => {
+          const check = () => {
+            if (lines.length > index) resume(Effect.succeed(lines[index]!))
+            else if (child.exitCode !== null || child.signalCode !== null) {
+              resume(Effect.fail(new Error(`child exited (${child.exitCode ?? child.signalCode})`)))
+            } else waiters.push(check)
+          }
+          check()
+        })
+      return { process: child, line, exited }
+    }),
+    ({ process: child }) => Effect.sync(() => child.kill("SIGKILL"))
+  )
+
+/** A plain `ws` server (no backpressure of its own) whose connections `onConnection` drives; closed with the scope. */
+export const rawServer = (onConnection: (ws: WebSocket) => void) =>
+  Effect.acquireRelease(
+    Effect.async<{ wss: WebSocketServer; url: string }>((resume) => {
+      const wss: WebSocketServer = new WebSocketServer({ host: "127.0.0.1", port: 0 }, () => {
+        resume(Effect.succeed({ wss, url: `ws://127.0.0.1:${(wss.address() as Net.AddressInfo).port}/` }))
+      })
+      wss.on("connection", onConnection)
+    }),
+    ({ wss }) =>
+      Effect.async<void>((resume) => {
+        for (const client of wss.clients) client.terminate()
+        wss.close(() => resume(Effect.void))
+      })
+  )

@@ -8,6 +8,7 @@
 import * as Either from "effect/Either"
 import { DecodeError, EncodeError, FrameTooLarge } from "../CodecError.js"
 import { DEFAULT_MAX_FRAME_LENGTH } from "./constants.js"
+import { PayloadAssembler } from "./payload.js"
 import type { Codec, Decoder } from "./types.js"
 
 /**
@@ -65,10 +66,7 @@ interface Settings {
 class LengthDelimitedDecoder implements Decoder<Uint8Array> {
   private readonly head: Uint8Array
   private headFill = 0
-  // The frame being filled across chunks (allocated once its length passed the checks).
-  private frame: Uint8Array | undefined
-  private frameFill = 0
-  private frames = 0
+  private readonly payload = new PayloadAssembler()
   private failure: DecodeError | FrameTooLarge | undefined
 
   constructor(private readonly settings: Settings) {
@@ -83,18 +81,18 @@ class LengthDelimitedDecoder implements Decoder<Uint8Array> {
       return (this.failure = new FrameTooLarge({
         reason: "Decode",
         limit: s.maxFrameLength,
-        frame: this.frames + 1,
+        frame: this.payload.frames + 1,
         detail: "the length field is above 2^53 - 1"
       }))
     }
     if (raw > s.maxFrameLength) {
-      return (this.failure = new FrameTooLarge({ reason: "Decode", limit: s.maxFrameLength, size: raw, frame: this.frames + 1 }))
+      return (this.failure = new FrameTooLarge({ reason: "Decode", limit: s.maxFrameLength, size: raw, frame: this.payload.frames + 1 }))
     }
     const length = raw + s.adjustment
     if (length < 0 || !Number.isSafeInteger(length)) {
       return (this.failure = new DecodeError({
         reason: "InvalidLength",
-        frame: this.frames + 1,
+        frame: this.payload.frames + 1,
         detail: `length ${raw} overflows after adjustment ${s.adjustment}`
       }))
     }
@@ -106,33 +104,15 @@ class LengthDelimitedDecoder implements Decoder<Uint8Array> {
     const s = this.settings
     let pos = 0
     while (pos < chunk.length) {
-      if (this.frame !== undefined) {
-        const take = Math.min(this.frame.length - this.frameFill, chunk.length - pos)
-        this.frame.set(chunk.subarray(pos, pos + take), this.frameFill)
-        this.frameFill += take
-        pos += take
-        if (this.frameFill === this.frame.length) {
-          out.push(this.frame)
-          this.frames++
-          this.frame = undefined
-        }
+      if (this.payload.filling) {
+        pos = this.payload.fill(chunk, pos, out)
         continue
       }
       if (this.headFill === 0 && chunk.length - pos >= s.headLength) {
         // The whole head is in this chunk: work in the chunk's coordinates, no copy.
         const length = this.payloadLength(chunk, pos)
         if (typeof length !== "number") return length
-        const start = pos + s.numSkip
-        if (chunk.length - start >= length) {
-          out.push(chunk.subarray(start, start + length))
-          this.frames++
-          pos = start + length
-        } else {
-          this.frame = new Uint8Array(length)
-          this.frameFill = chunk.length - start
-          this.frame.set(chunk.subarray(start))
-          pos = chunk.length
-        }
+        pos = this.payload.start(chunk, pos + s.numSkip, length, out)
         continue
       }
       // The head spans chunks: gather it in `head`.
@@ -145,11 +125,11 @@ class LengthDelimitedDecoder implements Decoder<Uint8Array> {
       const length = this.payloadLength(this.head, 0)
       if (typeof length !== "number") return length
       // Head bytes past `numSkip` are the payload's first bytes (or, for a short frame, also
-      // the start of the next frame).
+      // the start of the next frame, fed back in).
       const carried = this.head.subarray(s.numSkip)
       if (length <= carried.length) {
         out.push(carried.slice(0, length))
-        this.frames++
+        this.payload.frames++
         const rest = carried.slice(length)
         if (rest.length > 0) {
           const error = this.decode(rest, out)
@@ -157,19 +137,17 @@ class LengthDelimitedDecoder implements Decoder<Uint8Array> {
         }
         continue
       }
-      this.frame = new Uint8Array(length)
-      this.frame.set(carried)
-      this.frameFill = carried.length
+      pos = this.payload.start(chunk, pos, length, out, carried)
     }
     return undefined
   }
 
   end(_out: Array<Uint8Array>) {
     if (this.failure) return this.failure
-    if (this.headFill > 0 || this.frame !== undefined) {
+    if (this.headFill > 0 || this.payload.filling) {
       return (this.failure = new DecodeError({
         reason: "Truncated",
-        frame: this.frames + 1,
+        frame: this.payload.frames + 1,
         detail: "bytes remaining on stream"
       }))
     }

@@ -7,6 +7,7 @@
 import * as Either from "effect/Either"
 import { DecodeError, FrameTooLarge } from "../CodecError.js"
 import { DEFAULT_MAX_FRAME_LENGTH, MAX_VARINT_BYTES } from "./constants.js"
+import { PayloadAssembler } from "./payload.js"
 import type { Codec, Decoder } from "./types.js"
 
 /**
@@ -23,9 +24,7 @@ class VarintDecoder implements Decoder<Uint8Array> {
   private length = 0
   private prefixBytes = 0
   private scale = 1
-  private frame: Uint8Array | undefined
-  private frameFill = 0
-  private frames = 0
+  private readonly payload = new PayloadAssembler()
   private failure: DecodeError | FrameTooLarge | undefined
 
   constructor(private readonly maxFrameLength: number) {}
@@ -35,7 +34,7 @@ class VarintDecoder implements Decoder<Uint8Array> {
       reason: "Decode",
       limit: this.maxFrameLength,
       size: Number.isSafeInteger(size) ? size : undefined,
-      frame: this.frames + 1
+      frame: this.payload.frames + 1
     }))
   }
 
@@ -44,16 +43,8 @@ class VarintDecoder implements Decoder<Uint8Array> {
     let pos = 0
     const end = chunk.length
     while (pos < end) {
-      if (this.frame !== undefined) {
-        const take = Math.min(this.frame.length - this.frameFill, end - pos)
-        this.frame.set(chunk.subarray(pos, pos + take), this.frameFill)
-        this.frameFill += take
-        pos += take
-        if (this.frameFill === this.frame.length) {
-          out.push(this.frame)
-          this.frames++
-          this.frame = undefined
-        }
+      if (this.payload.filling) {
+        pos = this.payload.fill(chunk, pos, out)
         continue
       }
       // The prefix, byte by byte.
@@ -66,7 +57,7 @@ class VarintDecoder implements Decoder<Uint8Array> {
         if (this.prefixBytes >= MAX_VARINT_BYTES) {
           return (this.failure = new DecodeError({
             reason: "InvalidVarint",
-            frame: this.frames + 1,
+            frame: this.payload.frames + 1,
             detail: `the length prefix is longer than ${MAX_VARINT_BYTES} bytes`
           }))
         }
@@ -76,24 +67,15 @@ class VarintDecoder implements Decoder<Uint8Array> {
       this.length = 0
       this.scale = 1
       this.prefixBytes = 0
-      if (end - pos >= length) {
-        out.push(chunk.subarray(pos, pos + length))
-        this.frames++
-        pos += length
-      } else {
-        this.frame = new Uint8Array(length)
-        this.frameFill = end - pos
-        this.frame.set(chunk.subarray(pos))
-        pos = end
-      }
+      pos = this.payload.start(chunk, pos, length, out)
     }
     return undefined
   }
 
   end(_out: Array<Uint8Array>) {
     if (this.failure) return this.failure
-    if (this.prefixBytes > 0 || this.frame !== undefined) {
-      return (this.failure = new DecodeError({ reason: "Truncated", frame: this.frames + 1, detail: "bytes remaining on stream" }))
+    if (this.prefixBytes > 0 || this.payload.filling) {
+      return (this.failure = new DecodeError({ reason: "Truncated", frame: this.payload.frames + 1, detail: "bytes remaining on stream" }))
     }
     return undefined
   }
