@@ -49,3 +49,12 @@ export const bytesSent = Metric.counter("bytechannel_bytes_sent", {
 export const openConnections = Metric.gauge("bytechannel_connections_open", {
   description: "bytechannel sockets currently open"
 })
+
+/**
+ * @since 0.1.0
+ * @category metrics
+ */
+export const reconnects = Metric.counter("bytechannel_reconnects", {
+  description: "Reconnection attempts made by Reconnect.sessions after a failure or a lost session",
+  incremental: true
+})

@@ -12,6 +12,7 @@ import type * as ByteChannel from "./ByteChannel.js"
 import type * as Connector from "./Connector.js"
 import * as internal from "./internal/testConnector.js"
 import type * as MemorySocket from "./MemorySocket.js"
+import type * as SocketError from "./SocketError.js"
 
 /**
  * What the server-side handler learns about a connection.
@@ -35,6 +36,11 @@ export interface TestConnectorOptions {
   readonly pair?: MemorySocket.PairOptions | undefined
   /** Options of the server side's `ByteChannel`. */
   readonly channel?: ByteChannel.ByteChannelOptions | undefined
+  /**
+   * Decides each handshake before the pair exists: fail with a `SocketError` (for example
+   * reason `Open` with `status: 401`) to refuse it, as a server answering HTTP would.
+   */
+  readonly accept?: ((request: { readonly url: URL; readonly protocols: ReadonlyArray<string> }) => Effect.Effect<void, SocketError.SocketError>) | undefined
 }
 
 /**

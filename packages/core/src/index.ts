@@ -59,6 +59,13 @@ export * as MessageSocket from "./MessageSocket.js"
 export * as PlatformSocket from "./PlatformSocket.js"
 
 /**
+ * Reconnection driven by an Effect Schedule.
+ *
+ * @since 0.1.0
+ */
+export * as Reconnect from "./Reconnect.js"
+
+/**
  * Socket metrics.
  *
  * @since 0.1.0

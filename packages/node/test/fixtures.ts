@@ -79,7 +79,7 @@ export const spawnWithLines = (command: string, args: ReadonlyArray<string>, opt
           }
           check()
         })
-      return { process: child, line, exited }
+      return { process: child, line, exited, output: (): ReadonlyArray<string> => lines }
     }),
     ({ process: child }) => Effect.sync(() => child.kill("SIGKILL"))
   )

@@ -28,6 +28,7 @@ export const layerWith = <E, R>(
           const protocols = typeof connectOptions?.protocols === "string"
             ? [connectOptions.protocols]
             : [...(connectOptions?.protocols ?? [])]
+          if (options?.accept) yield* options.accept({ url: parsed, protocols })
           const [client, server] = yield* MemorySocket.makePair({
             ...options?.pair,
             protocol: options?.pair?.protocol ?? protocols[0] ?? ""
