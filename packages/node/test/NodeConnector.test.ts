@@ -117,6 +117,22 @@ describe("NodeConnector + NodeServer", () => {
       expect(info).toMatchObject({ code: 1001, reason: "server shutting down", local: false })
     }))
 
+  it.live("each server connection's handler runs inside its connection span", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve({}, (channel) =>
+        Effect.gen(function*() {
+          const span = yield* Effect.currentSpan
+          const name = span._tag === "Span" ? span.name : "none"
+          yield* channel.send(new TextEncoder().encode(name))
+        }))
+      const reply = yield* ByteChannel.connect(server.url).pipe(
+        Effect.flatMap((channel) => Stream.runCollect(channel.read)),
+        Effect.scoped,
+        Effect.provide(NodeConnector.layer)
+      )
+      expect(new TextDecoder().decode(concat([...reply]))).toBe("bytechannel.server.connection")
+    }).pipe(Effect.scoped))
+
   it.live("a handler that fails closes its connection with 1011", () =>
     Effect.gen(function*() {
       const server = yield* NodeServer.serve({}, () => Effect.fail("boom"))

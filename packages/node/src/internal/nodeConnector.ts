@@ -14,6 +14,11 @@ export const make = (options?: NodeConnector.NodeConnectorOptions) =>
         catch: (cause) => new SocketError.SocketError({ reason: "Open", cause, detail: `invalid URL ${String(url)}` })
       })
       const merged = { ...options, ...connectOptions }
+      // The connection's whole life is one span, ended when its scope closes.
+      yield* Effect.makeSpanScoped("bytechannel.connection", {
+        kind: "client",
+        attributes: { "url.full": parsed.href, "network.transport": parsed.protocol === "tcp:" ? "tcp" : "websocket" }
+      })
       switch (parsed.protocol) {
         case "ws:":
         case "wss:":
@@ -23,7 +28,7 @@ export const make = (options?: NodeConnector.NodeConnectorOptions) =>
         default:
           return yield* new SocketError.SocketError({ reason: "Open", detail: `unsupported URL scheme ${parsed.protocol}` })
       }
-    }).pipe(Effect.withSpan("bytechannel.connect", { attributes: { "url.full": String(url) } }))
+    })
   )
 
 /** @internal */

@@ -53,6 +53,10 @@ export const attach = <E, R>(
         }
         open++
         const connectionScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
+        const span = yield* Effect.makeSpanScoped("bytechannel.server.connection", {
+          kind: "server",
+          attributes: { "url.path": request.url ?? "/", "client.address": request.socket.remoteAddress ?? "" }
+        }).pipe(Scope.extend(connectionScope))
         const socket = yield* fromWebSocket(ws, options).pipe(Scope.extend(connectionScope))
         yield* Effect.forkIn(Effect.zipRight(socket.closed, Effect.sync(() => open--)), connectionScope)
         const info: NodeServer.ConnectionInfo = {
@@ -64,8 +68,8 @@ export const attach = <E, R>(
         yield* ByteChannel.handle(socket, (channel) => handler(channel, info), {
           parent: connectionScope,
           channel: options.channel
-        })
-      }).pipe(Effect.withSpan("bytechannel.server.connection", { attributes: { "url.path": request.url ?? "/" } }))
+        }).pipe(Effect.withParentSpan(span))
+      })
 
     const onUpgrade = (request: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
       if (!accepting) return refuse(socket, 503, "Service Unavailable")
