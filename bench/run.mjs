@@ -12,6 +12,7 @@ const only = process.argv.slice(2).filter((a) => !a.startsWith("--"))
 const scripts = [
   { file: "codec.mjs", title: "Codec decode, in process" },
   { file: "node.mjs", title: "Node transports over loopback" },
+  { file: "framed.mjs", title: "Framed messages end to end" },
   { file: "browser.mjs", title: "Browser, in Chromium" }
 ].filter((s) => only.length === 0 || only.some((o) => s.file.startsWith(o)))
 

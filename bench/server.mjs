@@ -2,6 +2,7 @@
 // server (the same for every contender) and a node:net server for the TCP ceiling.
 //   ws  /sink?total=N   counts binary bytes, sends the text "ok" once N arrived
 //   ws  /echo           sends every message back
+//   ws  /frames?kind=ndjson|varint&count=N   sends N pre-encoded frames in 64 KiB messages, then closes 1000
 //   tcp sink port       counts bytes up to TOTAL (argv[2]), writes one byte "k"
 //   tcp echo port       echoes
 // Prints {"ws": port, "tcpSink": port, "tcpEcho": port} once listening.
@@ -9,6 +10,27 @@ import * as Net from "node:net"
 import { WebSocketServer } from "ws"
 
 const tcpTotal = Number(process.argv[2] ?? 0)
+
+// Pre-encoded frame streams, cut into 64 KiB messages (frames span messages, as on a real wire).
+const encoded = new Map()
+const frames = (kind, count) => {
+  const key = `${kind}:${count}`
+  if (!encoded.has(key)) {
+    const parts = []
+    if (kind === "ndjson") {
+      for (let i = 0; i < count; i++) parts.push(Buffer.from(JSON.stringify({ from: "ann", text: `message number ${i}`, at: 1700000000000 + i }) + "\n"))
+    } else {
+      const payload = Buffer.alloc(100, 5)
+      const prefix = Buffer.from([100]) // 100 < 128: a one-byte varint
+      for (let i = 0; i < count; i++) parts.push(prefix, payload)
+    }
+    const all = Buffer.concat(parts)
+    const chunks = []
+    for (let i = 0; i < all.length; i += 65536) chunks.push(all.subarray(i, Math.min(all.length, i + 65536)))
+    encoded.set(key, chunks)
+  }
+  return encoded.get(key)
+}
 const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 })
 wss.on("connection", (ws, request) => {
   const url = new URL(request.url, "http://x")
@@ -19,6 +41,9 @@ wss.on("connection", (ws, request) => {
       received += data.length
       if (received >= total) ws.send("ok")
     })
+  } else if (url.pathname === "/frames") {
+    for (const chunk of frames(url.searchParams.get("kind"), Number(url.searchParams.get("count")))) ws.send(chunk)
+    ws.close(1000)
   } else {
     ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }))
   }

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import type * as Sink from "effect/Sink"
 import type * as Stream from "effect/Stream"
 import type * as ByteChannel from "./ByteChannel.js"
@@ -22,10 +23,17 @@ import type { CloseArgumentError, SocketError } from "./SocketError.js"
 export interface Framed<A> {
   readonly channel: ByteChannel.ByteChannel
   /**
-   * The decoded messages. Resumable like `ByteChannel.read`: a consumer that stops early
-   * leaves the following messages (and the decoder's state) for the next consumer.
+   * The decoded messages. Every frame decoded from one received message is emitted as one
+   * chunk, which is what makes it fast; so a consumer that stops in the middle of a chunk
+   * (`Stream.take(n)`) discards the rest of that chunk. To take an exact number of messages and
+   * keep the following ones, use `next`.
    */
   readonly messages: Stream.Stream<A, ByteChannel.ReadError | CodecError>
+  /**
+   * The next message, `None` at the end; nothing after it is consumed, so it can be mixed with
+   * later reads of `next` or `messages`.
+   */
+  readonly next: Effect.Effect<Option.Option<A>, ByteChannel.ReadError | CodecError>
   /** Encodes `value` and writes it as one message. */
   readonly send: (value: A) => Effect.Effect<void, SocketError | CodecError>
   /** Writes every value; with `coalesce`, the frames of one chunk share messages up to that size. */

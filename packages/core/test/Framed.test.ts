@@ -72,13 +72,25 @@ describe("Framed", () => {
       expect(Chunk.toReadonlyArray(decoded)).toEqual(lines)
     }))
 
-  it.scoped("messages is resumable: frames from one message are not lost between consumers", () =>
+  it.scoped("next takes exactly one message: frames decoded together are kept for later reads", () =>
     Effect.gen(function*() {
       const { a, b } = yield* framedPair(Codec.lines())
       yield* a.channel.send(utf8.encode("one\ntwo\nthree\n"))
-      const first = yield* b.messages.pipe(Stream.take(1), Stream.runCollect)
-      const rest = yield* b.messages.pipe(Stream.take(2), Stream.runCollect)
-      expect([...first, ...rest]).toEqual(["one", "two", "three"])
+      expect(yield* b.next).toEqual(Option.some("one"))
+      expect(yield* b.next).toEqual(Option.some("two"))
+      const rest = yield* b.messages.pipe(Stream.take(1), Stream.runCollect)
+      expect(Chunk.toReadonlyArray(rest)).toEqual(["three"])
+      yield* a.close()
+      expect(yield* b.next).toEqual(Option.none())
+    }))
+
+  it.scoped("messages emits the frames of one received message as one chunk", () =>
+    Effect.gen(function*() {
+      const { a, b } = yield* framedPair(Codec.lines())
+      yield* a.channel.send(utf8.encode("one\ntwo\n"))
+      yield* a.channel.send(utf8.encode("three\n"))
+      const chunks = yield* b.messages.pipe(Stream.chunks, Stream.take(2), Stream.runCollect)
+      expect(Chunk.toReadonlyArray(chunks).map((c) => Chunk.toReadonlyArray(c))).toEqual([["one", "two"], ["three"]])
     }))
 
   it.scoped("an encode error fails send before anything is written", () =>

@@ -1,3 +1,4 @@
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -49,12 +50,20 @@ export const make = <A>(
     return Effect.zipRight(fill, nextFrame)
   })
 
-  const messages: Stream.Stream<A, ByteChannel.ReadError | CodecError> = Stream.repeatEffectOption(
-    Effect.flatMap(
-      Effect.mapError(nextFrame, Option.some),
-      Option.match({ onNone: () => Effect.fail(Option.none()), onSome: Effect.succeed })
-    )
-  )
+  // All frames ready at once, as one chunk: the stream machinery costs per chunk, not per frame.
+  const nextChunk: Effect.Effect<Chunk.Chunk<A>, Option.Option<ByteChannel.ReadError | CodecError>> = Effect.suspend(() => {
+    if (head < ready.length) {
+      const chunk = Chunk.unsafeFromArray(head === 0 ? ready : ready.slice(head))
+      ready = []
+      head = 0
+      return Effect.succeed(chunk)
+    }
+    if (pendingError) return Effect.fail(Option.some(pendingError))
+    if (done) return Effect.fail(Option.none())
+    return Effect.zipRight(Effect.mapError(fill, Option.some), nextChunk)
+  })
+
+  const messages: Stream.Stream<A, ByteChannel.ReadError | CodecError> = Stream.repeatEffectChunkOption(nextChunk)
 
   const send = (value: A): Effect.Effect<void, SocketError | CodecError> => {
     const encoded = codec.encode(value)
@@ -99,6 +108,7 @@ export const make = <A>(
   return {
     channel,
     messages,
+    next: nextFrame,
     send,
     sink,
     close: channel.close,
