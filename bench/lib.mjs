@@ -39,7 +39,8 @@ export const compare = async ({ scenario, unit, baseline, runs = quick ? 3 : 5, 
 /** Prints the result as one JSON line for bench/run.mjs, and a table for a person. */
 export const emit = (result) => {
   const width = Math.max(...result.rows.map((r) => r.name.length))
-  console.error(`\n${result.scenario} (${result.unit}, median of ${result.rows[0].runs.length}; ratio = ${result.baseline} ÷ row)`)
+  const ratio = result.higherIsBetter === false ? `row ÷ ${result.baseline}` : `${result.baseline} ÷ row`
+  console.error(`\n${result.scenario} (${result.unit}, median of ${result.rows[0].runs.length}; ratio = ${ratio})`)
   for (const r of result.rows) {
     console.error(`  ${r.name.padEnd(width)}  ${fmt(r.median).padStart(10)}  [${fmt(r.min)} .. ${fmt(r.max)}]  ratio ${r.ratio.toFixed(2)}×`)
   }
@@ -47,7 +48,7 @@ export const emit = (result) => {
 }
 
 export const fmt = (value) =>
-  value >= 1e6 ? `${(value / 1e6).toFixed(2)}M` : value >= 1e3 ? `${(value / 1e3).toFixed(1)}k` : value.toFixed(1)
+  value < 100 ? value.toFixed(1) : value >= 1e6 ? `${(value / 1e6).toFixed(2)}M` : value >= 1e3 ? `${(value / 1e3).toFixed(1)}k` : value.toFixed(1)
 
 /** Cuts `bytes` into chunks of `size` (the last one shorter). */
 export const chunked = (bytes, size) => {

@@ -5,7 +5,10 @@
 //   ws  /frames?kind=ndjson|varint&count=N   sends N pre-encoded frames in 64 KiB messages, then closes 1000
 //   tcp sink port       counts bytes up to TOTAL (argv[2]), writes one byte "k"
 //   tcp echo port       echoes
+//   ws  /flood?mb=N&id=X   sends N MiB in 64 KiB messages at once (no backpressure of its own)
+//   http /stats?id=X     {"bufferedAmount": n} of that connection
 // Prints {"ws": port, "tcpSink": port, "tcpEcho": port} once listening.
+import * as Http from "node:http"
 import * as Net from "node:net"
 import { WebSocketServer } from "ws"
 
@@ -31,10 +34,21 @@ const frames = (kind, count) => {
   }
   return encoded.get(key)
 }
-const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 })
+const byId = new Map()
+const http = Http.createServer((request, response) => {
+  const url = new URL(request.url, "http://x")
+  const ws = byId.get(url.searchParams.get("id"))
+  response.writeHead(200, { "content-type": "application/json" })
+  response.end(JSON.stringify({ bufferedAmount: ws ? ws.bufferedAmount : null }))
+})
+const wss = new WebSocketServer({ server: http, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 })
 wss.on("connection", (ws, request) => {
   const url = new URL(request.url, "http://x")
-  if (url.pathname === "/sink") {
+  if (url.searchParams.get("id")) byId.set(url.searchParams.get("id"), ws)
+  if (url.pathname === "/flood") {
+    const chunk = Buffer.alloc(64 * 1024, 1)
+    for (let i = 0; i < Number(url.searchParams.get("mb")) * 16; i++) ws.send(chunk)
+  } else if (url.pathname === "/sink") {
     const total = Number(url.searchParams.get("total"))
     let received = 0
     ws.on("message", (data) => {
@@ -61,7 +75,5 @@ const tcpEcho = Net.createServer({ noDelay: true }, (socket) => {
   socket.on("error", () => {})
 })
 const listen = (server) => new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server.address().port)))
-wss.on("listening", async () => {
-  const ports = { ws: wss.address().port, tcpSink: await listen(tcpSink), tcpEcho: await listen(tcpEcho) }
-  console.log(JSON.stringify(ports))
-})
+const ports = { ws: await listen(http), tcpSink: await listen(tcpSink), tcpEcho: await listen(tcpEcho) }
+console.log(JSON.stringify(ports))

@@ -107,6 +107,8 @@ export interface MessageSocket {
   readonly receive: Effect.Effect<Option.Option<Message>, SocketError>
   /** Sends one message, waiting while the transport's send buffer is above its high-water mark. Fails at once after close. */
   readonly send: (message: Message) => Effect.Effect<void, SocketError>
+  /** Sends messages in order, as `send` does each; written in one loop while the buffer has room. */
+  readonly sendAll: (messages: ReadonlyArray<Message>) => Effect.Effect<void, SocketError>
   /**
    * Runs the close handshake and completes with how the connection ended: when the peer's
    * close frame arrives, or after `timeout`, when the transport is dropped.

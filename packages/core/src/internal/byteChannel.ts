@@ -1,4 +1,5 @@
 import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -124,9 +125,14 @@ export const fromSocket = (
     })
   }
 
-  const write: Sink.Sink<void, Uint8Array, never, SocketError> = Sink.forEachChunk((chunk) =>
-    Effect.forEach(chunk, send, { discard: true })
-  )
+  const write: Sink.Sink<void, Uint8Array, never, SocketError> = Sink.forEachChunk((chunk) => {
+    const messages = Chunk.toReadonlyArray(chunk)
+    for (let i = 0; i < messages.length; i++) {
+      // Rare: a write larger than maxMessageSize is split, message by message.
+      if (messages[i]!.length > maxMessageSize) return Effect.forEach(messages, send, { discard: true })
+    }
+    return socket.sendAll(messages)
+  })
 
   const channel: Internal = {
     [TypeId]: TypeId,

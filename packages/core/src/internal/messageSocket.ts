@@ -286,6 +286,24 @@ const unsafeMake = (
       return Effect.zipRight(waitWritable, send(message))
     })
 
+  // The hot path of bulk writes: a plain loop while the transport has room, an Effect only to wait.
+  const sendAll = (messages: ReadonlyArray<MessageSocket.Message>): Effect.Effect<void, SocketError> =>
+    Effect.suspend(() => {
+      let index = 0
+      const loop: Effect.Effect<void, SocketError> = Effect.suspend(() => {
+        while (index < messages.length) {
+          if (state !== "open") return Effect.fail(closedError())
+          if (transport.bufferedAmount() >= sendHighWater) return Effect.zipRight(waitWritable, loop)
+          const message = messages[index++]!
+          SocketMetrics.messagesSent.unsafeUpdate(1, [])
+          SocketMetrics.bytesSent.unsafeUpdate(messageSize(message), [])
+          transport.write(message)
+        }
+        return Effect.void
+      })
+      return loop
+    })
+
   const closeWith = (allowProtocolCodes: boolean) => (closeOptions?: MessageSocket.CloseOptions) =>
     Effect.flatMap(validateClose(closeOptions, allowProtocolCodes), ({ code, reason }) => {
       beginClose(code, reason)
@@ -326,6 +344,7 @@ const unsafeMake = (
     protocol: options?.protocol ?? "",
     receive,
     send,
+    sendAll,
     close: closeWith(false),
     closeWithProtocolCode: closeWith(true),
     terminate: Effect.sync(terminateNow),

@@ -41,7 +41,9 @@ export const fromWebSocket = (
     let controller: MessageSocket.Controller | undefined
     const drained = () => controller?.drained()
     const transport: MessageSocket.Transport = {
-      write: (message) => ws.send(message, typeof message === "string" ? TEXT : BINARY, drained),
+      // No per-send callback: a sender only waits when bufferedAmount is above the high-water
+      // mark, far above the socket's own, so the socket's "drain" event is what wakes it.
+      write: (message) => ws.send(message, typeof message === "string" ? TEXT : BINARY),
       bufferedAmount: () => ws.bufferedAmount,
       sendClose: (code, reason) => ws.close(code, reason),
       terminate: () => ws.terminate(),
