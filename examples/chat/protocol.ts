@@ -1,0 +1,22 @@
+/**
+ * The chat protocol: NDJSON messages checked by an Effect Schema, the same on the server, the
+ * terminal client and the page.
+ */
+import * as Schema from "effect/Schema"
+
+/** Client to server. */
+export const ClientMessage = Schema.Union(
+  Schema.TaggedStruct("Say", { from: Schema.String.pipe(Schema.maxLength(32)), text: Schema.String.pipe(Schema.maxLength(2000)) }),
+  Schema.TaggedStruct("Ping", {})
+)
+export type ClientMessage = typeof ClientMessage.Type
+
+/** Server to clients. */
+export const ServerMessage = Schema.Union(
+  Schema.TaggedStruct("Said", { from: Schema.String, text: Schema.String, at: Schema.Number }),
+  Schema.TaggedStruct("Pong", {})
+)
+export type ServerMessage = typeof ServerMessage.Type
+
+/** Lines of chat are small: a bound far below the codec's default. */
+export const maxLineLength = 16 * 1024
