@@ -69,7 +69,12 @@ export const main = (file?: string) =>
     if (file === undefined) writeFileSync(path, randomBytes(32 * 1024 * 1024))
     const server = yield* NodeServer.serve({ path: "/files" }, receiveFiles(inbox))
     const expected = createHash("sha256").update(readFileSync(path)).digest("hex")
-    const remote = yield* sendFile(server.url, path, (sent, size) => process.stderr.write(`\r${bar(sent, size)}`))
+    let shown = -1
+    const remote = yield* sendFile(server.url, path, (sent, size) => {
+      const percent = size === 0 ? 100 : Math.floor((sent / size) * 100)
+      if (percent !== shown) process.stderr.write(`\r${bar(sent, size)}`)
+      shown = percent
+    })
     process.stderr.write("\n")
     console.log(`sent ${basename(path)}: sha256 ${remote} ${remote === expected ? "(matches)" : `(expected ${expected})`}`)
     return { remote, expected }
