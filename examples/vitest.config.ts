@@ -1,15 +1,8 @@
-import { fileURLToPath } from "node:url"
 import { defineProject } from "vitest/config"
-
-const src = (pkg: string, path: string) => fileURLToPath(new URL(`../packages/${pkg}/src/${path}`, import.meta.url))
+import { sourceAliases } from "../vitest.shared.js"
 
 export default defineProject({
-  resolve: {
-    alias: [
-      { find: /^@bytechannel\/(core|node)$/, replacement: src("$1", "index.ts") },
-      { find: /^@bytechannel\/(core|node)\/(.*)$/, replacement: src("$1", "$2.ts") }
-    ]
-  },
+  resolve: { alias: sourceAliases("core", "node", "browser") },
   test: {
     name: "examples",
     include: ["test/**/*.test.ts"],

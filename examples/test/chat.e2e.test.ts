@@ -16,6 +16,7 @@ import { serveChat } from "../chat/server.js"
 const examples = fileURLToPath(new URL("..", import.meta.url))
 const reports = fileURLToPath(new URL("../../reports/", import.meta.url))
 
+// Debian's chromium, as in vitest.shared.ts (which this type-checked project cannot import).
 const launch = Effect.acquireRelease(
   Effect.promise(() =>
     chromium.launch({

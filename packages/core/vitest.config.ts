@@ -1,13 +1,8 @@
-import { fileURLToPath } from "node:url"
 import { defineProject } from "vitest/config"
+import { sourceAliases } from "../../vitest.shared.js"
 
 export default defineProject({
-  resolve: {
-    alias: [
-      { find: /^@bytechannel\/core$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
-      { find: /^@bytechannel\/core\/(.*)$/, replacement: fileURLToPath(new URL("./src/$1.ts", import.meta.url)) }
-    ]
-  },
+  resolve: { alias: sourceAliases("core") },
   test: {
     name: "core",
     include: ["test/**/*.test.ts"],

@@ -1,15 +1,8 @@
-import { fileURLToPath } from "node:url"
 import { defineProject } from "vitest/config"
-
-const src = (pkg: string, path: string) => fileURLToPath(new URL(`../${pkg}/src/${path}`, import.meta.url))
+import { sourceAliases } from "../../vitest.shared.js"
 
 export default defineProject({
-  resolve: {
-    alias: [
-      { find: /^@bytechannel\/(core|node)$/, replacement: src("$1", "index.ts") },
-      { find: /^@bytechannel\/(core|node)\/(.*)$/, replacement: src("$1", "$2.ts") }
-    ]
-  },
+  resolve: { alias: sourceAliases("core", "node") },
   test: {
     name: "node",
     include: ["test/**/*.test.ts"],
