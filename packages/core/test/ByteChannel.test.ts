@@ -84,7 +84,7 @@ describe("ByteChannel over MemorySocket", () => {
         expect(b).toBeDefined()
       }))
 
-    it.scoped("the sender may reuse its buffer once send returns", () =>
+    it.scoped("the memory transport copies each message, as a real socket serializes it", () =>
       Effect.gen(function*() {
         const [a, b] = yield* channels()
         const buffer = bytes(1, 2, 3)
