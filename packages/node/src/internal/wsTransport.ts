@@ -122,7 +122,10 @@ export const connect = (
 ): Effect.Effect<MessageSocket.MessageSocket, SocketError.SocketError, Scope.Scope> =>
   Effect.gen(function*() {
     const opened = yield* Deferred.make<void, SocketError.SocketError>()
+    const openTimeout = Duration.decode(options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS)
+    // ws's own timer bounds the handshake: no extra fiber per connection.
     const ws = new WebSocket(url, toProtocols(options.protocols), {
+      handshakeTimeout: Duration.toMillis(openTimeout),
       perMessageDeflate: options.perMessageDeflate ?? false,
       maxPayload: options.maxPayload ?? constants.DEFAULT_MAX_PAYLOAD,
       headers: options.headers,
@@ -143,12 +146,23 @@ export const connect = (
       request.destroy()
       response.destroy()
     })
+    // Before "open", every error ends the handshake (ws reports its own timeout while CLOSING).
+    let isOpen = false
     ws.on("error", (error) => {
-      if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.CLOSED) {
-        Deferred.unsafeDone(opened, Effect.fail(new SocketError.SocketError({ reason: "Open", cause: error, detail: error.message })))
+      if (!isOpen) {
+        const timedOut = error.message === "Opening handshake has timed out"
+        Deferred.unsafeDone(
+          opened,
+          Effect.fail(
+            new SocketError.SocketError({
+              reason: timedOut ? "OpenTimeout" : "Open",
+              cause: error,
+              detail: timedOut ? `no handshake within ${Duration.format(openTimeout)}` : error.message
+            })
+          )
+        )
       }
     })
-    let isOpen = false
     ws.once("close", (code) => {
       if (isOpen) return
       Deferred.unsafeDone(
@@ -161,13 +175,7 @@ export const connect = (
       Deferred.unsafeDone(opened, Effect.void)
     })
     const socket = yield* fromWebSocket(ws, options)
-    const openTimeout = Duration.decode(options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS)
     yield* Deferred.await(opened).pipe(
-      Effect.timeoutFail({
-        duration: openTimeout,
-        onTimeout: () =>
-          new SocketError.SocketError({ reason: "OpenTimeout", detail: `no handshake within ${Duration.format(openTimeout)}` })
-      }),
       Effect.onExit((exit) => (exit._tag === "Failure" ? Effect.sync(() => ws.terminate()) : Effect.void))
     )
     return { ...socket, protocol: ws.protocol }
