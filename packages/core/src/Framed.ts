@@ -26,7 +26,8 @@ export interface Framed<A> {
    * The decoded messages. Every frame decoded from one received message is emitted as one
    * chunk, which is what makes it fast; so a consumer that stops in the middle of a chunk
    * (`Stream.take(n)`) discards the rest of that chunk. To take an exact number of messages and
-   * keep the following ones, use `next`.
+   * keep the following ones, use `next`. A frame that does not decode fails the stream after the
+   * good ones and closes the connection (1009 for a frame over the bound, 1007 otherwise).
    */
   readonly messages: Stream.Stream<A, ByteChannel.ReadError | CodecError>
   /**

@@ -42,6 +42,18 @@ describe("Framed", () => {
       const error = yield* b.messages.pipe(Stream.runForEach((m) => Effect.sync(() => seen.push(m))), Effect.flip)
       expect(seen).toEqual([{ from: "ann", text: "hi" }, { from: "bob", text: "yo" }])
       expect(error).toMatchObject({ _tag: "DecodeError", reason: "Schema", frame: 3 })
+      // The peer that sent it is disconnected with 1007 (invalid payload).
+      expect(yield* rawA.closed).toMatchObject({ code: 1007, local: false })
+    }))
+
+  it.scoped("a frame over the bound fails with FrameTooLarge and closes the connection with 1009", () =>
+    Effect.gen(function*() {
+      const [rawA, rawB] = yield* MemorySocket.pair()
+      const b = ByteChannel.framed(ByteChannel.fromSocket(rawB), Codec.lines({ maxLength: 8 }))
+      yield* rawA.send(utf8.encode("ok\nthis line is far too long\n"))
+      expect(yield* b.next).toEqual(Option.some("ok"))
+      expect(yield* Effect.flip(b.next)).toMatchObject({ _tag: "FrameTooLarge", limit: 8 })
+      expect(yield* rawA.closed).toMatchObject({ code: 1009, local: false })
     }))
 
   it.scoped("each frame is written as one message: prefix and payload together", () =>

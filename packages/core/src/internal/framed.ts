@@ -31,7 +31,7 @@ export const make = <A>(
       if (Option.isNone(next)) {
         done = true
         const error = decoder.end(ready)
-        return error ? Effect.fail(error) : Effect.succeed(ready.length > 0)
+        return error ? failWith(error) : Effect.succeed(ready.length > 0)
       }
       // Frames before a bad one are still delivered; the error follows them.
       pendingError = decoder.decode(next.value, ready)
@@ -39,13 +39,26 @@ export const make = <A>(
     }
   )
 
+  // Bad frames from the peer: the stream is out of step from there on, so the connection is
+  // closed (1009 for a frame over the bound, 1007 for one that does not decode) before failing.
+  let closedForError = false
+  const failWith = (error: CodecError) =>
+    Effect.suspend(() => {
+      if (closedForError) return Effect.fail(error)
+      closedForError = true
+      return channel.socket.closeWithProtocolCode({
+        code: error._tag === "FrameTooLarge" ? 1009 : 1007,
+        reason: error._tag === "FrameTooLarge" ? "frame too large" : "invalid frame"
+      }).pipe(Effect.ignore, Effect.zipRight(Effect.fail(error)))
+    })
+
   const nextFrame: Effect.Effect<Option.Option<A>, ByteChannel.ReadError | CodecError> = Effect.suspend(() => {
     if (head < ready.length) {
       const value = ready[head]!
       ready[head++] = undefined as any
       return Effect.succeed(Option.some(value))
     }
-    if (pendingError) return Effect.fail(pendingError)
+    if (pendingError) return failWith(pendingError)
     if (done) return Effect.succeedNone
     return Effect.zipRight(fill, nextFrame)
   })
@@ -58,7 +71,7 @@ export const make = <A>(
       head = 0
       return Effect.succeed(chunk)
     }
-    if (pendingError) return Effect.fail(Option.some(pendingError))
+    if (pendingError) return Effect.mapError(failWith(pendingError), Option.some)
     if (done) return Effect.fail(Option.none())
     return Effect.zipRight(Effect.mapError(fill, Option.some), nextChunk)
   })
