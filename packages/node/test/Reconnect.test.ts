@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Codec, Reconnect } from "@bytechannel/core"
 import { NodeConnector } from "@bytechannel/node"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -45,8 +46,10 @@ describe("Reconnect against a real server", () => {
             yield* Effect.sleep("2 millis")
           }
         }))
-        // Mid-stream: kill the server, keep it down for a while, start it again on the same port.
-        yield* Effect.sleep("600 millis")
+        // Mid-stream (once the first server has received 100 messages): kill it, keep it down
+        // for a while, start it again on the same port.
+        for (let i = 0; i < 400 && received(first.child.output()).length < 100; i++) yield* Effect.sleep("10 millis")
+        expect(received(first.child.output()).length).toBeGreaterThanOrEqual(100)
         first.child.process.kill("SIGKILL")
         yield* Effect.sleep("400 millis")
         const second = yield* startServer(first.port)
@@ -79,15 +82,20 @@ describe("Reconnect against a real server", () => {
     Effect.gen(function*() {
       const server = yield* startServer(0)
       const events: Array<{ readonly at: number; readonly event: Reconnect.ReconnectEvent }> = []
+      const connected = yield* Deferred.make<void>()
       const fiber = yield* Reconnect.sessions(`ws://127.0.0.1:${server.port}/`, {
         schedule: Schedule.spaced("100 millis"),
-        onEvent: (event) => Effect.sync(() => events.push({ at: Date.now(), event }))
+        onEvent: (event) =>
+          Effect.zipRight(
+            Effect.sync(() => events.push({ at: Date.now(), event })),
+            event._tag === "Connected" ? Deferred.succeed(connected, undefined) : Effect.void
+          )
       }).pipe(
         Stream.runForEach((channel) => Stream.runDrain(channel.read).pipe(Effect.ignore)),
         Effect.provide(NodeConnector.layerWith({ pingInterval: "200 millis", pongTimeout: "200 millis", openTimeout: "300 millis" })),
         Effect.fork
       )
-      yield* Effect.sleep("300 millis") // let the first session settle
+      yield* Deferred.await(connected)
       const stoppedAt = Date.now()
       server.child.process.kill("SIGSTOP")
       // Wait (bounded) for the disconnect and a following attempt.
