@@ -52,13 +52,6 @@ export * as MemorySocket from "./MemorySocket.js"
 export * as MessageSocket from "./MessageSocket.js"
 
 /**
- * An adapter from `@effect/platform`'s Socket.
- *
- * @since 0.1.0
- */
-export * as PlatformSocket from "./PlatformSocket.js"
-
-/**
  * Reconnection driven by an Effect Schedule.
  *
  * @since 0.1.0

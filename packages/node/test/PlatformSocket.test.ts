@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ByteChannel, Codec, PlatformSocket } from "@bytechannel/core"
+import { ByteChannel, Codec } from "@bytechannel/core"
+import * as PlatformSocket from "@bytechannel/core/PlatformSocket"
 import { NodeConnector } from "@bytechannel/node"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
