@@ -29,7 +29,7 @@ export class FrameTooLarge extends Data.TaggedError("FrameTooLarge")<{
   override get message(): string {
     const size = this.size === undefined ? "more than" : `${this.size} bytes, more than`
     const where = this.frame === undefined ? "" : ` (frame ${this.frame})`
-    return `FrameTooLarge: ${this.reason === "Decode" ? "received" : "writing"} ${size} the ${this.limit}-byte limit${where}${
+    return `${this.reason === "Decode" ? "received" : "writing"} ${size} the ${this.limit}-byte limit${where}${
       this.detail ? `: ${this.detail}` : ""
     }`
   }
@@ -60,7 +60,7 @@ export class DecodeError extends Data.TaggedError("DecodeError")<{
    */
   override get message(): string {
     const where = this.frame === undefined ? "" : ` in frame ${this.frame}`
-    return `DecodeError: ${this.reason}${where}${this.detail ? `: ${this.detail}` : ""}`
+    return `${this.reason}${where}${this.detail ? `: ${this.detail}` : ""}`
   }
 }
 
@@ -86,7 +86,7 @@ export class EncodeError extends Data.TaggedError("EncodeError")<{
    * @since 0.1.0
    */
   override get message(): string {
-    return `EncodeError: ${this.reason}${this.detail ? `: ${this.detail}` : ""}`
+    return `${this.reason}${this.detail ? `: ${this.detail}` : ""}`
   }
 }
 

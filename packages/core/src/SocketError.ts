@@ -47,6 +47,8 @@ export class SocketError extends Data.TaggedError("SocketError")<{
   readonly closeReason?: string | undefined
   /** The HTTP status of a refused handshake. */
   readonly status?: number | undefined
+  /** The URL being opened, on `Open` and `OpenTimeout` errors of a connector. */
+  readonly url?: string | undefined
   readonly cause?: unknown
   readonly detail?: string | undefined
 }> {
@@ -56,17 +58,32 @@ export class SocketError extends Data.TaggedError("SocketError")<{
   readonly [TypeId]: TypeId = TypeId
 
   /**
+   * The reason, then what happened and the close code, reason and HTTP status that say how,
+   * without the tag (the error's `name` already shows it), in the style of `@effect/platform`:
+   * `Open: cannot connect to ws://127.0.0.1:9/: connect ECONNREFUSED 127.0.0.1:9`.
+   *
    * @since 0.1.0
    */
   override get message(): string {
-    const parts: Array<string> = [this.reason]
-    if (this.code !== undefined) parts.push(`code ${this.code}`)
-    if (this.closeReason) parts.push(JSON.stringify(this.closeReason))
-    if (this.status !== undefined) parts.push(`HTTP ${this.status}`)
-    if (this.detail) parts.push(this.detail)
-    else if (this.cause instanceof Error) parts.push(this.cause.message)
-    return `SocketError: ${parts.join(", ")}`
+    const what = this.detail || (this.cause instanceof Error && this.cause.message) || undefined
+    const facts: Array<string> = []
+    if (this.code !== undefined) facts.push(`code ${this.code}${this.closeReason ? ` ${JSON.stringify(this.closeReason)}` : ""}`)
+    else if (this.closeReason) facts.push(JSON.stringify(this.closeReason))
+    if (this.status !== undefined && !what?.includes(`HTTP ${this.status}`)) facts.push(`HTTP ${this.status}`)
+    const head = this.url !== undefined
+      ? `cannot connect to ${this.url}${what ? `: ${what}` : ""}`
+      : what ?? defaultDescription[this.reason]
+    return `${this.reason}: ${head}${facts.length > 0 ? ` (${facts.join(", ")})` : ""}`
   }
+}
+
+const defaultDescription: Record<SocketErrorReason, string> = {
+  Open: "cannot connect",
+  OpenTimeout: "the opening handshake did not finish in time",
+  Read: "receiving failed",
+  Write: "sending failed",
+  Closed: "the connection closed",
+  ReceiveOverflow: "more unread data than the receive bound"
 }
 
 /**
@@ -96,7 +113,7 @@ export class ProtocolError extends Data.TaggedError("ProtocolError")<{
    * @since 0.1.0
    */
   override get message(): string {
-    return `ProtocolError: ${this.reason}${this.detail ? `, ${this.detail}` : ""}`
+    return `${this.reason}${this.detail ? `: ${this.detail}` : ""}`
   }
 }
 
@@ -123,7 +140,7 @@ export class CloseArgumentError extends Data.TaggedError("CloseArgumentError")<{
    */
   override get message(): string {
     return this.reason === "InvalidCode"
-      ? `CloseArgumentError: code ${this.code} may not be sent (use 1000 or 3000-4999)`
-      : `CloseArgumentError: reason is longer than 123 UTF-8 bytes`
+      ? `InvalidCode: code ${this.code} may not be sent (use 1000 or 3000-4999)`
+      : `ReasonTooLong: the close reason is longer than 123 UTF-8 bytes`
   }
 }
