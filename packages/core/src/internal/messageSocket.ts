@@ -163,7 +163,14 @@ const unsafeMake = (
       reason: "Closed",
       code: closeInfo?.code,
       closeReason: closeInfo?.reason,
-      detail: closeInfo === undefined ? "the socket is closing" : undefined
+      // Who closed, and that nothing more can be sent: only sends see this error.
+      detail: closeInfo === undefined
+        ? "cannot send while this side is closing the connection"
+        : closeInfo.local
+        ? "cannot send after this side closed the connection"
+        : closeInfo.code === constants.CLOSE_ABNORMAL
+        ? "cannot send after the connection was lost"
+        : "cannot send after the peer closed the connection"
     })
 
   const wakeWriters = (exit: () => Exit.Exit<void, SocketError>) => {
