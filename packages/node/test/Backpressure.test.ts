@@ -84,7 +84,7 @@ describe("backpressure against real sockets", () => {
       const sent = Array.from({ length: 100 }, () => randomBytes(random, Math.floor(random() * 40_000)))
       const total = sent.reduce((n, b) => n + b.length, 0)
       const received = yield* Effect.gen(function*() {
-        const duplex = NodeByteChannel.toDuplex(yield* ByteChannel.connect(server.url))
+        const duplex = yield* NodeByteChannel.toDuplex(yield* ByteChannel.connect(server.url))
         const out: Array<Uint8Array> = []
         let bytes = 0
         const sink = new Writable({

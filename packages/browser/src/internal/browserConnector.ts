@@ -6,21 +6,62 @@ import { connectStream, connectWebSocket, hasWebSocketStream } from "./browserSo
 
 export { hasWebSocketStream }
 
+/** The schemes `connect` accepts: `http:`/`https:` become `ws:`/`wss:`, as WHATWG `WebSocket` does. */
+const SCHEMES: ReadonlyArray<string> = ["ws:", "wss:", "http:", "https:"]
+
+const openError = (detail: string, cause?: unknown) => new SocketError.SocketError({ reason: "Open", detail, cause })
+
+/**
+ * Parses a connect URL (relative to the page, as `WebSocket` does); the Node connector words its
+ * errors the same way.
+ *
+ * @internal
+ */
+export const parseUrl = (url: string | URL): Effect.Effect<URL, SocketError.SocketError> =>
+  Effect.suspend(() => {
+    const text = String(url)
+    const supported = `supported schemes: ${SCHEMES.join(", ")}`
+    if (text.trim() === "") return Effect.fail(openError(`empty URL (${supported})`))
+    let parsed: URL
+    try {
+      parsed = new URL(text, globalThis.location?.href)
+    } catch (cause) {
+      return Effect.fail(openError(`invalid URL ${JSON.stringify(text)} (${supported})`, cause))
+    }
+    if (parsed.protocol === "http:" || parsed.protocol === "https:") parsed.protocol = parsed.protocol === "http:" ? "ws:" : "wss:"
+    if (!SCHEMES.includes(parsed.protocol)) {
+      // `localhost:80` parses as the scheme `localhost:`.
+      const hint = /^[\w.-]+:\d+(\/|$)/.test(text) ? `; did you mean "ws://${text}"?` : ""
+      return Effect.fail(openError(`unsupported URL scheme "${parsed.protocol}" in ${JSON.stringify(text)} (${supported})${hint}`))
+    }
+    return Effect.succeed(parsed)
+  })
+
+// A connection that cannot be opened names its URL.
+const withUrl = (url: URL) => (error: SocketError.SocketError) =>
+  (error.reason === "Open" || error.reason === "OpenTimeout") && error.url === undefined
+    ? new SocketError.SocketError({
+      reason: error.reason,
+      url: url.href,
+      code: error.code,
+      closeReason: error.closeReason,
+      status: error.status,
+      detail: error.detail,
+      cause: error.cause
+    })
+    : error
+
 /** @internal */
 export const make = (options?: BrowserConnector.BrowserConnectorOptions) =>
   Connector.make((url, connectOptions) =>
     Effect.gen(function*() {
-      const parsed = yield* Effect.try({
-        try: () => new URL(url, globalThis.location?.href),
-        catch: (cause) => new SocketError.SocketError({ reason: "Open", cause, detail: `invalid URL ${String(url)}` })
-      })
-      if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
-        return yield* new SocketError.SocketError({ reason: "Open", detail: `unsupported URL scheme ${parsed.protocol}` })
-      }
+      const parsed = yield* parseUrl(url)
       const merged = { ...options, ...connectOptions }
       const strategy = options?.strategy ?? "auto"
       const useStream = strategy === "websocketstream" || (strategy === "auto" && hasWebSocketStream())
-      return yield* (useStream ? connectStream(parsed, merged) : connectWebSocket(parsed, merged))
+      return yield* (useStream ? connectStream(parsed, merged) : connectWebSocket(parsed, merged)).pipe(
+        Effect.mapError(withUrl(parsed))
+      )
     }).pipe(Effect.withSpan("bytechannel.connect", { attributes: { "url.full": String(url) } }))
   )
 

@@ -37,7 +37,9 @@ const wireClose = (code: number, reason: string) =>
 const toProtocols = (protocols: string | ReadonlyArray<string> | undefined) =>
   protocols === undefined ? [] : typeof protocols === "string" ? [protocols] : [...protocols]
 
-const openError = (detail: string, cause?: unknown) => new SocketError.SocketError({ reason: "Open", detail, cause })
+// The connector adds the URL to these (`Open: cannot connect to ws://...: ...`), as on Node.
+const openError = (detail: string | undefined, cause?: unknown, code?: number) =>
+  new SocketError.SocketError({ reason: "Open", detail, cause, code })
 
 /** @internal */
 export const connectStream = (
@@ -52,12 +54,12 @@ export const connectStream = (
     try {
       stream = new Constructor(url.href, { protocols: toProtocols(options.protocols), signal: abort.signal })
     } catch (cause) {
-      return yield* openError(`cannot open ${url.href}`, cause)
+      return yield* openError(undefined, cause)
     }
     const openTimeout = Duration.decode(options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS)
     const opened = yield* Effect.tryPromise({
       try: () => stream.opened,
-      catch: (cause) => openError(`cannot open ${url.href}`, cause)
+      catch: (cause) => openError(undefined, cause)
     }).pipe(
       Effect.timeoutFail({
         duration: openTimeout,
@@ -140,7 +142,7 @@ export const connectWebSocket = (
     try {
       ws = new WebSocket(url.href, toProtocols(options.protocols))
     } catch (cause) {
-      return yield* openError(`cannot open ${url.href}`, cause)
+      return yield* openError(undefined, cause)
     }
     // Never Blob: Blob messages are read asynchronously and can be reordered.
     ws.binaryType = "arraybuffer"
@@ -189,9 +191,9 @@ export const connectWebSocket = (
       engine.offer(typeof data === "string" ? data : new Uint8Array(data))
     }
     ws.onopen = () => Deferred.unsafeDone(opened, Effect.void)
-    ws.onerror = () => Deferred.unsafeDone(opened, Effect.fail(openError(`cannot open ${url.href}`)))
+    ws.onerror = () => Deferred.unsafeDone(opened, Effect.fail(openError("the connection failed (a browser does not say why)")))
     ws.onclose = (event: CloseEvent) => {
-      Deferred.unsafeDone(opened, Effect.fail(openError(`closed before the handshake completed (${event.code})`)))
+      Deferred.unsafeDone(opened, Effect.fail(openError("closed before the handshake completed", undefined, event.code)))
       engine.closed({ code: event.code, reason: event.reason, wasClean: event.wasClean })
     }
     const openTimeout = Duration.decode(options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS)

@@ -3,19 +3,21 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import { Duplex } from "node:stream"
 
-const run = <A, E>(effect: Effect.Effect<A, E>, done: (error: Error | null, value?: A) => void) => {
-  Effect.runCallback(effect, {
-    onExit: (exit) => {
-      if (Exit.isSuccess(exit)) done(null, exit.value)
-      else done(Cause.squash(exit.cause) as Error)
-    }
-  })
-}
-
 /** @internal */
-export const toDuplex = (channel: ByteChannel.ByteChannel): Duplex => {
+export const toDuplexWith = (channel: ByteChannel.ByteChannel, runtime: Runtime.Runtime<never>): Duplex => {
+  // Every operation runs on the given runtime: its tracer, logger, services and FiberRefs.
+  const runCallback = Runtime.runCallback(runtime)
+  const run = <A, E>(effect: Effect.Effect<A, E>, done: (error: Error | null, value?: A) => void) => {
+    runCallback(effect, {
+      onExit: (exit) => {
+        if (Exit.isSuccess(exit)) done(null, exit.value)
+        else done(Cause.squash(exit.cause) as Error)
+      }
+    })
+  }
   let reading = false
   const duplex: Duplex = new Duplex({
     read() {
@@ -44,3 +46,7 @@ export const toDuplex = (channel: ByteChannel.ByteChannel): Duplex => {
   })
   return duplex
 }
+
+/** @internal */
+export const toDuplex = (channel: ByteChannel.ByteChannel): Effect.Effect<Duplex> =>
+  Effect.map(Effect.runtime<never>(), (runtime) => toDuplexWith(channel, runtime))
