@@ -5,15 +5,28 @@ import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { Readable, Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
-import { fileURLToPath } from "node:url"
-import type { WebSocket } from "ws"
-import { concat, prng, randomBytes, rawServer, spawnWithLines } from "./fixtures.js"
+import { WebSocket } from "ws"
+import { concat, prng, randomBytes, rawServer, spawnPeer } from "./fixtures.js"
 
 const MiB = 1024 * 1024
-const peer = (name: string) => fileURLToPath(new URL(`./peers/${name}`, import.meta.url))
 
-const child = (args: ReadonlyArray<string>) =>
-  spawnWithLines(process.execPath, ["--expose-gc", ...args], { cwd: fileURLToPath(new URL(".", import.meta.url)) })
+/** A peer from test/peers, on the sources, with `gc()` for its memory readings. */
+/** A plain `ws` client that reads `total` bytes from `url` as fast as they come, then closes. */
+const readAll = (url: string, total: number) =>
+  Effect.async<void, Error>((resume) => {
+    const client = new WebSocket(url)
+    let bytes = 0
+    client.on("message", (data: Buffer) => {
+      if ((bytes += data.length) >= total) {
+        client.close()
+        resume(Effect.void)
+      }
+    })
+    client.on("error", (error) => resume(Effect.fail(error)))
+    return Effect.sync(() => client.terminate())
+  })
+
+const child = (name: string, args: ReadonlyArray<string> = []) => spawnPeer(name, args, { nodeOptions: ["--expose-gc"] })
 
 describe("backpressure against real sockets", () => {
   it.live("slow consumer: the server offers 160 MiB, the client reads 1 MiB/s; client RSS stays bounded, the server's buffer grows", () =>
@@ -24,7 +37,7 @@ describe("backpressure against real sockets", () => {
         const chunk = Buffer.alloc(64 * 1024, 1)
         for (let i = 0; i < 160 * 16; i++) ws.send(chunk) // 160 MiB, all handed to ws at once
       })
-      const consumer = yield* child([peer("slow-consumer.mjs"), url, "2", String(MiB)])
+      const consumer = yield* child("slow-consumer", [url, "2", String(MiB)])
       const report = JSON.parse(yield* consumer.line(0))
       // The client read only what it consumed plus its bounded queue (64 messages / 4 MiB) and
       // the kernel's socket buffers; the rest waits in the server.
@@ -36,36 +49,55 @@ describe("backpressure against real sockets", () => {
   it.live("fast writer: a Sink offered 256 MiB for a server that does not read keeps memory flat", () =>
     Effect.gen(function*() {
       const { url } = yield* rawServer((ws) => ws.pause())
-      const writer = yield* child([peer("fast-writer.mjs"), url, String(256 * MiB), "2"])
+      const writer = yield* child("fast-writer", [url, String(256 * MiB), "2"])
       const report = JSON.parse(yield* writer.line(0))
       // Held by backpressure: what was handed over is the kernel buffers plus the 1 MiB high-water mark.
       expect(report.written).toBeLessThan(32 * MiB)
       expect(report.growth).toBeLessThan(24 * MiB)
     }).pipe(Effect.scoped), 60_000)
 
-  it.live("receive backpressure in process: a full queue pauses the socket and reading resumes it", () =>
+  it.live("receive backpressure in process: a full queue pauses the socket itself (the sender keeps the rest); reading resumes it, every byte in order", () =>
     Effect.gen(function*() {
-      const server = yield* NodeServer.serve({}, (channel) =>
-        Stream.range(1, 200).pipe(Stream.map(() => new Uint8Array(1024)), Stream.run(channel.write)))
-      const events = yield* Effect.gen(function*() {
-        const channel = yield* ByteChannel.connect(server.url)
-        // The first pause may come before this subscription: look for a pause, then its resume.
-        const tags = yield* Effect.fork(channel.events.pipe(
-          Stream.filter((e) => e._tag === "ReceivePaused" || e._tag === "ReceiveResumed"),
-          Stream.dropWhile((e) => e._tag !== "ReceivePaused"),
-          Stream.take(2),
-          Stream.runCollect
-        ))
+      const TOTAL = 32 * MiB
+      const CHUNK = 64 * 1024
+      // Every connection is offered TOTAL bytes at once (chunk i filled with i % 251); the
+      // server-side sockets are kept to read what each still holds.
+      const serverSides: Array<WebSocket> = []
+      const { url } = yield* rawServer((ws) => {
+        serverSides.push(ws)
+        for (let i = 0; i < TOTAL / CHUNK; i++) ws.send(Buffer.alloc(CHUNK, i % 251))
+      })
+      const result = yield* Effect.gen(function*() {
+        const channel = yield* ByteChannel.connect(url)
+        // The clock of this test: a plain ws client that reads everything, connected next and
+        // offered the same amount. When it has all of it, an unpaused channel (its head start
+        // and the same loopback) would have had all of its own too.
+        yield* readAll(url, TOTAL)
+        const held = serverSides[0]!.bufferedAmount
+        // Now read it all: reading resumes the socket, and nothing is lost or reordered.
         let bytes = 0
-        yield* channel.read.pipe(Stream.takeUntil((c) => (bytes += c.length) >= 200 * 1024), Stream.runDrain)
-        return [...(yield* tags)].map((e) => e._tag)
+        let bad = -1
+        yield* channel.read.pipe(
+          Stream.takeUntil((chunk) => {
+            for (let i = 0; i < chunk.length && bad === -1; i++) {
+              if (chunk[i] !== Math.floor((bytes + i) / CHUNK) % 251) bad = bytes + i
+            }
+            return (bytes += chunk.length) >= TOTAL
+          }),
+          Stream.runDrain
+        )
+        return { held, bytes, bad }
       }).pipe(Effect.scoped, Effect.provide(NodeConnector.layerWith({ receiveHighWaterMessages: 8 })))
-      expect(events).toEqual(["ReceivePaused", "ReceiveResumed"])
-    }).pipe(Effect.scoped))
+      // Paused at 8 unread messages: beyond those and the kernel's socket buffers, the bytes
+      // wait in the sender.
+      expect(result.held).toBeGreaterThan(TOTAL / 2)
+      expect(result.bad).toBe(-1)
+      expect(result.bytes).toBe(TOTAL)
+    }).pipe(Effect.scoped), 60_000)
 
   it.live("a peer killed mid-frame (SIGKILL) fails read with a 1006 SocketError, no hang", () =>
     Effect.gen(function*() {
-      const server = yield* child([peer("half-frame-server.mjs")])
+      const server = yield* child("half-frame-server")
       const port = yield* server.line(0)
       const error = yield* Effect.gen(function*() {
         const channel = yield* ByteChannel.connect(`ws://127.0.0.1:${port}/`)

@@ -8,15 +8,13 @@ import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { fileURLToPath } from "node:url"
-import { spawnWithLines } from "./fixtures.js"
+import { spawnPeer } from "./fixtures.js"
 
 const Numbered = Schema.Struct({ n: Schema.Number })
-const SERVER = fileURLToPath(new URL("./peers/reconnect-server.mjs", import.meta.url))
 
 const startServer = (port: number) =>
   Effect.gen(function*() {
-    const child = yield* spawnWithLines(process.execPath, [SERVER, String(port)])
+    const child = yield* spawnPeer("reconnect-server", [String(port)])
     const first = yield* child.line(0)
     return { child, port: Number(first.replace("port ", "")) }
   })

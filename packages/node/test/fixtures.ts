@@ -1,9 +1,11 @@
 import * as Effect from "effect/Effect"
 import { execFileSync, spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { createRequire } from "node:module"
 import type * as Net from "node:net"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import { type WebSocket, WebSocketServer } from "ws"
 
 /** A self-signed certificate for 127.0.0.1, made with openssl for this test run. */
@@ -46,10 +48,14 @@ export const concat = (parts: ReadonlyArray<Uint8Array>) => Buffer.concat(parts.
  * Runs a child process and reads its stdout line by line (`line(i)` waits for the i-th line or
  * fails if the child exits first). The child is killed with the scope.
  */
-export const spawnWithLines = (command: string, args: ReadonlyArray<string>, options?: { readonly cwd?: string }) =>
+export const spawnWithLines = (
+  command: string,
+  args: ReadonlyArray<string>,
+  options?: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv }
+) =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"], cwd: options?.cwd })
+      const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"], cwd: options?.cwd, env: options?.env })
       const lines: Array<string> = []
       const waiters: Array<() => void> = []
       let buffered = ""
@@ -83,6 +89,23 @@ export const spawnWithLines = (command: string, args: ReadonlyArray<string>, opt
     }),
     ({ process: child }) => Effect.sync(() => child.kill("SIGKILL"))
   )
+
+const PEERS = fileURLToPath(new URL("./peers/", import.meta.url))
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href
+
+/**
+ * Runs `peers/<name>.ts` in a child Node process under tsx, whose `paths` (peers/tsconfig.json)
+ * map `@bytechannel/*` to the sources, as Vitest's aliases do: a peer tests the code under test,
+ * never a stale `dist`. `nodeOptions` go before the script (`--expose-gc`).
+ */
+export const spawnPeer = (
+  name: string,
+  args: ReadonlyArray<string>,
+  options?: { readonly nodeOptions?: ReadonlyArray<string> }
+) =>
+  spawnWithLines(process.execPath, [...(options?.nodeOptions ?? []), "--import", TSX, join(PEERS, `${name}.ts`), ...args], {
+    env: { ...process.env, TSX_TSCONFIG_PATH: join(PEERS, "tsconfig.json") }
+  })
 
 /** A plain `ws` server (no backpressure of its own) whose connections `onConnection` drives; closed with the scope. */
 export const rawServer = (onConnection: (ws: WebSocket) => void) =>

@@ -1,11 +1,11 @@
 // Child process for the fast-writer test: a Sink offered TOTAL bytes in 64 KiB chunks, to a
 // server that does not read. After SECONDS it reports RSS growth and how far the writer got.
 import { ByteChannel } from "@bytechannel/core"
+import { NodeConnector } from "@bytechannel/node"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { NodeConnector } from "../../dist/index.js"
 
-const [url, total, seconds] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])]
+const [url, total, seconds] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4])]
 const CHUNK = 64 * 1024
 const rss = () => process.memoryUsage().rss
 

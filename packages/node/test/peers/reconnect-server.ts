@@ -1,10 +1,10 @@
 // Child process for the reconnection tests: a NodeServer on PORT (0: any) that prints
 // "port N" once listening and "got N" for every NDJSON message {"n": N} it receives.
 import { ByteChannel, Codec } from "@bytechannel/core"
+import { NodeServer } from "@bytechannel/node"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { NodeServer } from "../../dist/index.js"
 
 const Numbered = Schema.Struct({ n: Schema.Number })
 const port = Number(process.argv[2] ?? 0)

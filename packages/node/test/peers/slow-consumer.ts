@@ -1,11 +1,11 @@
 // Child process for the slow-consumer test: connects with bytechannel, reads about RATE bytes per
 // second for SECONDS, prints its RSS growth as JSON and stays connected until killed. Run with --expose-gc.
 import { ByteChannel } from "@bytechannel/core"
+import { NodeConnector } from "@bytechannel/node"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { NodeConnector } from "../../dist/index.js"
 
-const [url, seconds, rate] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])]
+const [url, seconds, rate] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4])]
 const rss = () => process.memoryUsage().rss
 
 const program = Effect.gen(function*() {
