@@ -1,13 +1,14 @@
 /**
  * Length-prefixed frames with tokio-util `LengthDelimitedCodec` semantics: a 1–8 byte length
- * field at an offset, an adjustment, bytes to skip, either endianness, and a maximum frame
- * length checked on the raw length before any payload is buffered.
+ * field at an offset, an adjustment, bytes to skip, either endianness, and a maximum checked on
+ * the length field before any payload is buffered (by the encoder too, so what one side writes
+ * the other accepts).
  *
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
 import { DecodeError, EncodeError, FrameTooLarge } from "../CodecError.js"
-import { DEFAULT_MAX_FRAME_LENGTH } from "./constants.js"
+import { DEFAULT_MAX_FRAME_LENGTH, MAX_HEAD_LENGTH } from "./constants.js"
 import { PayloadAssembler } from "./payload.js"
 import type { Codec, Decoder } from "./types.js"
 
@@ -18,17 +19,28 @@ import type { Codec, Decoder } from "./types.js"
 export interface LengthDelimitedOptions {
   /** Bytes in the length field: 1, 2, 3, 4 or 8. Default 4. */
   readonly lengthFieldLength?: 1 | 2 | 3 | 4 | 8 | undefined
-  /** Bytes before the length field (decoding only). Default 0. */
+  /**
+   * Bytes before the length field: a whole number, at most 64 KiB with the field. Default 0. The
+   * encoder writes them as zeros.
+   */
   readonly lengthFieldOffset?: number | undefined
-  /** Added to the length field to get the payload length (subtracted when encoding). Default 0. */
+  /** Added to the length field to get the frame length (subtracted when encoding): a safe integer. Default 0. */
   readonly lengthAdjustment?: number | undefined
-  /** Bytes skipped from the start of a frame before its payload (decoding only). Default offset + field length. */
+  /**
+   * Bytes skipped from the start of a frame before the bytes it yields: a whole number up to
+   * 64 KiB. Default `lengthFieldOffset + lengthFieldLength` (the head is stripped). Skipped bytes
+   * past the field are written as zeros; with a smaller `numSkip` the frame keeps the rest of its
+   * head, so the encoder takes a value that carries it (its length field must be right) and
+   * writes only the `numSkip` bytes before it.
+   */
   readonly numSkip?: number | undefined
   /** Default `"big"`. */
   readonly endian?: "big" | "little" | undefined
   /**
-   * Largest frame accepted (the raw length field, before adjustment) or written (the payload).
-   * Default 8 MiB; clamped to what the length field can express.
+   * Largest value of the length field (before adjustment, as tokio-util's decoder checks it),
+   * accepted or written: a whole number >= 0 (or `Infinity`). Default 8 MiB; clamped to what the
+   * field, adjusted, can express. A decoder holds at most `maxFrameLength + max(0, lengthAdjustment)`
+   * bytes of a frame, allocated as they arrive.
    */
   readonly maxFrameLength?: number | undefined
 }
@@ -44,11 +56,11 @@ const readLength = (bytes: Uint8Array, at: number, size: number, little: boolean
   return value
 }
 
-const writeLength = (bytes: Uint8Array, size: number, value: number, little: boolean) => {
+const writeLength = (bytes: Uint8Array, at: number, size: number, value: number, little: boolean) => {
   for (let i = 0; i < size; i++) {
     const byte = value % 256
     value = Math.floor(value / 256)
-    bytes[little ? i : size - 1 - i] = byte
+    bytes[at + (little ? i : size - 1 - i)] = byte
   }
 }
 
@@ -60,9 +72,15 @@ interface Settings {
   readonly headLength: number
   readonly little: boolean
   readonly maxFrameLength: number
-  readonly maxFieldValue: number
 }
 
+/**
+ * The decoder, tokio's `decode_head` / `decode_data` over chunks: a head wholly inside a chunk is
+ * read in place; one that spans chunks is gathered in `head`. A frame takes `numSkip + length`
+ * bytes from its start, which may be fewer than the head (tokio semantics: the rest of the head
+ * starts the next frame), but never none: a 0-byte frame with `numSkip` 0 is an error, not an
+ * endless run of empty frames.
+ */
 class LengthDelimitedDecoder implements Decoder<Uint8Array> {
   private readonly head: Uint8Array
   private headFill = 0
@@ -73,20 +91,23 @@ class LengthDelimitedDecoder implements Decoder<Uint8Array> {
     this.head = new Uint8Array(settings.headLength)
   }
 
-  /** Reads the length at `at` in `bytes`; returns the payload length or an error. */
-  private payloadLength(bytes: Uint8Array, at: number): number | DecodeError | FrameTooLarge {
+  /** Bytes held across chunks: the head buffer and the frame being filled. @internal */
+  get retained(): number {
+    return this.head.length + this.payload.retained
+  }
+
+  /** Reads the length at `at` in `bytes`; returns the frame length or an error. */
+  private frameLength(bytes: Uint8Array, at: number): number | DecodeError | FrameTooLarge {
     const s = this.settings
     const raw = readLength(bytes, at + s.fieldOffset, s.fieldLength, s.little)
-    if (!Number.isSafeInteger(raw)) {
+    if (raw > s.maxFrameLength) {
       return (this.failure = new FrameTooLarge({
         reason: "Decode",
         limit: s.maxFrameLength,
+        size: Number.isSafeInteger(raw) ? raw : undefined,
         frame: this.payload.frames + 1,
-        detail: "the length field is above 2^53 - 1"
+        detail: Number.isSafeInteger(raw) ? undefined : "the length field is above 2^53 - 1"
       }))
-    }
-    if (raw > s.maxFrameLength) {
-      return (this.failure = new FrameTooLarge({ reason: "Decode", limit: s.maxFrameLength, size: raw, frame: this.payload.frames + 1 }))
     }
     const length = raw + s.adjustment
     if (length < 0 || !Number.isSafeInteger(length)) {
@@ -94,6 +115,13 @@ class LengthDelimitedDecoder implements Decoder<Uint8Array> {
         reason: "InvalidLength",
         frame: this.payload.frames + 1,
         detail: `length ${raw} overflows after adjustment ${s.adjustment}`
+      }))
+    }
+    if (length === 0 && s.numSkip === 0) {
+      return (this.failure = new DecodeError({
+        reason: "InvalidLength",
+        frame: this.payload.frames + 1,
+        detail: "an empty frame with numSkip 0 would take no bytes (its length cannot cover its own head)"
       }))
     }
     return length
@@ -110,7 +138,7 @@ class LengthDelimitedDecoder implements Decoder<Uint8Array> {
       }
       if (this.headFill === 0 && chunk.length - pos >= s.headLength) {
         // The whole head is in this chunk: work in the chunk's coordinates, no copy.
-        const length = this.payloadLength(chunk, pos)
+        const length = this.frameLength(chunk, pos)
         if (typeof length !== "number") return length
         pos = this.payload.start(chunk, pos + s.numSkip, length, out)
         continue
@@ -121,23 +149,19 @@ class LengthDelimitedDecoder implements Decoder<Uint8Array> {
       this.headFill += take
       pos += take
       if (this.headFill < s.headLength) return undefined
-      this.headFill = 0
-      const length = this.payloadLength(this.head, 0)
+      const length = this.frameLength(this.head, 0)
       if (typeof length !== "number") return length
-      // Head bytes past `numSkip` are the payload's first bytes (or, for a short frame, also
-      // the start of the next frame, fed back in).
-      const carried = this.head.subarray(s.numSkip)
-      if (length <= carried.length) {
-        out.push(carried.slice(0, length))
-        this.payload.frames++
-        const rest = carried.slice(length)
-        if (rest.length > 0) {
-          const error = this.decode(rest, out)
-          if (error) return error
-        }
+      // Head bytes past `numSkip` are the frame's first bytes; a frame no longer than them ends
+      // inside the head, and the head bytes after it start the next frame.
+      const carried = s.headLength - s.numSkip
+      if (length <= carried) {
+        this.payload.emit(this.head.slice(s.numSkip, s.numSkip + length), out)
+        this.head.copyWithin(0, s.numSkip + length, s.headLength)
+        this.headFill = carried - length
         continue
       }
-      pos = this.payload.start(chunk, pos, length, out, carried)
+      this.headFill = 0
+      pos = this.payload.start(chunk, pos, length, out, this.head.subarray(s.numSkip))
     }
     return undefined
   }
@@ -155,6 +179,12 @@ class LengthDelimitedDecoder implements Decoder<Uint8Array> {
   }
 }
 
+const wholeAtMost = (name: string, value: number, max: number) => {
+  if (!Number.isSafeInteger(value) || value < 0 || value > max) {
+    throw new RangeError(`lengthDelimited: ${name} must be a whole number from 0 to ${max}, got ${value}`)
+  }
+}
+
 /**
  * @since 0.1.0
  * @category constructors
@@ -165,42 +195,57 @@ export const lengthDelimited = (options?: LengthDelimitedOptions): Codec<Uint8Ar
     throw new RangeError(`lengthDelimited: lengthFieldLength must be 1, 2, 3, 4 or 8, got ${fieldLength}`)
   }
   const fieldOffset = options?.lengthFieldOffset ?? 0
+  wholeAtMost("lengthFieldOffset", fieldOffset, MAX_HEAD_LENGTH - fieldLength)
+  const fieldEnd = fieldOffset + fieldLength
   const adjustment = options?.lengthAdjustment ?? 0
-  const numSkip = options?.numSkip ?? fieldOffset + fieldLength
-  for (const [name, value] of [["lengthFieldOffset", fieldOffset], ["numSkip", numSkip]] as const) {
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`lengthDelimited: ${name} must be a whole number >= 0`)
+  if (!Number.isSafeInteger(adjustment)) throw new RangeError(`lengthDelimited: lengthAdjustment must be a safe integer, got ${adjustment}`)
+  const numSkip = options?.numSkip ?? fieldEnd
+  wholeAtMost("numSkip", numSkip, MAX_HEAD_LENGTH)
+  const requested = options?.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH
+  if (!(requested >= 0) || (requested !== Infinity && !Number.isInteger(requested))) {
+    throw new RangeError(`lengthDelimited: maxFrameLength must be a whole number >= 0, got ${requested}`)
   }
-  if (!Number.isSafeInteger(adjustment)) throw new RangeError("lengthDelimited: lengthAdjustment must be a whole number")
   const maxFieldValue = fieldLength === 8 ? Number.MAX_SAFE_INTEGER : 2 ** (8 * fieldLength) - 1
   // tokio-util clamps the maximum to what the field, adjusted, can express.
-  const maxFrameLength = Math.max(0, Math.min(options?.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH, maxFieldValue + adjustment))
+  const maxFrameLength = Math.max(0, Math.min(requested, maxFieldValue + adjustment, Number.MAX_SAFE_INTEGER))
+  const little = options?.endian === "little"
   const settings: Settings = {
     fieldLength,
     fieldOffset,
     adjustment,
     numSkip,
-    headLength: Math.max(fieldOffset + fieldLength, numSkip),
-    little: options?.endian === "little",
-    maxFrameLength,
-    maxFieldValue
+    headLength: Math.max(fieldEnd, numSkip),
+    little,
+    maxFrameLength
   }
+  const invalidLength = (detail: string) => Either.left(new EncodeError({ reason: "InvalidLength", detail }))
   return {
     name: "lengthDelimited",
     decoder: () => new LengthDelimitedDecoder(settings),
-    encode: (payload) => {
-      if (payload.length > maxFrameLength) {
-        return Either.left(new FrameTooLarge({ reason: "Encode", limit: maxFrameLength, size: payload.length }))
+    encode: (value) => {
+      const length = value.length
+      const frame = new Uint8Array(numSkip + length)
+      let field: number
+      if (numSkip >= fieldEnd) {
+        // The head is stripped: write it (zeros around the field), then the value.
+        field = length - adjustment
+        if (field < 0) return invalidLength(`a ${length}-byte frame with adjustment ${adjustment} does not fit the length field`)
+        if (field > maxFrameLength) return Either.left(new FrameTooLarge({ reason: "Encode", limit: maxFrameLength, size: field }))
+        writeLength(frame, fieldOffset, fieldLength, field, little)
+      } else {
+        // The frame keeps (part of) its head, so the value carries its own length field.
+        if (numSkip + length < fieldEnd) {
+          return invalidLength(`the frame keeps its head, so it needs at least ${fieldEnd - numSkip} bytes, got ${length}`)
+        }
+        frame.set(value, numSkip)
+        field = readLength(frame, fieldOffset, fieldLength, little)
+        if (field > maxFrameLength) return Either.left(new FrameTooLarge({ reason: "Encode", limit: maxFrameLength, size: field }))
+        if (field + adjustment !== length) {
+          return invalidLength(`its length field says ${field}, which with adjustment ${adjustment} is not its length ${length}`)
+        }
+        return Either.right(frame)
       }
-      const field = payload.length - adjustment
-      if (field < 0 || field > maxFieldValue) {
-        return Either.left(new EncodeError({
-          reason: "InvalidLength",
-          detail: `a ${payload.length}-byte payload with adjustment ${adjustment} does not fit the length field`
-        }))
-      }
-      const frame = new Uint8Array(fieldLength + payload.length)
-      writeLength(frame, fieldLength, field, settings.little)
-      frame.set(payload, fieldLength)
+      frame.set(value, numSkip)
       return Either.right(frame)
     }
   }

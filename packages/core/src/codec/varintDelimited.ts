@@ -15,7 +15,11 @@ import type { Codec, Decoder } from "./types.js"
  * @category models
  */
 export interface VarintDelimitedOptions {
-  /** Largest payload accepted or written. Default 8 MiB. */
+  /**
+   * Largest payload accepted or written: a whole number >= 0 (or `Infinity`, which means
+   * 2^53 − 1). Default 8 MiB. A decoder holds at most this many bytes of a frame, allocated as
+   * they arrive.
+   */
   readonly maxFrameLength?: number | undefined
 }
 
@@ -28,6 +32,11 @@ class VarintDecoder implements Decoder<Uint8Array> {
   private failure: DecodeError | FrameTooLarge | undefined
 
   constructor(private readonly maxFrameLength: number) {}
+
+  /** Bytes held across chunks: the frame being filled. @internal */
+  get retained(): number {
+    return this.payload.retained
+  }
 
   private tooLarge(size: number) {
     return (this.failure = new FrameTooLarge({
@@ -106,8 +115,11 @@ export const writeVarint = (target: Uint8Array, offset: number, value: number): 
  * @category constructors
  */
 export const varintDelimited = (options?: VarintDelimitedOptions): Codec<Uint8Array> => {
-  const maxFrameLength = Math.min(options?.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH, Number.MAX_SAFE_INTEGER)
-  if (!(maxFrameLength >= 0)) throw new RangeError(`varintDelimited: maxFrameLength must be at least 0`)
+  const requested = options?.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH
+  if (!(requested >= 0) || (requested !== Infinity && !Number.isInteger(requested))) {
+    throw new RangeError(`varintDelimited: maxFrameLength must be a whole number >= 0, got ${requested}`)
+  }
+  const maxFrameLength = Math.min(requested, Number.MAX_SAFE_INTEGER)
   return {
     name: "varintDelimited",
     decoder: () => new VarintDecoder(maxFrameLength),
