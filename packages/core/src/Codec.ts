@@ -4,6 +4,18 @@
  * Effect `Schema`. `decode` and `encode` are plain `Stream` combinators, usable with no socket
  * (a file, stdin, an HTTP body).
  *
+ * What every codec guarantees, whatever the input (and checked by property tests):
+ * - any bytes give frames, or `FrameTooLarge` / `DecodeError` after the frames before the bad
+ *   one: never a throw, a defect or a hang;
+ * - every way of splitting the same bytes into chunks gives the same frames and the same error
+ *   (except `bytes`, whose frames are the chunks);
+ * - a decoder holds at most its bound of bytes across chunks (lines: `maxLength`; length-prefixed:
+ *   the frame being filled), copied compactly and allocated as they arrive;
+ * - what an encoder accepts, its decoder gives back; what would not come back (a line with its
+ *   delimiter, a number JSON cannot carry, a length over the bound) is refused with a typed error.
+ *
+ * Options outside their documented ranges throw a `RangeError` when the codec is built.
+ *
  * @since 0.1.0
  */
 import type * as Either from "effect/Either"
@@ -62,9 +74,11 @@ export type NdjsonOptions = jsonCodec.NdjsonOptions
 
 /**
  * Lines split on `\n` (one trailing `\r` stripped; a `\r` and `\n` in different chunks are one
- * break), strict UTF-8, at most `maxLength` bytes (default 1 MiB) — a longer line fails with
- * `FrameTooLarge` without being buffered, whether it came in one chunk or many. The
- * unterminated tail at end of input is a line. Encoding appends `\n`.
+ * break), strict UTF-8, at most `maxLength` bytes as received (default 1 MiB) — a longer line
+ * fails with `FrameTooLarge` without being buffered, whether it came in one chunk or many. The
+ * unterminated tail at end of input is a line. Errors count lines (`unit: "line"`). Encoding
+ * appends `\n` and refuses a line containing it, ending in `\r` (with `crlf`) or holding a lone
+ * surrogate.
  *
  * @since 0.1.0
  * @category constructors
@@ -74,7 +88,10 @@ export const lines: (options?: LinesOptions) => Codec<string> = linesCodec.lines
 /**
  * Length-prefixed frames with tokio-util `LengthDelimitedCodec` semantics (default: 4-byte
  * big-endian length, at most 8 MiB). End of input inside a frame is a `DecodeError`
- * ("bytes remaining on stream").
+ * ("bytes remaining on stream"). `maxFrameLength` bounds the length field on both sides (the
+ * encoder too, so what one side writes the other accepts). A frame always takes at least one byte:
+ * with `numSkip: 0` an empty frame, which tokio would repeat forever, is a `DecodeError`
+ * (`InvalidLength`) — the options themselves are valid (tokio's "length includes the head").
  *
  * @since 0.1.0
  * @category constructors
@@ -91,7 +108,9 @@ export const lengthDelimited: (options?: LengthDelimitedOptions) => Codec<Uint8A
 export const varintDelimited: (options?: VarintDelimitedOptions) => Codec<Uint8Array> = varintCodec.varintDelimited
 
 /**
- * JSON values checked by `schema`, one per frame of `framing` (default `lengthDelimited()`).
+ * JSON values checked by `schema`, one per frame of `framing` (default `lengthDelimited()`). The
+ * encoder refuses values JSON would change (NaN, ±Infinity, an `undefined` array element); `-0`
+ * is written as `0`, JSON's only zero.
  *
  * @since 0.1.0
  * @category constructors
@@ -100,7 +119,8 @@ export const json: <A, I>(schema: Schema.Schema<A, I, never>, options?: JsonOpti
 
 /**
  * Newline-delimited JSON checked by `schema`. Blank lines are skipped by default (they still
- * count for line numbers); the encoder always ends a value with `\n`.
+ * count for line numbers, which errors give with `unit: "line"`); the encoder always ends a
+ * value with `\n`.
  *
  * @since 0.1.0
  * @category constructors
@@ -108,7 +128,8 @@ export const json: <A, I>(schema: Schema.Schema<A, I, never>, options?: JsonOpti
 export const ndjson: <A, I>(schema: Schema.Schema<A, I, never>, options?: NdjsonOptions) => Codec<A> = jsonCodec.ndjson
 
 /**
- * The identity codec.
+ * The identity codec: every chunk is a frame (so the frames depend on the chunking; their bytes
+ * do not).
  *
  * @since 0.1.0
  * @category constructors

@@ -7,6 +7,18 @@
 import * as Data from "effect/Data"
 
 /**
+ * What an error's `frame` number counts: `"line"` for the line-based codecs (`lines`, `ndjson`),
+ * `"frame"` (the default) for the others.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type FrameUnit = "frame" | "line"
+
+const where = (error: { readonly frame?: number | undefined; readonly unit?: FrameUnit | undefined }, before: string, after: string) =>
+  error.frame === undefined ? "" : `${before}${error.unit ?? "frame"} ${error.frame}${after}`
+
+/**
  * A frame, line or length prefix is larger than the codec's bound. Raised before the oversized
  * frame is buffered.
  *
@@ -17,10 +29,12 @@ export class FrameTooLarge extends Data.TaggedError("FrameTooLarge")<{
   readonly reason: "Decode" | "Encode"
   /** The bound that was exceeded, in bytes. */
   readonly limit: number
-  /** The announced or actual size, when it is known. */
+  /** The announced or actual size, when it is known (it depends on how much had arrived). */
   readonly size?: number | undefined
-  /** 1-based number of the frame (or line) in the stream. */
+  /** 1-based number of the frame (or line, see `unit`) in the stream. */
   readonly frame?: number | undefined
+  /** What `frame` counts: lines for the line-based codecs (`lines`, `ndjson`), frames otherwise. */
+  readonly unit?: FrameUnit | undefined
   readonly detail?: string | undefined
 }> {
   /**
@@ -28,8 +42,7 @@ export class FrameTooLarge extends Data.TaggedError("FrameTooLarge")<{
    */
   override get message(): string {
     const size = this.size === undefined ? "more than" : `${this.size} bytes, more than`
-    const where = this.frame === undefined ? "" : ` (frame ${this.frame})`
-    return `${this.reason === "Decode" ? "received" : "writing"} ${size} the ${this.limit}-byte limit${where}${
+    return `${this.reason === "Decode" ? "received" : "writing"} ${size} the ${this.limit}-byte limit${where(this, " (", ")")}${
       this.detail ? `: ${this.detail}` : ""
     }`
   }
@@ -50,8 +63,11 @@ export type DecodeErrorReason = "Truncated" | "InvalidUtf8" | "InvalidLength" | 
  */
 export class DecodeError extends Data.TaggedError("DecodeError")<{
   readonly reason: DecodeErrorReason
-  /** 1-based number of the frame (or line) in the stream. */
+  /** 1-based number of the frame (or line, see `unit`) in the stream. */
   readonly frame?: number | undefined
+  /** What `frame` counts: lines for the line-based codecs (`lines`, `ndjson`), frames otherwise. */
+  readonly unit?: FrameUnit | undefined
+  /** What was wrong; for `Schema`, the formatted parse issue. */
   readonly detail?: string | undefined
   readonly cause?: unknown
 }> {
@@ -59,8 +75,7 @@ export class DecodeError extends Data.TaggedError("DecodeError")<{
    * @since 0.1.0
    */
   override get message(): string {
-    const where = this.frame === undefined ? "" : ` in frame ${this.frame}`
-    return `${this.reason}${where}${this.detail ? `: ${this.detail}` : ""}`
+    return `${this.reason}${where(this, " in ", "")}${this.detail ? `: ${this.detail}` : ""}`
   }
 }
 
@@ -68,11 +83,13 @@ export class DecodeError extends Data.TaggedError("DecodeError")<{
  * @since 0.1.0
  * @category models
  */
-export type EncodeErrorReason = "InvalidLength" | "Delimiter" | "InvalidJson" | "Schema"
+export type EncodeErrorReason = "InvalidLength" | "Delimiter" | "InvalidUnicode" | "InvalidJson" | "Schema"
 
 /**
- * A value that the codec cannot write (a line containing the delimiter, a length the field
- * cannot hold, a value the schema rejects).
+ * A value that the codec cannot write so that its decoder gives it back: a line containing the
+ * delimiter (or ending in `\r` when `crlf` strips it), a string with a lone surrogate (UTF-8
+ * cannot carry it), a length the field cannot hold, a number JSON cannot carry, a value the
+ * schema rejects.
  *
  * @since 0.1.0
  * @category errors

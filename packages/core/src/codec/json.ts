@@ -1,6 +1,7 @@
 /**
  * JSON values checked by an Effect `Schema`, over any framing (`json`) or one per line
- * (`ndjson`). A bad message is a `DecodeError` carrying the parse issue and its frame number.
+ * (`ndjson`). A bad message is a `DecodeError` carrying the parse issue and its frame (or line)
+ * number.
  *
  * @since 0.1.0
  */
@@ -8,7 +9,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { DecodeError, EncodeError } from "../CodecError.js"
-import type { CodecError } from "../CodecError.js"
+import type { CodecError, FrameUnit } from "../CodecError.js"
 import { lengthDelimited } from "./lengthDelimited.js"
 import { lines } from "./lines.js"
 import type { LinesOptions } from "./lines.js"
@@ -39,25 +40,56 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 const encoder = new TextEncoder()
 const isBlank = /^\s*$/
 
-/** Parses and validates one JSON text; `frame` is its 1-based number. */
-const makeParse = <A, I>(schema: Schema.Schema<A, I, never>) => {
+/** A RangeError is what V8 throws when the stack overflows (on a value nested deep enough). */
+const isStackOverflow = (cause: unknown) => cause instanceof RangeError
+
+/**
+ * The parse issue as text. Printing it recurses into the value, which for one nested thousands
+ * deep overflows the stack; the summary then says so instead.
+ */
+const formatIssue = (issue: ParseResult.ParseIssue): string => {
+  try {
+    return ParseResult.TreeFormatter.formatIssueSync(issue)
+  } catch (cause) {
+    if (!isStackOverflow(cause)) throw cause
+    return `${"ast" in issue ? `Expected ${String(issue.ast)}, got ` : ""}a value nested too deeply to print`
+  }
+}
+
+/** Parses and validates one JSON text; `frame` is its 1-based number, counting `unit`s. */
+const makeParse = <A, I>(schema: Schema.Schema<A, I, never>, unit: FrameUnit) => {
   const validate = Schema.decodeUnknownEither(schema)
   return (text: string, frame: number): A | DecodeError => {
     let json: unknown
     try {
       json = JSON.parse(text)
     } catch (cause) {
-      return new DecodeError({ reason: "InvalidJson", frame, cause, detail: (cause as Error).message })
+      return new DecodeError({ reason: "InvalidJson", frame, unit, cause, detail: (cause as Error).message })
     }
-    const result = validate(json)
+    let result: Either.Either<A, ParseResult.ParseError>
+    try {
+      result = validate(json)
+    } catch (cause) {
+      // A recursive schema checking a value nested deeper than the stack; anything else is a bug.
+      if (!isStackOverflow(cause)) throw cause
+      return new DecodeError({ reason: "Schema", frame, unit, cause, detail: "the value is nested too deeply to check" })
+    }
     if (Either.isRight(result)) return result.right
-    return new DecodeError({
-      reason: "Schema",
-      frame,
-      cause: result.left.issue,
-      detail: ParseResult.TreeFormatter.formatIssueSync(result.left.issue)
-    })
+    return new DecodeError({ reason: "Schema", frame, unit, cause: result.left.issue, detail: formatIssue(result.left.issue) })
   }
+}
+
+/**
+ * Whether JSON.stringify wrote `null` for something that is not null: a number JSON cannot carry
+ * (NaN, ±Infinity) or an `undefined` in an array. Only called when the text contains "null".
+ */
+const hasLossyNull = (value: unknown): boolean => {
+  let lossy = false
+  JSON.stringify(value, function(this: unknown, _key, v: unknown) {
+    if ((typeof v === "number" && !Number.isFinite(v)) || (v === undefined && Array.isArray(this))) lossy = true
+    return v
+  })
+  return lossy
 }
 
 const makeStringify = <A, I>(schema: Schema.Schema<A, I, never>) => {
@@ -65,19 +97,22 @@ const makeStringify = <A, I>(schema: Schema.Schema<A, I, never>) => {
   return (value: A): Either.Either<string, EncodeError> => {
     const result = encode(value)
     if (Either.isLeft(result)) {
-      return Either.left(new EncodeError({
-        reason: "Schema",
-        cause: result.left.issue,
-        detail: ParseResult.TreeFormatter.formatIssueSync(result.left.issue)
-      }))
+      return Either.left(new EncodeError({ reason: "Schema", cause: result.left.issue, detail: formatIssue(result.left.issue) }))
     }
+    let text: string | undefined
     try {
-      const text = JSON.stringify(result.right)
-      if (text === undefined) return Either.left(new EncodeError({ reason: "InvalidJson", detail: "the value has no JSON form" }))
-      return Either.right(text)
+      text = JSON.stringify(result.right)
     } catch (cause) {
       return Either.left(new EncodeError({ reason: "InvalidJson", cause, detail: (cause as Error).message }))
     }
+    if (text === undefined) return Either.left(new EncodeError({ reason: "InvalidJson", detail: "the value has no JSON form" }))
+    if (text.indexOf("null") !== -1 && hasLossyNull(result.right)) {
+      return Either.left(new EncodeError({
+        reason: "InvalidJson",
+        detail: "the value holds a number JSON cannot carry (NaN, Infinity) or an undefined array element; JSON would write null"
+      }))
+    }
+    return Either.right(text)
   }
 }
 
@@ -87,6 +122,11 @@ class MappedDecoder<F, A> implements Decoder<A> {
   private failure: CodecError | undefined
 
   constructor(private readonly inner: Decoder<F>, private readonly map: (frame: F, number: number, out: Array<A>) => CodecError | undefined) {}
+
+  /** Bytes held across chunks, by the framing decoder. @internal */
+  get retained(): number {
+    return (this.inner as { readonly retained?: number }).retained ?? 0
+  }
 
   private drain(error: CodecError | undefined, out: Array<A>): CodecError | undefined {
     const frames = this.frames
@@ -119,7 +159,7 @@ class MappedDecoder<F, A> implements Decoder<A> {
  */
 export const json = <A, I>(schema: Schema.Schema<A, I, never>, options?: JsonOptions): Codec<A> => {
   const framing = options?.framing ?? lengthDelimited()
-  const parse = makeParse(schema)
+  const parse = makeParse(schema, "frame")
   const stringify = makeStringify(schema)
   return {
     name: `json(${framing.name})`,
@@ -129,7 +169,7 @@ export const json = <A, I>(schema: Schema.Schema<A, I, never>, options?: JsonOpt
         try {
           text = utf8.decode(frame)
         } catch (cause) {
-          return new DecodeError({ reason: "InvalidUtf8", frame: number, cause })
+          return new DecodeError({ reason: "InvalidUtf8", frame: number, unit: "frame", cause })
         }
         const value = parse(text, number)
         if (value instanceof DecodeError) return value
@@ -146,7 +186,7 @@ export const json = <A, I>(schema: Schema.Schema<A, I, never>, options?: JsonOpt
  */
 export const ndjson = <A, I>(schema: Schema.Schema<A, I, never>, options?: NdjsonOptions): Codec<A> => {
   const framing = lines({ ...options, delimiter: "\n" })
-  const parse = makeParse(schema)
+  const parse = makeParse(schema, "line")
   const stringify = makeStringify(schema)
   const skipBlank = (options?.blankLines ?? "skip") === "skip"
   return {
@@ -159,8 +199,8 @@ export const ndjson = <A, I>(schema: Schema.Schema<A, I, never>, options?: Ndjso
         out.push(value)
         return undefined
       }),
-    // JSON.stringify never emits a raw line break, so the lines encoder cannot refuse the text
-    // for its delimiter; it still enforces maxLength.
+    // JSON.stringify never emits a raw line break, a trailing \r or a lone surrogate, so the
+    // lines encoder cannot refuse the text for those; it still enforces maxLength.
     encode: (value) => Either.flatMap(stringify(value), framing.encode)
   }
 }

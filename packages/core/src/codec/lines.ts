@@ -6,7 +6,8 @@
  */
 import * as Either from "effect/Either"
 import { DecodeError, EncodeError, FrameTooLarge } from "../CodecError.js"
-import { DEFAULT_MAX_LINE_LENGTH } from "./constants.js"
+import { ByteBuffer } from "./buffer.js"
+import { DEFAULT_MAX_LINE_LENGTH, INITIAL_PENDING_CAPACITY, MAX_RETAINED_CAPACITY } from "./constants.js"
 import type { Codec, Decoder } from "./types.js"
 
 /**
@@ -14,40 +15,42 @@ import type { Codec, Decoder } from "./types.js"
  * @category models
  */
 export interface LinesOptions {
-  /** Longest line in UTF-8 bytes, without its line break. Default 1 MiB. */
+  /**
+   * Longest line in bytes as received (before any U+FFFD replacement), without its line break:
+   * a whole number >= 0. Default 1 MiB. A decoder holds at most this many bytes (one more with
+   * `crlf`, for a `\r` that may be stripped), allocated as they arrive.
+   */
   readonly maxLength?: number | undefined
   /** One ASCII character ending each line. Default `"\n"`. */
   readonly delimiter?: string | undefined
-  /** Strip one `\r` before the delimiter. Default `true`. */
+  /** Strip one `\r` before the delimiter (and the encoder refuses a line ending in `\r`). Default `true`. */
   readonly crlf?: boolean | undefined
   /** `"strict"` (default): invalid UTF-8 is a `DecodeError`; `"replace"`: U+FFFD stands in. */
   readonly utf8?: "strict" | "replace" | undefined
 }
 
-const CR = 13
 
-/** UTF-8 length of a string, without encoding it. */
-const utf8Length = (text: string): number => {
-  let bytes = 0
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i)
-    if (code < 0x80) bytes += 1
-    else if (code < 0x800) bytes += 2
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      bytes += 4
-      i++
-    } else bytes += 3
-  }
-  return bytes
-}
+const CR = 13
 const encoder = new TextEncoder()
 
+/** Whether `text` has no lone surrogate (which UTF-8 cannot carry). */
+const isWellFormed: (text: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
+    ? (text) => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (text) => !/\p{Cs}/u.test(text)
+
+/**
+ * The decoder. The bound is checked on the bytes of a line before it is decoded, the same way
+ * whether the line came in one chunk or many, so every way of splitting the input gives the same
+ * lines or the same error. Bytes of an unfinished line are copied into one growable buffer.
+ */
 class LinesDecoder implements Decoder<string> {
-  private pending: Array<Uint8Array> = []
-  private pendingLength = 0
+  private readonly pending: ByteBuffer
   private line = 0
   private failure: DecodeError | FrameTooLarge | undefined
   private readonly text: TextDecoder
+  /** Most bytes of an unfinished line: `maxLength`, one more for a `\r` that may be stripped. */
+  private readonly hold: number
 
   constructor(
     private readonly maxLength: number,
@@ -57,71 +60,73 @@ class LinesDecoder implements Decoder<string> {
     fatal: boolean
   ) {
     this.text = new TextDecoder("utf-8", { fatal, ignoreBOM: true })
+    this.hold = crlf ? maxLength + 1 : maxLength
+    this.pending = new ByteBuffer(Math.min(INITIAL_PENDING_CAPACITY, this.hold), this.hold)
+  }
+
+  /** Bytes held across chunks (the buffer of the unfinished line). @internal */
+  get retained(): number {
+    return this.pending.bytes.length
   }
 
   private tooLong(size?: number) {
-    this.pending = []
-    this.pendingLength = 0
-    return (this.failure = new FrameTooLarge({ reason: "Decode", limit: this.maxLength, size, frame: this.line + 1 }))
+    this.pending.clear(0)
+    return (this.failure = new FrameTooLarge({ reason: "Decode", limit: this.maxLength, size, frame: this.line + 1, unit: "line" }))
   }
 
-  // A `\r` may still be stripped, so one byte over the bound is not yet too long.
-  private allowed(length: number): boolean {
-    return length <= this.maxLength || (this.crlf && length === this.maxLength + 1)
+  /** Length of the line `bytes[start, end)` without a `\r` that is stripped. */
+  private contentLength(bytes: Uint8Array, start: number, end: number): number {
+    return this.crlf && end > start && bytes[end - 1] === CR ? end - start - 1 : end - start
   }
 
-  /** The length of a complete line of `length` bytes ending at `end` in `bytes`, without its `\r`. */
-  private contentLength(bytes: Uint8Array, end: number, length: number): number {
-    return this.crlf && length > 0 && bytes[end - 1] === CR ? length - 1 : length
-  }
-
-  private finish(bytes: Uint8Array, out: Array<string>): DecodeError | FrameTooLarge | undefined {
-    const length = this.contentLength(bytes, bytes.length, bytes.length)
-    if (length > this.maxLength) return this.tooLong(length)
+  /** Decodes the complete line `bytes[start, end)`, whose length is within the bound. */
+  private finish(bytes: Uint8Array, start: number, end: number, out: Array<string>): DecodeError | undefined {
+    const stop = start + this.contentLength(bytes, start, end)
     this.line++
     try {
-      out.push(this.text.decode(length === bytes.length ? bytes : bytes.subarray(0, length)))
+      out.push(this.text.decode(bytes.subarray(start, stop)))
     } catch (cause) {
-      return (this.failure = new DecodeError({ reason: "InvalidUtf8", frame: this.line, cause }))
+      return (this.failure = new DecodeError({ reason: "InvalidUtf8", frame: this.line, unit: "line", cause }))
     }
     return undefined
   }
 
-  private takePending(tail: Uint8Array): Uint8Array {
-    const joined = new Uint8Array(this.pendingLength + tail.length)
-    let offset = 0
-    for (const part of this.pending) {
-      joined.set(part, offset)
-      offset += part.length
-    }
-    joined.set(tail, offset)
-    this.pending = []
-    this.pendingLength = 0
-    return joined
-  }
-
-  private finishInChunk(chunk: Uint8Array, start: number, end: number, out: Array<string>) {
-    const length = this.contentLength(chunk, end, end - start)
-    if (length > this.maxLength) return this.tooLong(length)
-    return this.finish(chunk.subarray(start, end), out)
-  }
-
-  /** Pushes the lines of `text`, checking each against the bound. */
-  private pushLines(text: string, out: Array<string>) {
-    const parts = text.split(this.delimiterText)
-    // A UTF-16 unit is at most 3 UTF-8 bytes: lines this short cannot be over the bound.
-    const safeUnits = Math.floor(this.maxLength / 3)
-    for (let i = 0; i < parts.length; i++) {
-      let line = parts[i]!
-      if (line.length > safeUnits) {
-        const bytes = utf8Length(line)
-        const length = this.crlf && line.endsWith("\r") ? bytes - 1 : bytes
-        if (length > this.maxLength) return this.tooLong(length)
+  /**
+   * Pushes the lines of `chunk[start, end)`, where `end` is a delimiter and no line is over the
+   * bound. They are decoded with one TextDecoder call and split, several times faster than a call
+   * per line; the delimiter byte never occurs inside a UTF-8 sequence (nor is it swallowed by a
+   * replacement), so the split is exact.
+   */
+  private pushLines(chunk: Uint8Array, start: number, end: number, out: Array<string>): DecodeError | undefined {
+    let text: string | undefined
+    try {
+      text = this.text.decode(chunk.subarray(start, end))
+    } catch {
+      // Invalid UTF-8 somewhere: decode line by line to name the line.
+      for (let from = start; from <= end;) {
+        let to = chunk.indexOf(this.delimiter, from)
+        if (to === -1 || to > end) to = end
+        const error = this.finish(chunk, from, to, out)
+        if (error) return error
+        from = to + 1
       }
-      if (this.crlf && line.length > 0 && line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1)
-      this.line++
-      out.push(line)
+      return undefined
     }
+    const parts = text.split(this.delimiterText)
+    for (let i = 0; i < parts.length; i++) {
+      const line = parts[i]!
+      this.line++
+      out.push(this.crlf && line.length > 0 && line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line)
+    }
+    return undefined
+  }
+
+  /** Holds `chunk[start..]`, the start of a line, unless that makes it too long. */
+  private keep(chunk: Uint8Array, start: number): FrameTooLarge | undefined {
+    const rest = chunk.length - start
+    if (rest === 0) return undefined
+    if (this.pending.length + rest > this.hold) return this.tooLong()
+    this.pending.append(chunk, start, chunk.length)
     return undefined
   }
 
@@ -130,52 +135,53 @@ class LinesDecoder implements Decoder<string> {
     const delimiter = this.delimiter
     let start = 0
     let end = chunk.indexOf(delimiter)
-    if (end !== -1 && this.pendingLength > 0) {
-      if (!this.allowed(this.pendingLength + end)) return this.tooLong(this.pendingLength + end)
-      // `finish` checks the exact length once the pending part and this one are joined.
-      const error = this.finish(this.takePending(chunk.subarray(0, end)), out)
+    if (end === -1) return this.keep(chunk, 0)
+    if (this.pending.length > 0) {
+      // The held bytes and the start of this chunk are one line.
+      if (this.pending.length + end > this.hold) {
+        const last = end > 0 ? chunk[end - 1] : this.pending.bytes[this.pending.length - 1]
+        return this.tooLong(this.pending.length + end - (this.crlf && last === CR ? 1 : 0))
+      }
+      this.pending.append(chunk, 0, end)
+      const bytes = this.pending.view()
+      const length = this.contentLength(bytes, 0, bytes.length)
+      if (length > this.maxLength) return this.tooLong(length)
+      const error = this.finish(bytes, 0, bytes.length, out)
+      this.pending.clear(MAX_RETAINED_CAPACITY)
       if (error) return error
       start = end + 1
       end = chunk.indexOf(delimiter, start)
     }
-    // The whole lines inside this chunk are decoded with one TextDecoder call and split, which
-    // is several times faster than a call per line. The delimiter byte never occurs inside a
-    // UTF-8 sequence, so the split is exact.
-    const last = end === -1 ? -1 : chunk.lastIndexOf(delimiter)
-    if (last !== -1) {
-      let text: string | undefined
-      try {
-        text = this.text.decode(chunk.subarray(start, last))
-      } catch {
-        // Invalid UTF-8 somewhere: decode line by line to name the line.
-      }
-      if (text === undefined) {
-        while (end !== -1) {
-          const error = this.finishInChunk(chunk, start, end, out)
-          if (error) return error
-          start = end + 1
-          end = chunk.indexOf(delimiter, start)
+    if (end !== -1) {
+      const last = chunk.lastIndexOf(delimiter)
+      if (last - start > this.maxLength) {
+        // Some line may be over the bound: find the first, after the lines before it.
+        for (let from = start, to = end;; from = to + 1, to = chunk.indexOf(delimiter, from)) {
+          const length = this.contentLength(chunk, from, to)
+          if (length > this.maxLength) {
+            const error = from > start ? this.pushLines(chunk, start, from - 1, out) : undefined
+            return error ?? this.tooLong(length)
+          }
+          if (to === last) break
         }
-      } else {
-        const error = this.pushLines(text, out)
-        if (error) return error
-        start = last + 1
       }
+      const error = this.pushLines(chunk, start, last, out)
+      if (error) return error
+      start = last + 1
     }
-    const rest = chunk.length - start
-    if (rest > 0) {
-      if (!this.allowed(this.pendingLength + rest)) return this.tooLong()
-      this.pending.push(chunk.slice(start))
-      this.pendingLength += rest
-    }
-    return undefined
+    return this.keep(chunk, start)
   }
 
   end(out: Array<string>) {
     if (this.failure) return this.failure
-    if (this.pendingLength === 0) return undefined
+    if (this.pending.length === 0) return undefined
     // The unterminated tail is a line (tokio `decode_eof`).
-    return this.finish(this.takePending(new Uint8Array(0)), out)
+    const bytes = this.pending.view()
+    const length = this.contentLength(bytes, 0, bytes.length)
+    if (length > this.maxLength) return this.tooLong(length)
+    const error = this.finish(bytes, 0, bytes.length, out)
+    this.pending.clear(0)
+    return error
   }
 }
 
@@ -185,7 +191,9 @@ class LinesDecoder implements Decoder<string> {
  */
 export const lines = (options?: LinesOptions): Codec<string> => {
   const maxLength = options?.maxLength ?? DEFAULT_MAX_LINE_LENGTH
-  if (!(maxLength >= 0)) throw new RangeError(`lines: maxLength must be at least 0, got ${maxLength}`)
+  if (!(maxLength >= 0) || (maxLength !== Infinity && !Number.isInteger(maxLength))) {
+    throw new RangeError(`lines: maxLength must be a whole number >= 0, got ${maxLength}`)
+  }
   const delimiterText = options?.delimiter ?? "\n"
   const delimiter = delimiterText.charCodeAt(0)
   if (delimiterText.length !== 1 || delimiter > 0x7f) {
@@ -199,6 +207,12 @@ export const lines = (options?: LinesOptions): Codec<string> => {
     encode: (line) => {
       if (line.indexOf(delimiterText) !== -1) {
         return Either.left(new EncodeError({ reason: "Delimiter", detail: "the line contains the delimiter" }))
+      }
+      if (crlf && line.charCodeAt(line.length - 1) === CR) {
+        return Either.left(new EncodeError({ reason: "Delimiter", detail: "the line ends in \\r, which the decoder strips (crlf)" }))
+      }
+      if (!isWellFormed(line)) {
+        return Either.left(new EncodeError({ reason: "InvalidUnicode", detail: "the line has a lone surrogate, which UTF-8 cannot carry" }))
       }
       const bytes = encoder.encode(line + delimiterText)
       if (bytes.length - 1 > maxLength) {
