@@ -7,7 +7,16 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import fc from "fast-check"
 import * as lp from "it-length-prefixed"
+import * as v8 from "node:v8"
+import * as vm from "node:vm"
 import { prng } from "./utils.js"
+
+v8.setFlagsFromString("--expose-gc")
+const gc = vm.runInNewContext("gc") as () => void
+const memory = () => {
+  const usage = process.memoryUsage()
+  return usage.heapUsed + usage.arrayBuffers
+}
 
 const utf8 = new TextEncoder()
 const b = (text: string) => utf8.encode(text)
@@ -438,4 +447,160 @@ describe("Codec.decode / Codec.encode as Stream combinators (no socket)", () => 
       const failed = yield* Stream.fail("upstream" as const).pipe(Codec.decode(Codec.lines()), Stream.runDrain, Effect.flip)
       expect(failed).toBe("upstream")
     }))
+})
+
+describe("Found by fuzzing (issue 12): each case failed before its fix", () => {
+  const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth)
+  /** An output array that throws once a decoder pushes more than `limit` frames (a decoder that no longer advances). */
+  const guardedOut = <A>(limit: number): Array<A> => {
+    const out: Array<A> = []
+    out.push = (...items: Array<A>) => {
+      if (out.length + items.length > limit) throw new Error(`more than ${limit} frames: the decoder does not advance`)
+      return Array.prototype.push.apply(out, items)
+    }
+    return out
+  }
+
+  it("a value nested 3,000 deep is a DecodeError (Schema), not a stack overflow while printing the issue", () => {
+    const line = nested(3000)
+    for (const codec of [Codec.ndjson(Chat), Codec.json(Chat), Codec.json(Chat, { framing: Codec.varintDelimited() })]) {
+      const wire = codec.name === "ndjson" ? b(line + "\n") : Either.getOrThrow(Codec.json(Schema.Unknown, { framing: codec.name.includes("varint") ? Codec.varintDelimited() : Codec.lengthDelimited() }).encode(JSON.parse(line)))
+      const error = decodeErr(codec, [wire])
+      expect(error).toMatchObject({ _tag: "DecodeError", reason: "Schema", frame: 1 })
+      expect(error!.message).toContain("nested too deeply")
+    }
+  })
+
+  it("a recursive schema checking a value nested deeper than the stack is a DecodeError", () => {
+    interface Tree {
+      readonly c: ReadonlyArray<Tree>
+    }
+    const Tree: Schema.Schema<Tree> = Schema.Struct({ c: Schema.Array(Schema.suspend(() => Tree)) })
+    const depth = 20_000
+    const line = '{"c":['.repeat(depth) + "]}".repeat(depth)
+    const error = decodeErr(Codec.ndjson(Tree), [b(line + "\n")])
+    expect(error).toMatchObject({ _tag: "DecodeError", reason: "Schema", frame: 1, unit: "line" })
+    // A shallow one still decodes.
+    expect(decodeOk(Codec.ndjson(Tree), [b('{"c":[{"c":[]}]}\n')])).toEqual([{ c: [{ c: [] }] }])
+  })
+
+  it("lengthDelimited with numSkip 0: an empty frame that would take no bytes is an error, not endless empty frames", () => {
+    const decoder = Codec.lengthDelimited({ lengthFieldLength: 1, numSkip: 0 }).decoder()
+    const out = guardedOut<Uint8Array>(1_000)
+    expect(decoder.decode(hex(0), out)).toMatchObject({ _tag: "DecodeError", reason: "InvalidLength", frame: 1 })
+    expect(out.length).toBe(0)
+    // The same when the head spans chunks, and after good frames (tokio's "length includes the head").
+    const codec = Codec.lengthDelimited({ lengthFieldLength: 2, numSkip: 0 })
+    const spanning = codec.decoder()
+    const frames = guardedOut<Uint8Array>(1_000)
+    expect(spanning.decode(hex(0, 3, 9, 0), frames)).toBeUndefined()
+    expect(spanning.decode(hex(0), frames)).toMatchObject({ reason: "InvalidLength", frame: 2 })
+    expect([...frames]).toEqual([hex(0, 3, 9)])
+  })
+
+  it("400,000 one-byte chunks without a line break are held compactly (heap + buffers grow < 4 MiB; were ~84 MiB)", () => {
+    const codecs = [Codec.lines(), Codec.ndjson(Schema.Unknown)] as Array<Codec.Codec<unknown>>
+    for (const codec of codecs) {
+      const decoder = codec.decoder()
+      const out: Array<unknown> = []
+      gc()
+      const before = memory()
+      let errors = 0
+      for (let i = 0; i < 400_000; i++) {
+        const chunk = new Uint8Array(1)
+        chunk[0] = 0x20
+        if (decoder.decode(chunk, out) !== undefined) errors++
+      }
+      expect(errors).toBe(0)
+      gc()
+      const grown = memory() - before
+      expect(grown).toBeLessThan(4 * 1024 * 1024)
+      expect((decoder as unknown as { retained: number }).retained).toBeLessThanOrEqual(2 * 400_000)
+      expect(decoder.decode(b("\n"), out)).toBeUndefined()
+      expect(out.length).toBe(codec.name === "lines" ? 1 : 0)
+    }
+  })
+
+  it("a large bound and a large announced length allocate as bytes arrive: no RangeError, 64 KiB up front", () => {
+    const varint = Codec.varintDelimited({ maxFrameLength: 2 ** 40 }).decoder()
+    // 2^35 as LEB128: 0x80 0x80 0x80 0x80 0x80 0x01
+    expect(varint.decode(hex(0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 7), [])).toBeUndefined()
+    expect((varint as unknown as { retained: number }).retained).toBeLessThanOrEqual(64 * 1024)
+    expect(varint.end([])).toMatchObject({ _tag: "DecodeError", reason: "Truncated", frame: 1 })
+
+    const eight = Codec.lengthDelimited({ lengthFieldLength: 8, maxFrameLength: Number.MAX_SAFE_INTEGER }).decoder()
+    expect(eight.decode(hex(0, 0, 1, 0, 0, 0, 0, 0, 7, 7), [])).toBeUndefined()
+    expect((eight as unknown as { retained: number }).retained).toBeLessThanOrEqual(64 * 1024 + 8)
+    expect(eight.end([])).toMatchObject({ reason: "Truncated" })
+
+    // A frame larger than the first allocation still arrives whole, in whatever chunks.
+    const big = Uint8Array.from({ length: 200_000 }, (_, i) => i % 251)
+    const wire = encodeAll(Codec.varintDelimited(), [big, hex(1)])
+    expectSame(decodeOk(Codec.varintDelimited(), cut(wire, [3, 70_000, 70_001, 150_000])), [big, hex(1)])
+  })
+
+  it("lines({ utf8: \"replace\" }) bounds the bytes received, the same in one chunk as in three", () => {
+    const codec = Codec.lines({ utf8: "replace", maxLength: 3 })
+    const wire = hex(0xff, 0xff, 0x0a)
+    expect(decodeOk(codec, [wire])).toEqual(["\uFFFD\uFFFD"])
+    expect(decodeOk(codec, oneByteChunks(wire))).toEqual(["\uFFFD\uFFFD"])
+    const over = hex(0xff, 0xff, 0xff, 0xff, 0x0a)
+    expect(decodeErr(codec, [over])).toMatchObject({ _tag: "FrameTooLarge", frame: 1 })
+    expect(decodeErr(codec, oneByteChunks(over))).toMatchObject({ _tag: "FrameTooLarge", frame: 1 })
+  })
+
+  it("the lines encoder refuses what the decoder would not give back: a trailing \\r (crlf), a lone surrogate", () => {
+    expect(Either.getLeft(Codec.lines().encode("a\r"))).toMatchObject({ value: { _tag: "EncodeError", reason: "Delimiter" } })
+    expect(Either.getLeft(Codec.lines().encode("a\uD800b"))).toMatchObject({ value: { _tag: "EncodeError", reason: "InvalidUnicode" } })
+    const keep = Codec.lines({ crlf: false })
+    expect(decodeOk(keep, [Either.getOrThrow(keep.encode("a\r"))])).toEqual(["a\r"])
+  })
+
+  it("lengthDelimited: the encoder checks the length field against the bound, as the decoder does", () => {
+    // The field counts the head (adjustment -1): a 10-byte payload needs 11 in the field.
+    const codec = Codec.lengthDelimited({ lengthFieldLength: 1, lengthAdjustment: -1, maxFrameLength: 10 })
+    expect(Either.getLeft(codec.encode(new Uint8Array(10)))).toMatchObject({ value: { _tag: "FrameTooLarge", reason: "Encode", limit: 10, size: 11 } })
+    const nine = new Uint8Array(9).fill(9)
+    expect(decodeOk(codec, [Either.getOrThrow(codec.encode(nine))])).toEqual([nine])
+  })
+
+  it("lengthDelimited: the encoder writes the offset and skipped bytes (as zeros), so its frames decode", () => {
+    const codec = Codec.lengthDelimited({ lengthFieldOffset: 2, lengthFieldLength: 2, numSkip: 6 })
+    const wire = Either.getOrThrow(codec.encode(b("abc")))
+    expect(wire).toEqual(concat([hex(0, 0, 0, 3, 0, 0), b("abc")]))
+    expect(decodeOk(codec, [wire])).toEqual([b("abc")])
+  })
+
+  it("lengthDelimited keeping the head (numSkip 0): the value carries its head, checked; a wrong one is refused", () => {
+    // tokio's "length includes the head, keep the head".
+    const codec = Codec.lengthDelimited({ lengthFieldLength: 2, numSkip: 0 })
+    const frame = concat([hex(0, 5), b("abc")])
+    expect(Either.getOrThrow(codec.encode(frame))).toEqual(frame)
+    expect(decodeOk(codec, [frame])).toEqual([frame])
+    expect(Either.getLeft(codec.encode(concat([hex(0, 9), b("abc")])))).toMatchObject({ value: { _tag: "EncodeError", reason: "InvalidLength" } })
+    expect(Either.getLeft(codec.encode(hex(0)))).toMatchObject({ value: { _tag: "EncodeError", reason: "InvalidLength" } })
+  })
+
+  it("the JSON encoders refuse numbers JSON cannot carry (it would write null)", () => {
+    const Point = Schema.Struct({ x: Schema.Number, tags: Schema.Array(Schema.Unknown) })
+    for (const codec of [Codec.ndjson(Point), Codec.json(Point)]) {
+      for (const value of [{ x: NaN, tags: [] }, { x: Infinity, tags: [] }, { x: 1, tags: [undefined] }]) {
+        expect(Either.getLeft(codec.encode(value))).toMatchObject({ value: { _tag: "EncodeError", reason: "InvalidJson" } })
+      }
+      const fine = { x: 1, tags: [null, "null"] }
+      expect(decodeOk(codec, [Either.getOrThrow(codec.encode(fine))])).toEqual([fine])
+    }
+  })
+
+  it("errors of line-based codecs name the line; frame-based ones the frame; the message carries the Schema issue", () => {
+    const ndjson = decodeErr(Codec.ndjson(Chat), [b(`{"from":"a","text":"b"}\n\n{"from":1,"text":"c"}\n`)])!
+    expect(ndjson).toMatchObject({ reason: "Schema", frame: 3, unit: "line" })
+    expect(ndjson.message).toMatch(/^Schema in line 3: /)
+    expect(ndjson.message).toContain("from")
+    expect(decodeErr(Codec.lines({ maxLength: 2 }), [b("ab\nabc\n")])!.message).toContain("(line 2)")
+    const framing = Codec.lengthDelimited()
+    const json = decodeErr(Codec.json(Chat), [encodeAll(framing, [b(`{"from":"a","text":"b"}`), b(`{"from":1}`)])])!
+    expect(json).toMatchObject({ reason: "Schema", frame: 2 })
+    expect(json.message).toMatch(/^Schema in frame 2: /)
+  })
 })
