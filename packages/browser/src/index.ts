@@ -1,4 +1,8 @@
 /**
+ * `@bytechannel/browser`: the `Connector` for browsers, over `WebSocketStream` or `WebSocket`.
+ * Also its own entry point: `@bytechannel/browser/BrowserConnector`.
+ *
+ * @module @bytechannel/browser
  * @since 0.1.0
  */
 

@@ -7,6 +7,10 @@
  * `"fail"` policy (close 1009 and `ReceiveOverflow` past the bound) and counts queued writes as
  * the send buffer. Prefer the Node or browser connectors where you choose the transport.
  *
+ * Imported by its own path, and only with `@effect/platform` installed:
+ * `import * as PlatformSocket from "@bytechannel/core/PlatformSocket"`.
+ *
+ * @module @bytechannel/core/PlatformSocket
  * @since 0.1.0
  */
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"

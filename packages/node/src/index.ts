@@ -1,4 +1,9 @@
 /**
+ * `@bytechannel/node`: the `Connector` for Node (`ws://`, `wss://`, `tcp://`), WebSocket and TCP
+ * servers, and a Node `Duplex` over a channel. Each module is also its own entry point
+ * (`@bytechannel/node/NodeServer`, ...).
+ *
+ * @module @bytechannel/node
  * @since 0.1.0
  */
 
