@@ -56,6 +56,24 @@ export const make: (options?: BrowserConnectorOptions) => Connector.Connector["T
 export const layer: Layer.Layer<Connector.Connector> = internal.layer
 
 /**
+ * @example
+ * ```ts
+ * import { ByteChannel, Codec } from "@bytechannel/core"
+ * import { BrowserConnector } from "@bytechannel/browser"
+ * import { Effect, Stream } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   // Relative to the page: on https://example.com this is wss://example.com/chat.
+ *   const channel = yield* ByteChannel.connect("/chat")
+ *   const lines = ByteChannel.framed(channel, Codec.lines())
+ *   yield* lines.send("hello")
+ *   yield* lines.messages.pipe(Stream.runForEach((line) => Effect.log(line)))
+ * }).pipe(
+ *   Effect.scoped,
+ *   Effect.provide(BrowserConnector.layerWith({ strategy: "auto", openTimeout: "5 seconds", heartbeat: { interval: "15 seconds" } }))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

@@ -111,6 +111,20 @@ export const isByteChannel: (u: unknown) => u is ByteChannel = internal.isByteCh
 /**
  * Wraps a connected message socket. The caller keeps owning the socket's lifetime.
  *
+ * @example
+ * ```ts
+ * import { ByteChannel, MemorySocket } from "@bytechannel/core"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const [a, b] = yield* MemorySocket.pair()
+ *   const client = ByteChannel.fromSocket(a)
+ *   const server = ByteChannel.fromSocket(b, { text: "error" })
+ *   yield* client.send(new Uint8Array([1, 2, 3]))
+ *   return yield* server.readChunk() // Option.some(Uint8Array [1, 2, 3])
+ * }).pipe(Effect.scoped)
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -118,6 +132,21 @@ export const fromSocket: (socket: MessageSocket, options?: ByteChannelOptions) =
 
 /**
  * Connects with the `Connector` in the context; the channel closes when the scope closes.
+ *
+ * @example
+ * ```ts
+ * import { ByteChannel } from "@bytechannel/core"
+ * import { NodeConnector } from "@bytechannel/node"
+ * import { Effect, Stream } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const channel = yield* ByteChannel.connect("ws://127.0.0.1:8080/echo")
+ *   yield* channel.send(new TextEncoder().encode("hello"))
+ *   const reply = yield* channel.read.pipe(Stream.decodeText(), Stream.runHead)
+ *   yield* channel.close({ code: 1000, reason: "done" })
+ *   return reply
+ * }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -130,6 +159,19 @@ export const connect: (
 /**
  * The channel's bytes as a WHATWG `ReadableStream`, pulled on demand. Cancelling the stream
  * closes the channel (see `closeOnReadInterrupt`).
+ *
+ * @example
+ * ```ts
+ * import { ByteChannel } from "@bytechannel/core"
+ * import { NodeConnector } from "@bytechannel/node"
+ * import { Effect } from "effect"
+ *
+ * // Any WHATWG consumer reads the channel, pulling one chunk at a time.
+ * const program = Effect.gen(function*() {
+ *   const channel = yield* ByteChannel.connect("ws://127.0.0.1:8080/report")
+ *   return yield* Effect.promise(() => new Response(ByteChannel.toReadableStream(channel)).text())
+ * }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
+ * ```
  *
  * @since 0.1.0
  * @category conversions
@@ -159,6 +201,21 @@ export const toAsyncIterable: (self: ByteChannel) => AsyncIterable<Uint8Array> =
 /**
  * Typed messages over the channel with `codec`: each encoded frame is written as one message.
  *
+ * @example
+ * ```ts
+ * import { ByteChannel, Codec } from "@bytechannel/core"
+ * import { Effect, Schema, Stream } from "effect"
+ *
+ * const Chat = Schema.Struct({ from: Schema.String, text: Schema.String })
+ *
+ * const chat = (channel: ByteChannel.ByteChannel) =>
+ *   Effect.gen(function*() {
+ *     const messages = ByteChannel.framed(channel, Codec.ndjson(Chat))
+ *     yield* messages.send({ from: "ann", text: "hi" })
+ *     yield* messages.messages.pipe(Stream.runForEach((m) => Effect.log(`${m.from}: ${m.text}`)))
+ *   })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -169,6 +226,21 @@ export const framed: <A>(self: ByteChannel, codec: Codec<A>, options?: Framed.Fr
  * Runs a per-connection `handler` the way bytechannel's servers do: in its own scope (a child
  * of `parent`) and fiber; the connection is closed with 1000 when the handler completes, with
  * 1011 when it fails, and with 1001 when `parent` closes first.
+ *
+ * @example
+ * ```ts
+ * import { ByteChannel, MemorySocket } from "@bytechannel/core"
+ * import { Effect, Stream } from "effect"
+ *
+ * // The server side of a memory pair, served the way NodeServer serves a connection.
+ * const program = Effect.gen(function*() {
+ *   const [client, server] = yield* MemorySocket.pair()
+ *   yield* Effect.forkScoped(ByteChannel.handle(server, (channel) => Stream.run(channel.read, channel.write)))
+ *   const channel = ByteChannel.fromSocket(client)
+ *   yield* channel.send(new Uint8Array([42]))
+ *   return yield* channel.readChunk() // the echo
+ * }).pipe(Effect.scoped)
+ * ```
  *
  * @since 0.1.0
  * @category servers

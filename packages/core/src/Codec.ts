@@ -80,6 +80,18 @@ export type NdjsonOptions = jsonCodec.NdjsonOptions
  * appends `\n` and refuses a line containing it, ending in `\r` (with `crlf`) or holding a lone
  * surrogate.
  *
+ * @example
+ * ```ts
+ * import { Codec } from "@bytechannel/core"
+ * import { Stream } from "effect"
+ *
+ * // "first", "second", "third": a line and a "\r\n" may be split anywhere across chunks.
+ * const lines = Stream.make("first\r", "\nsec", "ond\nthird").pipe(
+ *   Stream.encodeText,
+ *   Codec.decode(Codec.lines({ maxLength: 64 * 1024 }))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -93,6 +105,16 @@ export const lines: (options?: LinesOptions) => Codec<string> = linesCodec.lines
  * with `numSkip: 0` an empty frame, which tokio would repeat forever, is a `DecodeError`
  * (`InvalidLength`) — the options themselves are valid (tokio's "length includes the head").
  *
+ * @example
+ * ```ts
+ * import { Codec } from "@bytechannel/core"
+ *
+ * // A 2-byte little-endian length, then the payload.
+ * const codec = Codec.lengthDelimited({ lengthFieldLength: 2, endian: "little", maxFrameLength: 4096 })
+ * const frames = Codec.decodeAll(codec, [new Uint8Array([3, 0, 1, 2]), new Uint8Array([3])])
+ * // Either.right([Uint8Array [1, 2, 3]])
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -101,6 +123,15 @@ export const lengthDelimited: (options?: LengthDelimitedOptions) => Codec<Uint8A
 /**
  * Frames prefixed by an unsigned LEB128 varint length, wire compatible with
  * `it-length-prefixed`. A prefix longer than 10 bytes is a `DecodeError`.
+ *
+ * @example
+ * ```ts
+ * import { Codec } from "@bytechannel/core"
+ * import { Stream } from "effect"
+ *
+ * // Wire-compatible with it-length-prefixed: Uint8Array [7, 7], then Uint8Array [9].
+ * const frames = Stream.make(new Uint8Array([2, 7, 7, 1, 9])).pipe(Codec.decode(Codec.varintDelimited()))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -112,6 +143,18 @@ export const varintDelimited: (options?: VarintDelimitedOptions) => Codec<Uint8A
  * encoder refuses values JSON would change (NaN, ±Infinity, an `undefined` array element); `-0`
  * is written as `0`, JSON's only zero.
  *
+ * @example
+ * ```ts
+ * import { ByteChannel, Codec } from "@bytechannel/core"
+ * import { Schema } from "effect"
+ *
+ * const Move = Schema.Struct({ x: Schema.Number, y: Schema.Number })
+ *
+ * // One JSON value per varint-delimited frame (the default framing is lengthDelimited()).
+ * const moves = (channel: ByteChannel.ByteChannel) =>
+ *   ByteChannel.framed(channel, Codec.json(Move, { framing: Codec.varintDelimited() }))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -121,6 +164,20 @@ export const json: <A, I>(schema: Schema.Schema<A, I, never>, options?: JsonOpti
  * Newline-delimited JSON checked by `schema`. Blank lines are skipped by default (they still
  * count for line numbers, which errors give with `unit: "line"`); the encoder always ends a
  * value with `\n`.
+ *
+ * @example
+ * ```ts
+ * import { Codec } from "@bytechannel/core"
+ * import { Schema, Stream } from "effect"
+ *
+ * const Event = Schema.Struct({ type: Schema.Literal("join", "leave"), user: Schema.String })
+ *
+ * // A line that is not an Event fails the stream with a DecodeError naming its line number.
+ * const events = Stream.make("{\"type\":\"join\",\"user\":\"ann\"}\n\n{\"type\":\"leave\",\"user\":\"ann\"}\n").pipe(
+ *   Stream.encodeText,
+ *   Codec.decode(Codec.ndjson(Event))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -140,6 +197,19 @@ export const bytes: Codec<Uint8Array> = bytesCodec.bytes
  * Decodes a byte stream into frames. Fails with the codec's error at the first bad frame,
  * after emitting every frame before it.
  *
+ * @example
+ * ```ts
+ * import { Codec } from "@bytechannel/core"
+ * import { Stream } from "effect"
+ * import { createReadStream } from "node:fs"
+ *
+ * // Any byte stream, no socket: the lines of a file.
+ * const lineCount = Stream.fromAsyncIterable<Uint8Array, Error>(createReadStream("access.log"), (e) => e as Error).pipe(
+ *   Codec.decode(Codec.lines()),
+ *   Stream.runCount
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -150,6 +220,15 @@ export const decode: {
 
 /**
  * Encodes frames into a byte stream, one `Uint8Array` per frame.
+ *
+ * @example
+ * ```ts
+ * import { Codec } from "@bytechannel/core"
+ * import { Stream } from "effect"
+ *
+ * // One Uint8Array per frame: "a\n", then "b\n".
+ * const bytes = Stream.make("a", "b").pipe(Codec.encode(Codec.lines()))
+ * ```
  *
  * @since 0.1.0
  * @category combinators

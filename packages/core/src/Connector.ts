@@ -48,6 +48,20 @@ export const make = (
 /**
  * Opens a connection with the `Connector` in the context.
  *
+ * @example
+ * ```ts
+ * import { Connector } from "@bytechannel/core"
+ * import { NodeConnector } from "@bytechannel/node"
+ * import { Effect } from "effect"
+ *
+ * // The raw message socket, for text frames or message boundaries that matter.
+ * const program = Effect.gen(function*() {
+ *   const socket = yield* Connector.connect("ws://127.0.0.1:8080/raw", { protocols: "v1" })
+ *   yield* socket.send("a text message")
+ *   return yield* socket.receive // Option.some("..." or a Uint8Array), None after a clean close
+ * }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */

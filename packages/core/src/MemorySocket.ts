@@ -40,6 +40,20 @@ export interface PairOptions {
 /**
  * Two connected sockets; both are closed when the scope closes.
  *
+ * @example
+ * ```ts
+ * import { ByteChannel, MemorySocket } from "@bytechannel/core"
+ * import { Effect } from "effect"
+ *
+ * // Backpressure after 4 queued messages, and every message re-split in flight: what a
+ * // byte-stream reader must cope with, reproducibly.
+ * const program = Effect.gen(function*() {
+ *   const [a, b] = yield* MemorySocket.pair({ capacity: 4, rechunk: MemorySocket.randomRechunk({ maxChunkSize: 3, seed: 1 }) })
+ *   yield* ByteChannel.fromSocket(a).send(new Uint8Array(10))
+ *   yield* b.drop // both sides close with 1006
+ * }).pipe(Effect.scoped)
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */

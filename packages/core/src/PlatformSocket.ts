@@ -36,6 +36,25 @@ export const fromSocket: (socket: Socket.Socket, options?: ControllerOptions) =>
  * WebSocket and serves it with `handler` as a ByteChannel, closing with 1000 when the handler
  * completes and 1011 when it fails.
  *
+ * @example
+ * ```ts
+ * import { ByteChannel, Codec } from "@bytechannel/core"
+ * import * as PlatformSocket from "@bytechannel/core/PlatformSocket"
+ * import * as HttpRouter from "@effect/platform/HttpRouter"
+ * import { Stream } from "effect"
+ *
+ * // A route of an @effect/platform HTTP server that answers each line in upper case.
+ * const router = HttpRouter.empty.pipe(
+ *   HttpRouter.get(
+ *     "/lines",
+ *     PlatformSocket.upgrade((channel) => {
+ *       const lines = ByteChannel.framed(channel, Codec.lines())
+ *       return lines.messages.pipe(Stream.map((line) => line.toUpperCase()), Stream.run(lines.sink))
+ *     })
+ *   )
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category servers
  */

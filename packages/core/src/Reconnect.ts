@@ -79,6 +79,23 @@ export interface ReconnectOptions extends ByteChannel.ByteChannelOptions, Connec
  * gives up. Consume each session before pulling the next (`Stream.flatMap` does), and catch
  * its read error if the next session should follow an unclean close.
  *
+ * @example
+ * ```ts
+ * import { Reconnect } from "@bytechannel/core"
+ * import { NodeConnector } from "@bytechannel/node"
+ * import { Effect, Schedule, Stream } from "effect"
+ *
+ * // Read every session's bytes; after an unclean close, wait and connect again (at most 10 times in a row).
+ * const program = Reconnect.sessions("wss://feed.example/ws", {
+ *   schedule: Schedule.exponential("1 second").pipe(Schedule.intersect(Schedule.recurs(10))),
+ *   minUptime: "10 seconds"
+ * }).pipe(
+ *   Stream.flatMap((channel) => channel.read.pipe(Stream.catchTag("SocketError", () => Stream.empty))),
+ *   Stream.runForEach((chunk) => Effect.log(`${chunk.length} bytes`)),
+ *   Effect.provide(NodeConnector.layer)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -159,6 +176,28 @@ export interface ReconnectingFramed<A> {
 
 /**
  * Runs `sessions` in the background for as long as the scope is open.
+ *
+ * @example
+ * ```ts
+ * import { Codec, Reconnect } from "@bytechannel/core"
+ * import { BrowserConnector } from "@bytechannel/browser"
+ * import { Effect, Schema, Stream } from "effect"
+ *
+ * const Message = Schema.Union(
+ *   Schema.Struct({ type: Schema.Literal("say"), text: Schema.String }),
+ *   Schema.Struct({ type: Schema.Literal("ping") })
+ * )
+ *
+ * const program = Effect.gen(function*() {
+ *   const chat = yield* Reconnect.framed("wss://chat.example/ws", Codec.ndjson(Message), {
+ *     outboxSize: 1024,
+ *     outboxPolicy: "suspend",
+ *     heartbeat: { interval: "15 seconds", ping: { type: "ping" }, isHeartbeat: (m) => m.type === "ping" }
+ *   })
+ *   yield* chat.send({ type: "say", text: "hi" }) // completes when handed to an open socket
+ *   yield* chat.messages.pipe(Stream.runForEach((m) => Effect.log(m))) // continues across sessions
+ * }).pipe(Effect.scoped, Effect.provide(BrowserConnector.layer))
+ * ```
  *
  * @since 0.1.0
  * @category constructors

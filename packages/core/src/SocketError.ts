@@ -36,6 +36,21 @@ export type TypeId = typeof TypeId
 export type SocketErrorReason = "Open" | "OpenTimeout" | "Read" | "Write" | "Closed" | "ReceiveOverflow"
 
 /**
+ * @example
+ * ```ts
+ * import { ByteChannel } from "@bytechannel/core"
+ * import { NodeConnector } from "@bytechannel/node"
+ * import { Effect } from "effect"
+ *
+ * const program = ByteChannel.connect("ws://127.0.0.1:9/chat").pipe(
+ *   Effect.scoped,
+ *   Effect.provide(NodeConnector.layer),
+ *   Effect.catchTag("SocketError", (error) =>
+ *     // error.message: "Open: cannot connect to ws://127.0.0.1:9/chat: connect ECONNREFUSED 127.0.0.1:9"
+ *     error.reason === "Open" && error.status === 401 ? Effect.logWarning("log in first") : Effect.fail(error))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */

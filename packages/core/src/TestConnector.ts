@@ -48,6 +48,21 @@ export interface TestConnectorOptions {
  * memory pair. The server side is closed with 1000 when the handler completes, with 1011 when
  * it fails, and with 1001 when the layer is released.
  *
+ * @example
+ * ```ts
+ * import { ByteChannel, TestConnector } from "@bytechannel/core"
+ * import { Effect, Stream } from "effect"
+ *
+ * // The handler is the server side of every connect, in memory.
+ * const EchoServer = TestConnector.layer((channel) => Stream.run(channel.read, channel.write))
+ *
+ * const program = Effect.gen(function*() {
+ *   const channel = yield* ByteChannel.connect("ws://test/echo")
+ *   yield* channel.send(new Uint8Array([1, 2, 3]))
+ *   return yield* channel.readChunk()
+ * }).pipe(Effect.scoped, Effect.provide(EchoServer))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

@@ -17,6 +17,23 @@ import * as internal from "./internal/duplex.js"
  * services and FiberRefs apply. Ending the writable side closes the channel with 1000;
  * destroying the stream with an error closes it with 1011.
  *
+ * @example
+ * ```ts
+ * import { ByteChannel } from "@bytechannel/core"
+ * import { NodeByteChannel, NodeConnector } from "@bytechannel/node"
+ * import { Effect } from "effect"
+ * import { createReadStream } from "node:fs"
+ * import { pipeline } from "node:stream/promises"
+ * import { createGzip } from "node:zlib"
+ *
+ * // A gzipped file through the channel with Node streams; the end of the pipeline closes it with 1000.
+ * const upload = Effect.gen(function*() {
+ *   const channel = yield* ByteChannel.connect("ws://127.0.0.1:8080/upload")
+ *   const duplex = yield* NodeByteChannel.toDuplex(channel)
+ *   yield* Effect.promise(() => pipeline(createReadStream("big.log"), createGzip(), duplex))
+ * }).pipe(Effect.withSpan("upload"), Effect.scoped, Effect.provide(NodeConnector.layer))
+ * ```
+ *
  * @since 0.1.0
  * @category conversions
  */

@@ -48,6 +48,23 @@ export const make: (options?: NodeConnectorOptions) => Connector.Connector["Type
 export const layer: Layer.Layer<Connector.Connector> = internal.layer
 
 /**
+ * @example
+ * ```ts
+ * import { ByteChannel } from "@bytechannel/core"
+ * import { NodeConnector } from "@bytechannel/node"
+ * import { Effect } from "effect"
+ * import { readFileSync } from "node:fs"
+ *
+ * const Connector = NodeConnector.layerWith({
+ *   openTimeout: "5 seconds",
+ *   pingInterval: "15 seconds", // a peer that stops answering fails `read` and is dropped
+ *   maxPayload: 1024 * 1024,
+ *   tls: { ca: readFileSync("ca.pem") }
+ * })
+ *
+ * const program = ByteChannel.connect("wss://127.0.0.1:8443/chat").pipe(Effect.scoped, Effect.provide(Connector))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

@@ -90,6 +90,22 @@ export interface NodeServer {
  * stops, and every connection closes with 1001, when the scope closes. A busy port fails with
  * `SocketError` reason `Open`.
  *
+ * @example
+ * ```ts
+ * import { NodeServer } from "@bytechannel/node"
+ * import { Effect, Stream } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const server = yield* NodeServer.serve(
+ *     { host: "0.0.0.0", port: 8080, path: "/echo", maxConnections: 1000 },
+ *     (channel, info) =>
+ *       Effect.log(`connection from ${info.remoteAddress}`).pipe(Effect.zipRight(Stream.run(channel.read, channel.write)))
+ *   )
+ *   yield* Effect.log(`listening on ${server.url}`)
+ *   return yield* Effect.never // until interrupted: then every connection closes with 1001
+ * }).pipe(Effect.scoped)
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -100,6 +116,16 @@ export const serve: <E, R>(
 
 /**
  * {@link serve} as a layer.
+ *
+ * @example
+ * ```ts
+ * import { NodeServer } from "@bytechannel/node"
+ * import { Effect, Layer, Stream } from "effect"
+ *
+ * const EchoServer = NodeServer.layer({ port: 8080, path: "/echo" }, (channel) => Stream.run(channel.read, channel.write))
+ *
+ * Effect.runFork(Layer.launch(EchoServer))
+ * ```
  *
  * @since 0.1.0
  * @category layers
@@ -114,6 +140,22 @@ export const layer: <E, R>(
  * when given). The upgrade listener is removed, and connections close with 1001, when the
  * scope closes; the server itself is left to its owner.
  *
+ * @example
+ * ```ts
+ * import { NodeServer } from "@bytechannel/node"
+ * import { Effect, Stream } from "effect"
+ * import { createServer } from "node:http"
+ *
+ * // WebSockets on /ws of a server that also answers plain HTTP.
+ * const program = Effect.gen(function*() {
+ *   const http = createServer((_request, response) => response.end("ok"))
+ *   yield* NodeServer.attach(http, { path: "/ws" }, (channel) => Stream.run(channel.read, channel.write))
+ *   yield* Effect.async<void>((resume) => void http.listen(8080, () => resume(Effect.void)))
+ *   yield* Effect.addFinalizer(() => Effect.sync(() => http.close()))
+ *   return yield* Effect.never
+ * }).pipe(Effect.scoped)
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -125,6 +167,19 @@ export const attach: <E, R>(
 
 /**
  * A raw TCP server: each chunk read is a message, so the same codecs run over TCP.
+ *
+ * @example
+ * ```ts
+ * import { ByteChannel, Codec } from "@bytechannel/core"
+ * import { NodeServer } from "@bytechannel/node"
+ * import { Stream } from "effect"
+ *
+ * // The same codecs over raw TCP: each line answered in upper case.
+ * const server = NodeServer.serveTcp({ port: 7000 }, (channel) => {
+ *   const lines = ByteChannel.framed(channel, Codec.lines())
+ *   return lines.messages.pipe(Stream.map((line) => line.toUpperCase()), Stream.run(lines.sink))
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category constructors
