@@ -364,60 +364,6 @@ describe("Codec.json and Codec.ndjson", () => {
   })
 })
 
-describe("Codec fuzz: random bytes give frames or typed errors, never a defect", () => {
-  const randomBytes = (random: () => number, max: number) =>
-    Uint8Array.from({ length: Math.floor(random() * max) }, () => Math.floor(random() * 256))
-  const randomText = (random: () => number) => Array.from({ length: Math.floor(random() * 20) }, () => String.fromCharCode(32 + Math.floor(random() * 500))).join("")
-  const codecs: Array<[string, Codec.Codec<any>, number, (random: () => number) => unknown]> = [
-    ["lines", Codec.lines({ maxLength: 64 }), 64, randomText],
-    ["lengthDelimited", Codec.lengthDelimited({ maxFrameLength: 64 }), 64, (r) => randomBytes(r, 64)],
-    ["lengthDelimited 1-byte", Codec.lengthDelimited({ lengthFieldLength: 1, maxFrameLength: 64 }), 64, (r) => randomBytes(r, 64)],
-    ["lengthDelimited 8-byte little", Codec.lengthDelimited({ lengthFieldLength: 8, endian: "little", maxFrameLength: 64 }), 64, (r) => randomBytes(r, 64)],
-    ["varintDelimited", Codec.varintDelimited({ maxFrameLength: 64 }), 64, (r) => randomBytes(r, 64)],
-    ["ndjson", Codec.ndjson(Chat, { maxLength: 64 }), 64, (r) => ({ from: randomText(r).slice(0, 5), text: randomText(r).slice(0, 10) })],
-    ["json", Codec.json(Chat, { framing: Codec.lengthDelimited({ maxFrameLength: 64 }) }), 64, (r) => ({ from: "x", text: randomText(r).slice(0, 10) })]
-  ]
-  for (const [name, codec, max, sample] of codecs) {
-    it(`${name}: 10,000 random inputs`, () => {
-      const random = prng(name.length * 7919)
-      let frames = 0
-      let errors = 0
-      for (let i = 0; i < 10_000; i++) {
-        let bytes: Uint8Array
-        if (i % 2 === 0) {
-          // Pure noise, biased towards small length bytes and line breaks.
-          bytes = Uint8Array.from({ length: Math.floor(random() * 200) }, () => {
-            const r = random()
-            return r < 0.2 ? Math.floor(random() * 8) : r < 0.3 ? 10 : Math.floor(random() * 256)
-          })
-        } else {
-          // Valid frames with a few bytes flipped, truncated or not.
-          const parts = Array.from({ length: 1 + Math.floor(random() * 4) }, () => Either.getOrThrow(codec.encode(sample(random))))
-          bytes = concat(parts)
-          const flips = Math.floor(random() * 3)
-          for (let f = 0; f < flips && bytes.length > 0; f++) bytes[Math.floor(random() * bytes.length)] ^= 1 << Math.floor(random() * 8)
-          if (random() < 0.2) bytes = bytes.subarray(0, Math.floor(random() * bytes.length))
-        }
-        const chunks = cut(bytes, [Math.floor(random() * 200), Math.floor(random() * 200)])
-        const result = Codec.decodeAll(codec, chunks)
-        if (Either.isLeft(result)) {
-          errors++
-          expect(["FrameTooLarge", "DecodeError"]).toContain(result.left._tag)
-        } else {
-          frames += result.right.length
-          for (const frame of result.right) {
-            if (frame instanceof Uint8Array) expect(frame.length).toBeLessThanOrEqual(max)
-            else if (typeof frame === "string") expect(utf8.encode(frame).length).toBeLessThanOrEqual(max)
-          }
-        }
-      }
-      // Both outcomes must be exercised for the test to mean anything.
-      expect(errors).toBeGreaterThan(100)
-      expect(frames).toBeGreaterThan(100)
-    })
-  }
-})
-
 describe("Codec.decode / Codec.encode as Stream combinators (no socket)", () => {
   it.effect("decodes a chunked byte stream, emitting frames before the error", () =>
     Effect.gen(function*() {
@@ -562,6 +508,14 @@ describe("Found by fuzzing (issue 12): each case failed before its fix", () => {
     expect(Either.getLeft(codec.encode(new Uint8Array(10)))).toMatchObject({ value: { _tag: "FrameTooLarge", reason: "Encode", limit: 10, size: 11 } })
     const nine = new Uint8Array(9).fill(9)
     expect(decodeOk(codec, [Either.getOrThrow(codec.encode(nine))])).toEqual([nine])
+  })
+
+  it("lengthDelimited: a positive adjustment does not let the encoder write a field it cannot hold", () => {
+    // tokio clamps the maximum to 255 + 7 in payload terms; the field itself still holds at most 255.
+    const codec = Codec.lengthDelimited({ lengthFieldLength: 1, lengthAdjustment: 7, maxFrameLength: Number.MAX_SAFE_INTEGER })
+    const most = new Uint8Array(262).fill(1)
+    expect(decodeOk(codec, [Either.getOrThrow(codec.encode(most))])).toEqual([most])
+    expect(Either.getLeft(codec.encode(new Uint8Array(263)))).toMatchObject({ value: { _tag: "FrameTooLarge", limit: 255, size: 256 } })
   })
 
   it("lengthDelimited: the encoder writes the offset and skipped bytes (as zeros), so its frames decode", () => {

@@ -39,7 +39,7 @@ export interface LengthDelimitedOptions {
   /**
    * Largest value of the length field (before adjustment, as tokio-util's decoder checks it),
    * accepted or written: a whole number >= 0 (or `Infinity`). Default 8 MiB; clamped to what the
-   * field, adjusted, can express. A decoder holds at most `maxFrameLength + max(0, lengthAdjustment)`
+   * field can hold (and, as tokio-util does, to that plus a negative adjustment). A decoder holds at most `maxFrameLength + max(0, lengthAdjustment)`
    * bytes of a frame, allocated as they arrive.
    */
   readonly maxFrameLength?: number | undefined
@@ -206,8 +206,9 @@ export const lengthDelimited = (options?: LengthDelimitedOptions): Codec<Uint8Ar
     throw new RangeError(`lengthDelimited: maxFrameLength must be a whole number >= 0, got ${requested}`)
   }
   const maxFieldValue = fieldLength === 8 ? Number.MAX_SAFE_INTEGER : 2 ** (8 * fieldLength) - 1
-  // tokio-util clamps the maximum to what the field, adjusted, can express.
-  const maxFrameLength = Math.max(0, Math.min(requested, maxFieldValue + adjustment, Number.MAX_SAFE_INTEGER))
+  // The bound is on the field, so it is at most what the field can hold; tokio-util also clamps it
+  // to that plus the adjustment, which matters when the adjustment is negative.
+  const maxFrameLength = Math.max(0, Math.min(requested, maxFieldValue, maxFieldValue + adjustment))
   const little = options?.endian === "little"
   const settings: Settings = {
     fieldLength,
