@@ -19,8 +19,14 @@ const PNPM = "pnpm@10.34.9"
 const PACKAGES = ["core", "node", "browser"] as const
 const require = createRequire(import.meta.url)
 const tsc = require.resolve("typescript/bin/tsc")
-// esbuild comes with vite (a dependency of the examples).
-const esbuild: typeof import("esbuild") = createRequire(require.resolve("vite"))("esbuild")
+// esbuild comes with vite (a dependency of the examples); the part of its API used here.
+interface BuildResult {
+  readonly outputFiles: ReadonlyArray<{ readonly path: string; readonly text: string }>
+  readonly metafile: { readonly outputs: Record<string, { readonly inputs: Record<string, { readonly bytesInOutput: number }> }> }
+}
+const esbuild: { readonly build: (options: Record<string, unknown>) => Promise<BuildResult> } = createRequire(
+  require.resolve("vite")
+)("esbuild")
 
 // npm in the child must not see this run's pnpm/npm script settings (only where to fetch from).
 const childEnv = Object.fromEntries(
