@@ -22,7 +22,7 @@ export type Strategy = "auto" | "websocketstream" | "websocket"
  * @since 0.1.0
  * @category models
  */
-export interface BrowserConnectorOptions extends MessageSocket.ControllerOptions {
+export interface BrowserConnectorOptions extends MessageSocket.SocketOptions {
   /** Default `"auto"`. */
   readonly strategy?: Strategy | undefined
   /** How long the opening handshake may take. Default 10 seconds. */

@@ -7,7 +7,6 @@
 import type * as Cause from "effect/Cause"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
-import type * as Fiber from "effect/Fiber"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type * as Sink from "effect/Sink"
@@ -58,11 +57,6 @@ export interface ByteChannelOptions {
    * 1006 (connection lost) is never clean.
    */
   readonly cleanCloseCodes?: Iterable<number> | undefined
-  /**
-   * How the channel is closed when a fiber waiting in `read` is interrupted: with these close
-   * options (default `{ code: 1000 }`), or `false` to leave it open.
-   */
-  readonly closeOnReadInterrupt?: CloseOptions | false | undefined
 }
 
 /**
@@ -84,11 +78,15 @@ export interface ByteChannel {
   /**
    * The bytes received, in order. Ends when the peer closes with a clean code or this side
    * closed; fails with `SocketError` (carrying `code` and `closeReason`) on any other close or
-   * when the connection is lost (1006). Reading is resumable: a consumer that stops early leaves
-   * the rest for the next reader.
+   * when the connection is lost (1006). Reading is resumable and cancel-safe: a consumer that
+   * stops early, or a read interrupted while it waits (`Effect.timeout`, `race`), loses no bytes
+   * and leaves the channel open for the next reader; closing is the scope's job.
    */
   readonly read: Stream.Stream<Uint8Array, ReadError>
-  /** At most `maxBytes` of the next received bytes (the rest is kept for the next read); `None` at EOF. */
+  /**
+   * At most `maxBytes` of the next received bytes (the rest is kept for the next read); `None`
+   * at EOF. Cancel-safe: interrupted while waiting, it takes nothing and closes nothing.
+   */
   readonly readChunk: (maxBytes?: number) => Effect.Effect<Option.Option<Uint8Array>, ReadError>
   /** Writes every chunk, each as one binary message (split above `maxMessageSize`), with backpressure. */
   readonly write: Sink.Sink<void, Uint8Array, never, SocketError>
@@ -158,7 +156,7 @@ export const connect: (
 
 /**
  * The channel's bytes as a WHATWG `ReadableStream`, pulled on demand. Cancelling the stream
- * closes the channel (see `closeOnReadInterrupt`).
+ * closes the channel with 1000 (unlike interrupting an Effect read, which leaves it open).
  *
  * @example
  * ```ts
@@ -190,8 +188,8 @@ export const toReadableStream: (self: ByteChannel, options?: {
 export const toWritableStream: (self: ByteChannel) => WritableStream<Uint8Array> = internal.toWritableStream
 
 /**
- * The channel's bytes as an `AsyncIterable`; leaving the loop early closes the channel (see
- * `closeOnReadInterrupt`).
+ * The channel's bytes as an `AsyncIterable`; leaving the loop early closes the channel with
+ * 1000 (unlike interrupting an Effect read, which leaves it open).
  *
  * @since 0.1.0
  * @category conversions
@@ -223,9 +221,11 @@ export const framed: <A>(self: ByteChannel, codec: Codec<A>, options?: Framed.Fr
   internalFramed.make
 
 /**
- * Runs a per-connection `handler` the way bytechannel's servers do: in its own scope (a child
- * of `parent`) and fiber; the connection is closed with 1000 when the handler completes, with
- * 1011 when it fails, and with 1001 when `parent` closes first.
+ * Serves one connection with `handler` the way bytechannel's servers do, in the calling fiber:
+ * the handler runs in a scope of its own, then the connection is closed with 1000 when the
+ * handler completed, 1011 when it failed, and 1001 ("going away") when the fiber was
+ * interrupted (a server shutting down). A server runs one such fiber per connection (e.g. in a
+ * `FiberSet`), so nothing of a finished connection stays behind.
  *
  * @example
  * ```ts
@@ -248,9 +248,8 @@ export const framed: <A>(self: ByteChannel, codec: Codec<A>, options?: Framed.Fr
 export const handle: <E, R>(
   socket: MessageSocket,
   handler: (channel: ByteChannel) => Effect.Effect<void, E, R>,
-  options: {
-    readonly parent: Scope.Scope
+  options?: {
     readonly channel?: ByteChannelOptions | undefined
     readonly onError?: ((cause: Cause.Cause<E>) => Effect.Effect<void>) | undefined
   }
-) => Effect.Effect<Fiber.RuntimeFiber<void>, never, Exclude<R, Scope.Scope>> = internalHandle.handle
+) => Effect.Effect<void, never, Exclude<R, Scope.Scope>> = internalHandle.handle

@@ -147,6 +147,8 @@ export interface Transport {
   readonly pause: () => void
   /** Starts reading from the network again. */
   readonly resume: () => void
+  /** The negotiated subprotocol ("" or absent when none); read when asked, as a client learns it at open. */
+  readonly protocol?: (() => string) | undefined
 }
 
 /**
@@ -161,7 +163,11 @@ export interface Controller {
   readonly offer: (message: Message) => void
   /** The transport's send buffer went down: wakes waiting senders. */
   readonly drained: () => void
-  /** The connection is closed (both close frames, or lost). Later calls are ignored. */
+  /**
+   * The connection is closed: both close frames were exchanged (call it as soon as they were,
+   * with the peer's code, even while the transport still tears down), or it was lost. Later
+   * calls are ignored.
+   */
   readonly closed: (info: { readonly code: number; readonly reason: string; readonly wasClean: boolean }) => void
   /** The transport failed: `receive` fails with `error` once the messages before it were taken. */
   readonly fail: (error: SocketError) => void
@@ -179,25 +185,32 @@ export interface Controller {
  * @since 0.1.0
  * @category models
  */
-export interface ControllerOptions {
-  /** The negotiated subprotocol. */
-  readonly protocol?: string | undefined
+export interface SocketOptions {
   /** Messages queued before the transport is paused. Default 64. */
   readonly receiveHighWaterMessages?: number | undefined
   /** Bytes queued before the transport is paused. Default 4 MiB. */
   readonly receiveHighWaterBytes?: number | undefined
   /** Fraction of the high-water marks at which a paused transport is resumed. Default 0.5. */
   readonly receiveResumeRatio?: number | undefined
+  /** `send` waits while `bufferedAmount()` is at or above this. Default 1 MiB. */
+  readonly sendHighWaterMark?: number | undefined
+  /** Close handshake timeout used when `close` is given none (and by scope finalizers). Default 5 seconds. */
+  readonly closeTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * What a transport tells the engine beside the user's bounds: what it can do. Users never set
+ * these (a transport that cannot pause must not be told to).
+ * @since 0.1.0
+ * @category models
+ */
+export interface ControllerOptions extends SocketOptions {
   /**
    * What to do when the receive queue reaches its high-water mark: `"pause"` the transport
    * (real backpressure), or `"fail"` for transports that cannot pause (the browser
    * `WebSocket`): fail `receive` with `ReceiveOverflow` and close with 1009.
    */
   readonly receiveOverflow?: "pause" | "fail" | undefined
-  /** `send` waits while `bufferedAmount()` is at or above this. Default 1 MiB. */
-  readonly sendHighWaterMark?: number | undefined
-  /** Close handshake timeout used when `close` is given none (and by scope finalizers). Default 5 seconds. */
-  readonly closeTimeout?: Duration.DurationInput | undefined
 }
 
 /**

@@ -20,7 +20,7 @@ import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as ByteChannel from "./ByteChannel.js"
 import * as internal from "./internal/platformSocket.js"
-import type { ControllerOptions, MessageSocket } from "./MessageSocket.js"
+import type { MessageSocket, SocketOptions } from "./MessageSocket.js"
 
 /**
  * Wraps a platform socket; the socket runs until the scope closes.
@@ -28,7 +28,7 @@ import type { ControllerOptions, MessageSocket } from "./MessageSocket.js"
  * @since 0.1.0
  * @category constructors
  */
-export const fromSocket: (socket: Socket.Socket, options?: ControllerOptions) => Effect.Effect<MessageSocket, never, Scope.Scope> =
+export const fromSocket: (socket: Socket.Socket, options?: SocketOptions) => Effect.Effect<MessageSocket, never, Scope.Scope> =
   internal.fromSocket
 
 /**
@@ -60,7 +60,7 @@ export const fromSocket: (socket: Socket.Socket, options?: ControllerOptions) =>
  */
 export const upgrade: <E, R>(
   handler: (channel: ByteChannel.ByteChannel) => Effect.Effect<void, E, R>,
-  options?: ControllerOptions & { readonly channel?: ByteChannel.ByteChannelOptions | undefined }
+  options?: SocketOptions & { readonly channel?: ByteChannel.ByteChannelOptions | undefined }
 ) => Effect.Effect<
   HttpServerResponse.HttpServerResponse,
   never,

@@ -18,7 +18,7 @@ import * as internal from "./internal/nodeConnector.js"
  * @since 0.1.0
  * @category models
  */
-export interface NodeConnectorOptions extends MessageSocket.ControllerOptions {
+export interface NodeConnectorOptions extends MessageSocket.SocketOptions {
   /** How long the opening handshake may take. Default 10 seconds. */
   readonly openTimeout?: Duration.DurationInput | undefined
   /** Largest message accepted; a larger one closes with 1009 and fails `read`. Default 16 MiB. */

@@ -34,13 +34,21 @@ export interface ConnectionInfo {
  * @since 0.1.0
  * @category models
  */
-export interface ServerOptions extends MessageSocket.ControllerOptions {
+export interface ServerOptions extends MessageSocket.SocketOptions {
   /** Only upgrades on this path are accepted (others get HTTP 404). Default: any path. */
   readonly path?: string | undefined
   /** Largest message accepted; a larger one closes with 1009. Default 16 MiB. */
   readonly maxPayload?: number | undefined
   /** Connections served at once; more are accepted and closed with 1013 (try again later). Default: no limit. */
   readonly maxConnections?: number | undefined
+  /**
+   * How long a client may take from its TCP connection (`serve`; the `upgrade` event with
+   * `attach`) to a completed upgrade, `verifyClient` included; a slower one is dropped (HTTP
+   * 408 when it is waiting on us). A deadline, not an idle timer. Default 10 seconds.
+   */
+  readonly handshakeTimeout?: Duration.DurationInput | undefined
+  /** Connections held before their upgrade completes; more are dropped at once. Default 1024. */
+  readonly maxPendingHandshakes?: number | undefined
   /** Allowed `Origin` headers; others get HTTP 403. Default: any origin. */
   readonly allowOrigins?: ReadonlyArray<string> | undefined
   /** Decides whether to accept a handshake; `false` answers HTTP 401. */
@@ -185,6 +193,6 @@ export const attach: <E, R>(
  * @category constructors
  */
 export const serveTcp: <E, R>(
-  options: { readonly host?: string | undefined; readonly port?: number | undefined; readonly channel?: ByteChannel.ByteChannelOptions | undefined } & MessageSocket.ControllerOptions,
+  options: { readonly host?: string | undefined; readonly port?: number | undefined; readonly channel?: ByteChannel.ByteChannelOptions | undefined } & MessageSocket.SocketOptions,
   handler: (channel: ByteChannel.ByteChannel, info: { readonly remoteAddress: string | undefined }) => Effect.Effect<void, E, R>
 ) => Effect.Effect<NodeServer, SocketError.SocketError, Scope.Scope | Exclude<R, Scope.Scope>> = internal.serveTcp

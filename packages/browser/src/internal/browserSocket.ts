@@ -118,8 +118,9 @@ export const connectStream = (
       resume: () => {
         paused = false
         pull()
-      }
-    }, { protocol: opened.protocol, ...options })
+      },
+      protocol: () => opened.protocol
+    }, options)
     controller = engine
     stream.closed.then(
       (info) => engine.closed({ code: info.closeCode, reason: info.reason, wasClean: true }),
@@ -178,12 +179,14 @@ export const connectWebSocket = (
       terminate: () => ws.close(1000, "terminated"),
       // The browser WebSocket cannot pause: the "fail" policy bounds what is queued instead.
       pause: () => {},
-      resume: () => {}
+      resume: () => {},
+      protocol: () => ws.protocol
     }, {
-      receiveOverflow: "fail",
       receiveHighWaterMessages: options.receiveLimitMessages ?? constants.DEFAULT_RECEIVE_LIMIT_MESSAGES,
       receiveHighWaterBytes: options.receiveLimitBytes ?? constants.DEFAULT_RECEIVE_LIMIT_BYTES,
-      ...options
+      ...options,
+      // What this transport can do is not the user's to change.
+      receiveOverflow: "fail"
     })
     controller = engine
     ws.onmessage = (event: MessageEvent) => {
@@ -206,7 +209,7 @@ export const connectWebSocket = (
     )
     yield* startHeartbeat(engine, options)
     yield* MessageSocket.closeOnScopeClose(engine.socket)
-    return { ...engine.socket, protocol: ws.protocol }
+    return engine.socket
   })
 
 /**

@@ -16,7 +16,7 @@ import * as constants from "./constants.js"
 /** @internal */
 export const TypeId: typeof ByteChannel.TypeId = Symbol.for("@bytechannel/core/ByteChannel") as any
 
-/** What a channel does when its reader goes away (cancel, `break`, interruption). @internal */
+/** What a channel does when a WHATWG or async-iterator reader goes away (cancel, `break`). @internal */
 const AbandonRead = Symbol.for("@bytechannel/core/ByteChannel/abandonRead")
 
 interface Internal extends ByteChannel.ByteChannel {
@@ -40,7 +40,6 @@ export const fromSocket = (
   const closeTimeout = options?.closeTimeout === undefined ? undefined : Duration.decode(options.closeTimeout)
   const cleanCodes = new Set(options?.cleanCloseCodes ?? [constants.CLOSE_NORMAL])
   cleanCodes.delete(constants.CLOSE_ABNORMAL)
-  const interruptClose = options?.closeOnReadInterrupt ?? { code: constants.CLOSE_NORMAL }
 
   // Bytes of a message that a bounded `readChunk` did not hand out yet.
   let leftover: Uint8Array | undefined
@@ -62,10 +61,10 @@ export const fromSocket = (
     Effect.fail(new ProtocolError({ reason: "UnexpectedText", detail: "a text message arrived under text: \"error\"" }))
   )
 
-  const abandonRead: Effect.Effect<void> = interruptClose === false
-    ? Effect.void
-    : socket.close({ timeout: closeTimeout, ...interruptClose }).pipe(Effect.ignore)
-  const receive = interruptClose === false ? socket.receive : Effect.onInterrupt(socket.receive, () => abandonRead)
+  // Effect reads are cancel-safe: an interrupted read loses nothing and leaves the channel open
+  // (closing is the scope's job). Only a cancelled WHATWG or async-iterator reader closes it.
+  const abandonRead: Effect.Effect<void> = socket.close({ timeout: closeTimeout }).pipe(Effect.ignore)
+  const receive = socket.receive
 
   const nextMessage: Effect.Effect<Option.Option<Uint8Array>, ByteChannel.ReadError> = Effect.flatMap(
     receive,

@@ -38,7 +38,9 @@ const loseConnection = (side: Side) => {
 
 const makeTransport = (side: Side, options: MemorySocket.PairOptions | undefined): MessageSocket.Transport => {
   const rechunk = options?.rechunk
+  const protocol = options?.protocol ?? ""
   return {
+    protocol: () => protocol,
     write: (message) => {
       const peer = side.peer!.controller!
       if (typeof message === "string") return peer.offer(message)
@@ -69,7 +71,6 @@ export const makePair = (
     const capacity = options?.capacity ?? constants.DEFAULT_MEMORY_CAPACITY
     if (!(capacity >= 1)) return yield* Effect.dieMessage(`MemorySocket: capacity must be at least 1, got ${capacity}`)
     const controllerOptions: MessageSocket.ControllerOptions = {
-      protocol: options?.protocol,
       // The receiver's queue is the sender's send buffer: the sender waits at `capacity`
       // messages and is woken by every take below it.
       receiveHighWaterMessages: capacity,

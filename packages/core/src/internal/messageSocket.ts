@@ -56,14 +56,16 @@ type Waiter<A> = (exit: Exit.Exit<A, SocketError>) => void
 
 /**
  * The receive queue: an array with a moving head (no per-message allocation beyond the slot),
- * pausing the transport at the high-water mark and resuming it at the low-water mark.
+ * pausing the transport at the high-water mark and resuming it at the low-water mark. Waiting
+ * readers are only woken: each takes its message itself, in its own fiber, so a reader
+ * interrupted between the wake-up and the take loses nothing (cancel-safe reads).
  */
 class Inbox {
   private buffer: Array<MessageSocket.Message> = []
   private head = 0
   bytes = 0
   paused = false
-  private readonly takers: Array<Waiter<Option.Option<MessageSocket.Message>>> = []
+  private readonly wakers: Array<() => void> = []
   ended = false
   failure: SocketError | undefined = undefined
 
@@ -71,17 +73,10 @@ class Inbox {
     return this.buffer.length - this.head
   }
 
-  /** Returns true when a waiting taker got the message directly. */
-  handOff(message: MessageSocket.Message): boolean {
-    const taker = this.takers.shift()
-    if (taker === undefined) return false
-    taker(Exit.succeed(Option.some(message)))
-    return true
-  }
-
   push(message: MessageSocket.Message): void {
     this.buffer.push(message)
     this.bytes += messageSize(message)
+    this.wakers.shift()?.()
   }
 
   shift(): MessageSocket.Message {
@@ -99,22 +94,21 @@ class Inbox {
     return message
   }
 
-  addTaker(taker: Waiter<Option.Option<MessageSocket.Message>>): void {
-    this.takers.push(taker)
+  addWaker(waker: () => void): void {
+    this.wakers.push(waker)
   }
 
-  removeTaker(taker: Waiter<Option.Option<MessageSocket.Message>>): void {
-    const index = this.takers.indexOf(taker)
-    if (index >= 0) this.takers.splice(index, 1)
+  /** A reader stopped waiting; if it had been woken for a message it will not take, wake the next. */
+  removeWaker(waker: () => void, wasWoken: boolean): void {
+    const index = this.wakers.indexOf(waker)
+    if (index >= 0) this.wakers.splice(index, 1)
+    else if (wasWoken && this.size > 0) this.wakers.shift()?.()
   }
 
-  /** Wakes every waiting taker with the end (or failure) of the stream. */
+  /** Wakes every waiting reader: the stream ended or failed. */
   finish(): void {
-    const exit: Exit.Exit<Option.Option<MessageSocket.Message>, SocketError> = this.failure
-      ? Exit.fail(this.failure)
-      : Exit.succeed(Option.none())
-    const takers = this.takers.splice(0)
-    for (const taker of takers) taker(exit)
+    const wakers = this.wakers.splice(0)
+    for (const waker of wakers) waker()
   }
 }
 
@@ -186,10 +180,13 @@ const unsafeMake = (
     received++
     SocketMetrics.messagesReceived.unsafeUpdate(1, [])
     SocketMetrics.bytesReceived.unsafeUpdate(messageSize(message), [])
-    if (inbox.handOff(message)) return
+    // After a local close nothing more is queued: the transport reads on (discarding) until
+    // the peer's close frame, which may sit behind data the reader will never take.
+    if (state === "closing" && localClose) return
     inbox.push(message)
     if (!inbox.paused && (inbox.size >= highMessages || inbox.bytes >= highBytes)) {
       if (overflow === "fail") {
+        beginClose(constants.CLOSE_MESSAGE_TOO_BIG, "receive buffer full")
         fail(
           new SocketError({
             reason: "ReceiveOverflow",
@@ -197,7 +194,6 @@ const unsafeMake = (
             detail: `more than ${highMessages} messages or ${highBytes} bytes unread`
           })
         )
-        beginClose(constants.CLOSE_MESSAGE_TOO_BIG, "receive buffer full")
         return
       }
       inbox.paused = true
@@ -214,9 +210,16 @@ const unsafeMake = (
     }
   }
 
+  // The transport failed (a protocol error it detected, a dead peer, an overflow): this side is
+  // closing the connection, so sending is over now and the close counts as local.
   const fail = (error: SocketError) => {
     if (inbox.failure || state === "closed") return
     inbox.failure = error
+    if (state === "open") {
+      state = "closing"
+      localClose = true
+      wakeWriters(failWriters)
+    }
     emit(SocketEvent.Error({ error }))
     if (inbox.size === 0) inbox.finish()
   }
@@ -247,6 +250,11 @@ const unsafeMake = (
     localClose = true
     wakeWriters(failWriters)
     transport.sendClose(code, reason)
+    // A paused transport would never read the peer's answer: read on, discarding.
+    if (inbox.paused) {
+      inbox.paused = false
+      transport.resume()
+    }
   }
 
   const terminateNow = () => {
@@ -256,20 +264,31 @@ const unsafeMake = (
     closed({ code: constants.CLOSE_ABNORMAL, reason: "", wasClean: false })
   }
 
-  const receive: Effect.Effect<Option.Option<MessageSocket.Message>, SocketError> = Effect.suspend(() => {
+  const takeNow = (): Option.Option<Effect.Effect<Option.Option<MessageSocket.Message>, SocketError>> => {
     if (inbox.size > 0) {
       const message = inbox.shift()
       afterTake()
       if (inbox.size === 0 && (inbox.ended || inbox.failure)) inbox.finish()
-      return Effect.succeed(Option.some(message))
+      return Option.some(Effect.succeed(Option.some(message)))
     }
-    if (inbox.failure) return Effect.fail(inbox.failure)
-    if (inbox.ended) return Effect.succeed(Option.none())
-    return Effect.async<Option.Option<MessageSocket.Message>, SocketError>((resume) => {
-      const taker: Waiter<Option.Option<MessageSocket.Message>> = (exit) => resume(exit)
-      inbox.addTaker(taker)
-      return Effect.sync(() => inbox.removeTaker(taker))
-    })
+    if (inbox.failure) return Option.some(Effect.fail(inbox.failure))
+    if (inbox.ended) return Option.some(Effect.succeed(Option.none()))
+    return Option.none()
+  }
+
+  const waitReadable = Effect.async<void>((resume) => {
+    let woken = false
+    const waker = () => {
+      woken = true
+      resume(Effect.void)
+    }
+    inbox.addWaker(waker)
+    return Effect.sync(() => inbox.removeWaker(waker, woken))
+  })
+
+  const receive: Effect.Effect<Option.Option<MessageSocket.Message>, SocketError> = Effect.suspend(() => {
+    const now = takeNow()
+    return now._tag === "Some" ? now.value : Effect.zipRight(waitReadable, receive)
   })
 
   const waitWritable = Effect.async<void, SocketError>((resume) => {
@@ -348,7 +367,9 @@ const unsafeMake = (
 
   const socket: MessageSocket.MessageSocket = {
     [TypeId]: TypeId,
-    protocol: options?.protocol ?? "",
+    get protocol() {
+      return transport.protocol?.() ?? ""
+    },
     receive,
     send,
     sendAll,

@@ -20,7 +20,7 @@ const sizeOf = (item: Outgoing) => (typeof item === "string" ? item.length : ite
 /** @internal */
 export const fromSocket = (
   socket: Socket.Socket,
-  options?: MessageSocket.ControllerOptions
+  options?: MessageSocket.SocketOptions
 ): Effect.Effect<MessageSocket.MessageSocket, never, Scope.Scope> =>
   Effect.gen(function*() {
     const outbox = yield* Queue.unbounded<Outgoing>()
@@ -43,7 +43,7 @@ export const fromSocket = (
       pause: () => {},
       resume: () => {}
     }
-    const engine = yield* MessageSocket.make(transport, { receiveOverflow: "fail", ...options })
+    const engine = yield* MessageSocket.make(transport, { ...options, receiveOverflow: "fail" })
     controller = engine
 
     const write = yield* socket.writer
@@ -82,15 +82,13 @@ export const fromSocket = (
 /** @internal */
 export const upgrade = <E, R>(
   handler: (channel: ByteChannel.ByteChannel) => Effect.Effect<void, E, R>,
-  options?: MessageSocket.ControllerOptions & { readonly channel?: ByteChannel.ByteChannelOptions | undefined }
+  options?: MessageSocket.SocketOptions & { readonly channel?: ByteChannel.ByteChannelOptions | undefined }
 ) =>
   Effect.gen(function*() {
     const socket = yield* HttpServerRequest.upgrade
     return yield* Effect.scoped(Effect.gen(function*() {
       const messageSocket = yield* fromSocket(socket, options)
-      const scope = yield* Effect.scope
-      const fiber = yield* handle(messageSocket, handler, { parent: scope, channel: options?.channel })
-      yield* Fiber.await(fiber)
+      yield* handle(messageSocket, handler, { channel: options?.channel })
       return HttpServerResponse.empty()
     }))
   }).pipe(Effect.catchAll(() => Effect.succeed(HttpServerResponse.empty({ status: 400 }))))

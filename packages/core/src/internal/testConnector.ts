@@ -1,6 +1,7 @@
 import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import * as ByteChannel from "../ByteChannel.js"
 import * as Connector from "../Connector.js"
 import * as MemorySocket from "../MemorySocket.js"
@@ -16,8 +17,8 @@ export const layerWith = <E, R>(
   Layer.scoped(
     Connector.Connector,
     Effect.gen(function*() {
-      const layerScope = yield* Effect.scope
-      const context = yield* Effect.context<Exclude<R, Scope.Scope>>()
+      // One fiber per connection, interrupted (1001) when the layer closes, gone when it ends.
+      const run = yield* FiberSet.makeRuntime<Exclude<R, Scope.Scope>>()
 
       return Connector.make((url, connectOptions) =>
         Effect.gen(function*() {
@@ -35,10 +36,7 @@ export const layerWith = <E, R>(
           })
           yield* MessageSocket.closeOnScopeClose(client)
           const request = { url: parsed, protocols, socket: server }
-          yield* ByteChannel.handle(server, (channel) => handler(channel, request), {
-            parent: layerScope,
-            channel: options?.channel
-          }).pipe(Effect.provide(context))
+          run(ByteChannel.handle(server, (channel) => handler(channel, request), { channel: options?.channel }))
           return client
         })
       )

@@ -1,26 +1,94 @@
 import { ByteChannel, SocketError } from "@bytechannel/core"
 import type { MessageSocket } from "@bytechannel/core"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
-import * as Runtime from "effect/Runtime"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type * as Https from "node:https"
 import * as Net from "node:net"
 import type { Duplex } from "node:stream"
-import { WebSocketServer } from "ws"
+import { type WebSocket, WebSocketServer } from "ws"
 import type * as NodeServer from "../NodeServer.js"
 import * as constants from "./constants.js"
 import { fromNetSocket } from "./tcpTransport.js"
-import { fromWebSocket } from "./wsTransport.js"
+import { closeTimeoutMillis, fromWebSocket } from "./wsTransport.js"
 
 const refuse = (socket: Duplex, status: number, message: string) => {
-  if (socket.writable) {
+  if (socket.writable && !socket.destroyed) {
     socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
   }
   socket.destroy()
 }
+
+/**
+ * Wraps a listener the library registers on `node:http`, `ws` or `node:net`: nothing thrown
+ * inside may escape to the emitter (where it would end the process).
+ */
+const guard = <A extends ReadonlyArray<unknown>>(listener: (...args: A) => void, onThrow: (...args: A) => void) =>
+(...args: A): void => {
+  try {
+    listener(...args)
+  } catch {
+    try {
+      onThrow(...args)
+    } catch {
+      // nothing more can be done for this socket
+    }
+  }
+}
+
+/**
+ * The path of a request target, or `undefined` when the target is malformed: only origin-form
+ * (`/path?query`) and absolute-form (`scheme://host/path`) targets are accepted.
+ */
+const pathOf = (target: string | undefined): string | undefined => {
+  if (target === undefined || !(target.startsWith("/") || /^[a-z][a-z0-9+.-]*:\/\//i.test(target))) return undefined
+  try {
+    return new URL(target, "http://localhost").pathname
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Sockets between their first byte and a completed upgrade: each has a deadline, and there is
+ * a bound on how many there may be.
+ */
+const makePending = (timeout: number, max: number) => {
+  const timers = new Map<Duplex, ReturnType<typeof setTimeout>>()
+  const done = (socket: Duplex) => {
+    const timer = timers.get(socket)
+    if (timer === undefined) return
+    clearTimeout(timer)
+    timers.delete(socket)
+  }
+  return {
+    /** Starts the deadline of a socket; false when the bound is reached (the caller drops it). */
+    add: (socket: Duplex, onTimeout: () => void): boolean => {
+      if (timers.has(socket)) return true
+      if (timers.size >= max) return false
+      timers.set(socket, setTimeout(() => {
+        timers.delete(socket)
+        onTimeout()
+      }, timeout))
+      socket.once("close", () => done(socket))
+      return true
+    },
+    done,
+    closeAll: () => {
+      for (const [socket, timer] of timers) {
+        clearTimeout(timer)
+        socket.destroy()
+      }
+      timers.clear()
+    }
+  }
+}
+
+const handshakeTimeoutMillis = (options: NodeServer.ServerOptions) =>
+  Duration.toMillis(Duration.decode(options.handshakeTimeout ?? constants.DEFAULT_HANDSHAKE_TIMEOUT_MILLIS))
 
 /** @internal */
 export const attach = <E, R>(
@@ -29,71 +97,87 @@ export const attach = <E, R>(
   handler: (channel: ByteChannel.ByteChannel, info: NodeServer.ConnectionInfo) => Effect.Effect<void, E, R>
 ) =>
   Effect.gen(function*() {
-    const scope = yield* Effect.scope
-    const runtime = yield* Effect.runtime<Exclude<R, Scope.Scope>>()
-    const runFork = Runtime.runFork(runtime)
+    // One fiber per connection: interrupted (1001) when the scope closes, gone when it ends.
+    const run = yield* FiberSet.makeRuntime<Exclude<R, Scope.Scope>>()
     const supported = options.protocols
     const wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
       maxPayload: options.maxPayload ?? constants.DEFAULT_MAX_PAYLOAD,
       perMessageDeflate: options.perMessageDeflate ?? false,
+      // Pongs are sent by the transport, which bounds them (see wsTransport).
+      autoPong: false,
+      // ws 8.23 takes closeTimeout; its type declarations do not list it yet.
+      ...{ closeTimeout: closeTimeoutMillis(options) },
       ...(supported === undefined ? {} : {
         handleProtocols: (offered: Set<string>) => supported.find((p) => offered.has(p)) ?? false
       })
     })
+    const pending = makePending(
+      handshakeTimeoutMillis(options),
+      options.maxPendingHandshakes ?? constants.DEFAULT_MAX_PENDING_HANDSHAKES
+    )
     let open = 0
     let accepting = true
 
-    const serveConnection = (ws: import("ws").WebSocket, request: Http.IncomingMessage) =>
+    const serveConnection = (ws: WebSocket, request: Http.IncomingMessage) =>
       Effect.gen(function*() {
         if (options.maxConnections !== undefined && open >= options.maxConnections) {
           ws.close(constants.CLOSE_TRY_AGAIN_LATER, "too many connections")
           return
         }
         open++
-        const connectionScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
+        yield* Effect.addFinalizer(() => Effect.sync(() => open--))
+        // The connection's whole life is one span, ended with its scope.
         const span = yield* Effect.makeSpanScoped("bytechannel.server.connection", {
           kind: "server",
           attributes: { "url.path": request.url ?? "/", "client.address": request.socket.remoteAddress ?? "" }
-        }).pipe(Scope.extend(connectionScope))
-        const socket = yield* fromWebSocket(ws, options).pipe(Scope.extend(connectionScope))
-        yield* Effect.forkIn(Effect.zipRight(socket.closed, Effect.sync(() => open--)), connectionScope)
+        })
+        const socket = yield* fromWebSocket(ws, options)
         const info: NodeServer.ConnectionInfo = {
           url: request.url ?? "/",
           headers: request.headers,
           remoteAddress: request.socket.remoteAddress,
           protocol: ws.protocol
         }
-        yield* ByteChannel.handle(socket, (channel) => handler(channel, info), {
-          parent: connectionScope,
-          channel: options.channel
-        }).pipe(Effect.withParentSpan(span))
+        yield* ByteChannel.handle(socket, (channel) => handler(channel, info), { channel: options.channel }).pipe(
+          Effect.withParentSpan(span)
+        )
+      }).pipe(
+        Effect.scoped,
+        Effect.catchAllCause((cause) => Effect.logWarning("bytechannel: could not serve a connection", cause))
+      )
+
+    const accept = (request: Http.IncomingMessage, socket: Duplex, head: Buffer) =>
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        pending.done(socket)
+        if (!accepting) return ws.terminate()
+        run(serveConnection(ws, request) as Effect.Effect<void, never, Exclude<R, Scope.Scope>>)
       })
 
-    const onUpgrade = (request: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const onUpgrade = guard((request: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
       if (!accepting) return refuse(socket, 503, "Service Unavailable")
-      const pathname = new URL(request.url ?? "/", "http://localhost").pathname
+      if (!pending.add(socket, () => refuse(socket, 408, "Request Timeout"))) return refuse(socket, 503, "Service Unavailable")
+      const pathname = pathOf(request.url)
+      if (pathname === undefined) return refuse(socket, 400, "Bad Request")
       if (options.path !== undefined && pathname !== options.path) return refuse(socket, 404, "Not Found")
       const origin = request.headers.origin
       if (options.allowOrigins !== undefined && (origin === undefined || !options.allowOrigins.includes(origin))) {
         return refuse(socket, 403, "Forbidden")
       }
-      const accept = () =>
-        wss.handleUpgrade(request, socket, head, (ws) => {
-          const serving: Effect.Effect<void, never, Exclude<R, Scope.Scope>> = serveConnection(ws, request).pipe(
-            Effect.catchAllCause((cause) => Effect.logWarning("bytechannel: could not serve a connection", cause))
-          )
-          runFork(serving)
-        })
-      if (options.verifyClient === undefined) return accept()
+      if (options.verifyClient === undefined) return accept(request, socket, head)
       Promise.resolve()
         .then(() => options.verifyClient!(request))
         .then(
-          (ok) => (ok ? accept() : refuse(socket, 401, "Unauthorized")),
+          (ok) => {
+            if (socket.destroyed) return
+            if (ok) accept(request, socket, head)
+            else refuse(socket, 401, "Unauthorized")
+          },
           () => refuse(socket, 500, "Internal Server Error")
         )
-    }
+        .catch(() => refuse(socket, 500, "Internal Server Error"))
+    }, (_request, socket) => refuse(socket, 500, "Internal Server Error"))
 
     // Both server types emit "upgrade" alike; the union's overloads confuse the checker.
     const emitter = server as Http.Server
@@ -102,10 +186,11 @@ export const attach = <E, R>(
       Effect.sync(() => {
         accepting = false
         emitter.off("upgrade", onUpgrade)
+        pending.closeAll()
         wss.close()
       })
     )
-    return { connections: () => open }
+    return { connections: () => open, pending }
   })
 
 const listen = (server: Net.Server, host: string, port: number) =>
@@ -140,16 +225,34 @@ export const serve = <E, R>(
   handler: (channel: ByteChannel.ByteChannel, info: NodeServer.ConnectionInfo) => Effect.Effect<void, E, R>
 ) =>
   Effect.gen(function*() {
+    const handshakeTimeout = handshakeTimeoutMillis(options)
     const server = Http.createServer(
-      options.onRequest ??
-        ((_request, response) => {
-          response.writeHead(426, { "content-type": "text/plain", upgrade: "websocket" })
-          response.end("This endpoint speaks WebSocket.\n")
-        })
+      // Node's own bounds on a request head and body, as a second line behind ours.
+      { headersTimeout: handshakeTimeout, requestTimeout: handshakeTimeout },
+      guard(
+        options.onRequest ??
+          ((_request, response) => {
+            response.writeHead(426, { "content-type": "text/plain", upgrade: "websocket" })
+            response.end("This endpoint speaks WebSocket.\n")
+          }),
+        (_request: Http.IncomingMessage, response: Http.ServerResponse) => {
+          if (!response.headersSent) response.writeHead(500)
+          response.end()
+        }
+      )
     )
     // Finalizers run in reverse: connections close (1001) first, then the listener.
     yield* Effect.addFinalizer(() => server.listening ? closeServer(server) : Effect.void)
     const attached = yield* attach(server, options, handler)
+    // This server is ours: the handshake deadline starts at the TCP connection, and sockets
+    // that have not upgraded are bounded in number. A plain HTTP request ends the deadline.
+    server.on(
+      "connection",
+      guard((socket: Net.Socket) => {
+        if (!attached.pending.add(socket, () => socket.destroy())) socket.destroy()
+      }, (socket) => socket.destroy())
+    )
+    server.on("request", (request: Http.IncomingMessage) => attached.pending.done(request.socket))
     const address = yield* listen(server, options.host ?? constants.DEFAULT_HOST, options.port ?? 0)
     return {
       host: address.host,
@@ -171,28 +274,37 @@ export const serveTcp = <E, R>(
     readonly host?: string | undefined
     readonly port?: number | undefined
     readonly channel?: ByteChannel.ByteChannelOptions | undefined
-  } & MessageSocket.ControllerOptions,
+  } & MessageSocket.SocketOptions,
   handler: (channel: ByteChannel.ByteChannel, info: { readonly remoteAddress: string | undefined }) => Effect.Effect<void, E, R>
 ) =>
   Effect.gen(function*() {
-    const scope = yield* Effect.scope
-    const runtime = yield* Effect.runtime<Exclude<R, Scope.Scope>>()
-    const runFork = Runtime.runFork(runtime)
+    const run = yield* FiberSet.makeRuntime<Exclude<R, Scope.Scope>>()
     let open = 0
-    const server = Net.createServer({ allowHalfOpen: true, noDelay: true }, (connection) => {
-      runFork(
-        Effect.gen(function*() {
-          open++
-          const connectionScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
-          const socket = yield* fromNetSocket(connection, options).pipe(Scope.extend(connectionScope))
-          yield* Effect.forkIn(Effect.zipRight(socket.closed, Effect.sync(() => open--)), connectionScope)
-          yield* ByteChannel.handle(socket, (channel) => handler(channel, { remoteAddress: connection.remoteAddress }), {
-            parent: connectionScope,
-            channel: options.channel
-          })
-        }).pipe(Effect.catchAllCause((cause) => Effect.logWarning("bytechannel: could not serve a connection", cause)))
+    const serveConnection = (connection: Net.Socket) =>
+      Effect.gen(function*() {
+        open++
+        yield* Effect.addFinalizer(() => Effect.sync(() => open--))
+        const span = yield* Effect.makeSpanScoped("bytechannel.server.connection", {
+          kind: "server",
+          attributes: { "network.transport": "tcp", "client.address": connection.remoteAddress ?? "" }
+        })
+        const socket = yield* fromNetSocket(connection, options)
+        yield* ByteChannel.handle(socket, (channel) => handler(channel, { remoteAddress: connection.remoteAddress }), {
+          channel: options.channel
+        }).pipe(Effect.withParentSpan(span))
+      }).pipe(
+        Effect.scoped,
+        Effect.catchAllCause((cause) => Effect.logWarning("bytechannel: could not serve a connection", cause))
       )
-    })
+    const server = Net.createServer(
+      { allowHalfOpen: true, noDelay: true },
+      guard(
+        (connection: Net.Socket) => {
+          run(serveConnection(connection) as Effect.Effect<void, never, Exclude<R, Scope.Scope>>)
+        },
+        (connection) => connection.destroy()
+      )
+    )
     yield* Effect.addFinalizer(() => server.listening ? closeServer(server) : Effect.void)
     const address = yield* listen(server, options.host ?? constants.DEFAULT_HOST, options.port ?? 0)
     return {

@@ -13,7 +13,7 @@ import * as constants from "./constants.js"
  */
 export const fromNetSocket = (
   socket: Net.Socket,
-  options?: MessageSocket.ControllerOptions
+  options?: MessageSocket.SocketOptions
 ): Effect.Effect<MessageSocket.MessageSocket, never, Scope.Scope> =>
   Effect.gen(function*() {
     let controller: MessageSocket.Controller | undefined
@@ -58,7 +58,7 @@ export const fromNetSocket = (
 /** Opens a tcp://host:port connection. @internal */
 export const connect = (
   url: URL,
-  options: { readonly openTimeout?: Duration.DurationInput | undefined } & MessageSocket.ControllerOptions
+  options: { readonly openTimeout?: Duration.DurationInput | undefined } & MessageSocket.SocketOptions
 ): Effect.Effect<MessageSocket.MessageSocket, SocketError.SocketError, Scope.Scope> =>
   Effect.gen(function*() {
     const port = Number(url.port)

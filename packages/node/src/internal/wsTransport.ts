@@ -11,20 +11,34 @@ import * as constants from "./constants.js"
 const BINARY = { binary: true } as const
 const TEXT = { binary: false } as const
 
-// Close codes for the protocol errors ws detects (it sends the same code to the peer).
-const statusOf = (code: string | undefined): number => {
-  switch (code) {
+// The close code ws sends for a protocol error it detects is kept on the error under a symbol
+// of its own (`status-code`); read it from there, so `read` fails with the code on the wire.
+const wireCodeOf = (error: Error & { readonly code?: string }): number => {
+  const symbol = Object.getOwnPropertySymbols(error).find((s) => s.description === "status-code")
+  const status = symbol === undefined ? undefined : (error as unknown as Record<symbol, unknown>)[symbol]
+  if (typeof status === "number") return status
+  switch (error.code) {
     case "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH":
+    case "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH":
       return constants.CLOSE_MESSAGE_TOO_BIG
     case "WS_ERR_INVALID_UTF8":
-      return 1007
+      return constants.CLOSE_INVALID_PAYLOAD
+    case "WS_ERR_TOO_MANY_BUFFERED_PARTS":
+      return constants.CLOSE_POLICY_VIOLATION
     default:
-      return 1002
+      return constants.CLOSE_PROTOCOL_ERROR
   }
 }
 
+/** ws's internals we listen to: the receiver's "conclude" is the peer's close frame. */
+interface WsInternals {
+  readonly _socket?: Duplex | null
+  readonly _receiver?: { on(event: "conclude", listener: (code: number, reason: Buffer) => void): void } | null
+}
+
 /** Options of a ws-backed socket, shared by the client and the server. @internal */
-export interface WsSocketOptions extends MessageSocket.ControllerOptions {
+export interface WsSocketOptions extends MessageSocket.SocketOptions {
+  readonly maxPayload?: number | undefined
   readonly pingInterval?: Duration.DurationInput | undefined
   readonly pongTimeout?: Duration.DurationInput | undefined
 }
@@ -48,9 +62,11 @@ export const fromWebSocket = (
       sendClose: (code, reason) => ws.close(code, reason),
       terminate: () => ws.terminate(),
       pause: () => ws.pause(),
-      resume: () => ws.resume()
+      resume: () => ws.resume(),
+      protocol: () => ws.protocol
     }
-    const engine = yield* MessageSocket.make(transport, options)
+    // ws pauses the socket itself: real backpressure, whatever the options object holds.
+    const engine = yield* MessageSocket.make(transport, { ...options, receiveOverflow: "pause" })
     controller = engine
 
     ws.binaryType = "nodebuffer"
@@ -59,27 +75,55 @@ export const fromWebSocket = (
       const buffer = data as Buffer
       engine.offer(isBinary ? buffer : buffer.toString("utf8"))
     })
-    ws.on("ping", (data) => engine.emit(MessageSocket.SocketEvent.Ping({ data })))
+    // Pongs are ours (ws's autoPong is off): a peer whose pings outrun the pongs we can write
+    // is flooding us, and gets a typed 1008 rather than ws's silent terminate.
+    let pendingPongs = 0
+    const pongWritten = () => {
+      pendingPongs--
+    }
+    ws.on("ping", (data) => {
+      engine.emit(MessageSocket.SocketEvent.Ping({ data }))
+      if (ws.readyState !== WebSocket.OPEN) return
+      if (pendingPongs >= constants.MAX_PENDING_PONGS) {
+        engine.fail(
+          new SocketError.SocketError({
+            reason: "Read",
+            code: constants.CLOSE_POLICY_VIOLATION,
+            detail: `ping flood: more than ${constants.MAX_PENDING_PONGS} pongs waiting to be sent`
+          })
+        )
+        ws.close(constants.CLOSE_POLICY_VIOLATION, "ping flood")
+        return
+      }
+      pendingPongs++
+      ws.pong(data, undefined, pongWritten)
+    })
     ws.on("pong", (data) => {
       pongSeen = true
       engine.emit(MessageSocket.SocketEvent.Pong({ data }))
     })
     ws.on("close", (code, reason) => {
-      engine.closed({ code, reason: reason.toString("utf8"), wasClean: code !== 1006 })
+      engine.closed({ code, reason: reason.toString("utf8"), wasClean: code !== constants.CLOSE_ABNORMAL })
     })
     ws.on("error", (cause) => {
       const error = cause as Error & { readonly code?: string }
       // Protocol errors (too big, invalid UTF-8, bad frames) fail `read` with the code ws sent;
       // transport errors end as a 1006 close, reported by the "close" event that follows.
       if (ws.readyState === WebSocket.CONNECTING || !error.code?.startsWith("WS_ERR_")) return
-      engine.fail(new SocketError.SocketError({ reason: "Read", code: statusOf(error.code), cause: error, detail: error.message }))
+      engine.fail(new SocketError.SocketError({ reason: "Read", code: wireCodeOf(error), cause: error, detail: error.message }))
     })
-    const watchDrain = () => {
-      const socket = (ws as unknown as { _socket?: Duplex })._socket
-      socket?.on("drain", drained)
+    const onOpen = () => {
+      const internals = ws as unknown as WsInternals
+      internals._socket?.on("drain", drained)
+      // The peer's close frame: ws answers it at once (or had sent ours), so the close handshake
+      // is complete now, with the peer's code. ws's "close" waits for TCP to end too, which a
+      // peer can hold open; the engine need not wait for that (ws's closeTimeout bounds it).
+      internals._receiver?.on("conclude", (code, reason) => {
+        engine.closed({ code, reason: reason.toString("utf8"), wasClean: true })
+      })
     }
-    if (ws.readyState === WebSocket.OPEN) watchDrain()
-    else ws.once("open", watchDrain)
+    if (ws.readyState === WebSocket.OPEN) onOpen()
+    else ws.once("open", onOpen)
 
     let pongSeen = false
     if (options?.pingInterval !== undefined) {
@@ -112,6 +156,10 @@ export const fromWebSocket = (
     return engine.socket
   })
 
+/** ws's own close timer (its default is 30 s) set to ours: no wait outlives `closeTimeout`. @internal */
+export const closeTimeoutMillis = (options: { readonly closeTimeout?: Duration.DurationInput | undefined } | undefined) =>
+  Duration.toMillis(Duration.decode(options?.closeTimeout ?? constants.DEFAULT_CLOSE_TIMEOUT_MILLIS))
+
 const toProtocols = (protocols: string | ReadonlyArray<string> | undefined) =>
   protocols === undefined ? [] : typeof protocols === "string" ? [protocols] : [...protocols]
 
@@ -123,9 +171,10 @@ export const connect = (
   Effect.gen(function*() {
     const opened = yield* Deferred.make<void, SocketError.SocketError>()
     const openTimeout = Duration.decode(options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS)
-    // ws's own timer bounds the handshake: no extra fiber per connection.
     const ws = new WebSocket(url, toProtocols(options.protocols), {
-      handshakeTimeout: Duration.toMillis(openTimeout),
+      autoPong: false,
+      // ws 8.23 takes closeTimeout; its type declarations do not list it yet.
+      ...{ closeTimeout: closeTimeoutMillis(options) },
       perMessageDeflate: options.perMessageDeflate ?? false,
       maxPayload: options.maxPayload ?? constants.DEFAULT_MAX_PAYLOAD,
       headers: options.headers,
@@ -146,21 +195,11 @@ export const connect = (
       request.destroy()
       response.destroy()
     })
-    // Before "open", every error ends the handshake (ws reports its own timeout while CLOSING).
+    // Before "open", every error ends the handshake.
     let isOpen = false
     ws.on("error", (error) => {
       if (!isOpen) {
-        const timedOut = error.message === "Opening handshake has timed out"
-        Deferred.unsafeDone(
-          opened,
-          Effect.fail(
-            new SocketError.SocketError({
-              reason: timedOut ? "OpenTimeout" : "Open",
-              cause: error,
-              detail: timedOut ? `no handshake within ${Duration.format(openTimeout)}` : error.message
-            })
-          )
-        )
+        Deferred.unsafeDone(opened, Effect.fail(new SocketError.SocketError({ reason: "Open", cause: error, detail: error.message })))
       }
     })
     ws.once("close", (code) => {
@@ -175,8 +214,14 @@ export const connect = (
       Deferred.unsafeDone(opened, Effect.void)
     })
     const socket = yield* fromWebSocket(ws, options)
+    // A deadline, not an idle timer: a server that dribbles its answer is cut at `openTimeout`.
     yield* Deferred.await(opened).pipe(
+      Effect.timeoutFail({
+        duration: openTimeout,
+        onTimeout: () =>
+          new SocketError.SocketError({ reason: "OpenTimeout", detail: `no handshake within ${Duration.format(openTimeout)}` })
+      }),
       Effect.onExit((exit) => (exit._tag === "Failure" ? Effect.sync(() => ws.terminate()) : Effect.void))
     )
-    return { ...socket, protocol: ws.protocol }
+    return socket
   })

@@ -1,0 +1,199 @@
+/**
+ * Hostile clients against NodeServer: malformed requests, bad frames, slowloris, a client that
+ * never reads. Each gets an HTTP error or a close frame with the right code; the server keeps
+ * serving everyone else; nothing escapes as an uncaught exception (Vitest fails the run on one).
+ */
+import { ByteChannel } from "@bytechannel/core"
+import { NodeConnector, NodeServer } from "@bytechannel/node"
+import { describe, expect, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import * as Http from "node:http"
+import type * as Net from "node:net"
+import { closePayload, frame, rawConnect, rawUpgrade, readHead, statusOf, upgradeRequest } from "./hostile/raw.js"
+
+const echo = (channel: ByteChannel.ByteChannel) => Stream.run(channel.read, channel.write)
+
+/** A well-behaved client still gets its echo: the server survived. */
+const stillServes = (url: string) =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const channel = yield* ByteChannel.connect(url)
+      yield* channel.send(new Uint8Array([1, 2, 3]))
+      const back = yield* channel.readChunk()
+      expect(back._tag === "Some" ? [...back.value] : []).toEqual([1, 2, 3])
+    })
+  ).pipe(Effect.provide(NodeConnector.layer))
+
+/** Records how the probe connection's read ended; every other connection is echoed. */
+const probe = (seen: Deferred.Deferred<Exit.Exit<unknown, unknown>>) =>
+(channel: ByteChannel.ByteChannel, info: NodeServer.ConnectionInfo) =>
+  info.url === "/probe"
+    ? channel.read.pipe(Stream.runDrain, Effect.exit, Effect.flatMap((exit) => Deferred.succeed(seen, exit)))
+    : echo(channel)
+
+const badTargets = ["http://x:99999/", "//x:99999/", "http://[::1/", "http://%zz/", "*", "http://x:99999/chat"]
+
+describe("NodeServer under hostile clients", () => {
+  for (const mode of ["serve", "attach"] as const) {
+    for (const path of [undefined, "/chat"]) {
+      it.scopedLive(`${mode}${path ? ` with path ${path}` : ""}: malformed request targets get 400 and the server keeps serving`, () =>
+        Effect.gen(function*() {
+          let url: string
+          let port: number
+          if (mode === "serve") {
+            const server = yield* NodeServer.serve({ path }, echo)
+            url = server.url
+            port = server.port
+          } else {
+            const http = Http.createServer((_req, res) => {
+              res.end()
+            })
+            yield* Effect.acquireRelease(
+              Effect.async<void>((resume) => {
+                http.listen(0, "127.0.0.1", () => resume(Effect.void))
+              }),
+              () =>
+                Effect.async<void>((resume) => {
+                  http.closeAllConnections()
+                  http.close(() => resume(Effect.void))
+                })
+            )
+            yield* NodeServer.attach(http, { path }, echo)
+            port = (http.address() as Net.AddressInfo).port
+            url = `ws://127.0.0.1:${port}${path ?? "/"}`
+          }
+          for (const target of badTargets) {
+            const status = yield* statusOf(port, upgradeRequest(target))
+            expect(status, target).toBe("HTTP/1.1 400 Bad Request")
+          }
+          yield* stillServes(url)
+        }))
+    }
+  }
+
+  it.scopedLive("unmasked client frames: 1002 on the wire, the handler's read fails with 1002", () =>
+    Effect.gen(function*() {
+      const seen = yield* Deferred.make<Exit.Exit<unknown, unknown>>()
+      const server = yield* NodeServer.serve({}, probe(seen))
+      const peer = yield* rawUpgrade(server.port, "/probe")
+      peer.send(frame({ opcode: 0x2, payload: "abc", mask: false }))
+      expect((yield* peer.reader.awaitClose)?.code).toBe(1002)
+      const exit = yield* Deferred.await(seen)
+      expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toContain("1002")
+      yield* stillServes(server.url)
+    }))
+
+  it.scopedLive("a message over maxPayload: 1009 on the wire and in read", () =>
+    Effect.gen(function*() {
+      const seen = yield* Deferred.make<Exit.Exit<unknown, unknown>>()
+      const server = yield* NodeServer.serve({ maxPayload: 1024 }, probe(seen))
+      const peer = yield* rawUpgrade(server.port, "/probe")
+      peer.send(frame({ opcode: 0x2, payload: new Uint8Array(1024), mask: true }))
+      peer.send(frame({ opcode: 0x2, payload: new Uint8Array(1025), mask: true }))
+      expect((yield* peer.reader.awaitClose)?.code).toBe(1009)
+      const exit = yield* Deferred.await(seen)
+      expect(Exit.isFailure(exit)).toBe(true)
+      if (Exit.isFailure(exit)) expect(JSON.stringify(exit.cause)).toMatch(/"code":1009/)
+      yield* stillServes(server.url)
+    }))
+
+  it.scopedLive("slowloris: a request that never completes is cut at handshakeTimeout and does not count", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve({ handshakeTimeout: "300 millis", maxConnections: 1 }, echo)
+      // Half a request head, then silence.
+      const silent = yield* rawConnect(server.port)
+      silent.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpg")
+      const ended = yield* Effect.async<boolean>((resume) => {
+        silent.once("close", () => resume(Effect.succeed(true)))
+      }).pipe(Effect.timeoutTo({ duration: "5 seconds", onTimeout: () => false, onSuccess: (x) => x }))
+      expect(ended).toBe(true)
+      yield* stillServes(server.url)
+    }))
+
+  it.scopedLive("pre-upgrade sockets are bounded: past maxPendingHandshakes new ones are refused at once", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve({ handshakeTimeout: "30 seconds", maxPendingHandshakes: 4 }, echo)
+      const silent: Array<Net.Socket> = []
+      for (let i = 0; i < 4; i++) silent.push(yield* rawConnect(server.port))
+      // The fifth is dropped by the server without waiting for the deadline.
+      const fifth = yield* rawConnect(server.port).pipe(Effect.option)
+      if (fifth._tag === "Some") {
+        const closed = yield* Effect.async<boolean>((resume) => {
+          if (fifth.value.destroyed) return resume(Effect.succeed(true))
+          fifth.value.once("close", () => resume(Effect.succeed(true)))
+        }).pipe(Effect.timeoutTo({ duration: "5 seconds", onTimeout: () => false, onSuccess: (x) => x }))
+        expect(closed).toBe(true)
+      }
+      for (const socket of silent) socket.destroy()
+      // The server learns of those closes a moment later: a bounded retry, not a sleep.
+      yield* stillServes(server.url).pipe(Effect.retry(Schedule.intersect(Schedule.spaced("50 millis"), Schedule.recurs(40))))
+    }))
+
+  it.scopedLive("a verifyClient that never answers is cut at handshakeTimeout", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve(
+        { handshakeTimeout: "300 millis", verifyClient: () => new Promise<boolean>(() => {}) },
+        echo
+      )
+      const socket = yield* rawConnect(server.port)
+      socket.write(upgradeRequest("/"))
+      const answer = yield* readHead(socket).pipe(
+        Effect.timeoutTo({ duration: "5 seconds", onTimeout: () => "timeout" as const, onSuccess: (x) => x })
+      )
+      expect(answer).not.toBe("timeout")
+      expect(answer === "timeout" ? "" : answer?.head ?? "closed").toMatch(/^HTTP\/1.1 (408|503)|^closed$/)
+    }))
+
+  it.scopedLive("a client that never reads: the handler's writes wait, the server holds a bounded amount", () =>
+    Effect.gen(function*() {
+      const sent = { bytes: 0 }
+      const blocked = yield* Deferred.make<void>()
+      const chunk = new Uint8Array(64 * 1024)
+      const server = yield* NodeServer.serve({ sendHighWaterMark: 256 * 1024 }, (channel, info) =>
+        info.url !== "/probe" ? echo(channel) : Effect.gen(function*() {
+          while (true) {
+            // A send that does not complete at once is a send that waits on the peer.
+            const waited = yield* channel.send(chunk).pipe(
+              Effect.timeoutTo({ duration: "1 second", onTimeout: () => true, onSuccess: () => false })
+            )
+            if (waited) {
+              yield* Deferred.succeed(blocked, undefined)
+              return yield* Effect.never
+            }
+            sent.bytes += chunk.length
+          }
+        }))
+      const peer = yield* rawUpgrade(server.port, "/probe")
+      peer.socket.pause()
+      yield* Deferred.await(blocked)
+      // Our high-water mark plus what the kernel buffers (a few MiB on loopback), never more.
+      expect(sent.bytes).toBeLessThan(32 * 1024 * 1024)
+      expect(server.connections()).toBe(1)
+      yield* stillServes(server.url)
+    }), 30_000)
+
+  it.scopedLive("a close frame with an invalid code from the client: 1002 back, the server keeps serving", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve({}, echo)
+      for (const code of [999, 1004, 1005, 1006, 1015, 2999, 5000]) {
+        const peer = yield* rawUpgrade(server.port)
+        peer.send(frame({ opcode: 0x8, payload: closePayload(code), mask: true }))
+        expect((yield* peer.reader.awaitClose)?.code, String(code)).toBe(1002)
+      }
+      yield* stillServes(server.url)
+    }))
+
+  it.scopedLive("the negotiated subprotocol reaches the server's socket", () =>
+    Effect.gen(function*() {
+      const protocol = yield* Deferred.make<string>()
+      const server = yield* NodeServer.serve({ protocols: ["chat.v2", "chat.v1"] }, (channel) =>
+        Deferred.succeed(protocol, channel.socket.protocol))
+      const peer = yield* rawUpgrade(server.port, "/", { "Sec-WebSocket-Protocol": "chat.v1, chat.v2" })
+      expect(yield* Deferred.await(protocol)).toBe("chat.v2")
+      peer.socket.destroy()
+    }))
+})
