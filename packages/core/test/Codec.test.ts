@@ -485,6 +485,28 @@ describe("Found by fuzzing (issue 12): each case failed before its fix", () => {
     expectSame(decodeOk(Codec.varintDelimited(), cut(wire, [3, 70_000, 70_001, 150_000])), [big, hex(1)])
   })
 
+  it("a 3 MiB frame in 64 KiB chunks: its buffer grows with what arrived (64 KiB staging, then at most 16x), and it arrives whole", () => {
+    const big = Uint8Array.from({ length: 3 * 1024 * 1024 }, (_, i) => (i * 7) % 256)
+    for (const codec of [Codec.varintDelimited(), Codec.lengthDelimited()]) {
+      const wire = encodeAll(codec, [big])
+      const decoder = codec.decoder()
+      const out: Array<Uint8Array> = []
+      let fed = 0
+      let worst = 0
+      for (let at = 0; at < wire.length; at += 64 * 1024) {
+        const chunk = wire.subarray(at, at + 64 * 1024)
+        fed += chunk.length
+        expect(decoder.decode(chunk, out)).toBeUndefined()
+        const retained = (decoder as unknown as { retained: number }).retained
+        if (out.length === 0) worst = Math.max(worst, retained / fed)
+        expect(retained).toBeLessThanOrEqual(64 * 1024 + 8 + Math.min(big.length, Math.max(64 * 1024, 16 * fed)))
+      }
+      expect(out.length).toBe(1)
+      expectSame(out, [big])
+      expect(worst).toBeLessThanOrEqual(17)
+    }
+  })
+
   it("lines({ utf8: \"replace\" }) bounds the bytes received, the same in one chunk as in three", () => {
     const codec = Codec.lines({ utf8: "replace", maxLength: 3 })
     const wire = hex(0xff, 0xff, 0x0a)

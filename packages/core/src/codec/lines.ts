@@ -112,13 +112,19 @@ class LinesDecoder implements Decoder<string> {
       }
       return undefined
     }
+    this.pushText(text, out)
+    return undefined
+  }
+
+  /** Pushes the lines of decoded `text` (a small method of its own: the hot loop, kept optimizable). */
+  private pushText(text: string, out: Array<string>) {
     const parts = text.split(this.delimiterText)
     for (let i = 0; i < parts.length; i++) {
-      const line = parts[i]!
+      let line = parts[i]!
+      if (this.crlf && line.length > 0 && line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1)
       this.line++
-      out.push(this.crlf && line.length > 0 && line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line)
+      out.push(line)
     }
-    return undefined
   }
 
   /** Holds `chunk[start..]`, the start of a line, unless that makes it too long. */

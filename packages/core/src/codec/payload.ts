@@ -1,22 +1,28 @@
 /**
  * The payload half of a length-prefixed decoder, shared by `lengthDelimited` and
  * `varintDelimited`: a frame wholly inside a chunk is a view of it; one that spans chunks is
- * copied into a buffer that grows as its bytes arrive (at most `MAX_UPFRONT_FRAME_ALLOCATION` up
- * front, doubling, never past the announced length), so an announced length costs nothing until
- * its bytes come.
+ * copied, and its buffer is allocated as its bytes arrive, so an announced length costs little
+ * until the bytes come:
+ * - a frame of at most `MAX_UPFRONT_FRAME_ALLOCATION` (64 KiB) gets its exact buffer at once;
+ * - a longer one starts in a staging buffer of that size, kept by the decoder and reused; past it,
+ *   the frame's own buffer is at most `FRAME_GROWTH_RATIO` (16) times the bytes received, so a
+ *   frame of up to 1 MiB is allocated once, exactly, and copying stays within a few percent.
  *
  * @internal
  */
-import { MAX_UPFRONT_FRAME_ALLOCATION } from "./constants.js"
+import { FRAME_GROWTH_RATIO, MAX_UPFRONT_FRAME_ALLOCATION } from "./constants.js"
 
 const EMPTY = new Uint8Array(0)
 
 /** @internal */
 export class PayloadAssembler {
+  /** The buffer being filled: the frame's own, or `staging`. */
   private frame: Uint8Array = EMPTY
   private filled = 0
   /** Announced length of the frame being filled; -1 when none is. */
   private length = -1
+  /** Where the first bytes of a long frame go before the frame's buffer is allocated; reused. */
+  private staging: Uint8Array = EMPTY
   /** Frames completed so far. */
   frames = 0
 
@@ -25,9 +31,9 @@ export class PayloadAssembler {
     return this.length !== -1
   }
 
-  /** Bytes held for the frame being filled (its buffer's size). */
+  /** Bytes held across chunks: the frame being filled and the staging buffer. */
   get retained(): number {
-    return this.frame.length
+    return (this.frame === this.staging ? 0 : this.frame.length) + this.staging.length
   }
 
   /** Hands out a complete frame. */
@@ -53,7 +59,7 @@ export class PayloadAssembler {
   private append(source: Uint8Array, pos: number, take: number) {
     const needed = this.filled + take
     if (needed > this.frame.length) {
-      const grown = new Uint8Array(Math.min(this.length, Math.max(needed, this.frame.length * 2)))
+      const grown = new Uint8Array(Math.min(this.length, Math.max(needed * FRAME_GROWTH_RATIO, this.frame.length * 2)))
       if (this.filled > 0) grown.set(this.frame.subarray(0, this.filled))
       this.frame = grown
     }
@@ -72,7 +78,11 @@ export class PayloadAssembler {
     }
     this.length = length
     this.filled = 0
-    this.frame = new Uint8Array(Math.min(length, Math.max(MAX_UPFRONT_FRAME_ALLOCATION, carried?.length ?? 0)))
+    if (length <= MAX_UPFRONT_FRAME_ALLOCATION) this.frame = new Uint8Array(length)
+    else {
+      if (this.staging.length === 0) this.staging = new Uint8Array(MAX_UPFRONT_FRAME_ALLOCATION)
+      this.frame = this.staging
+    }
     if (carried !== undefined) this.append(carried, 0, carried.length)
     return this.fill(chunk, pos, out)
   }
