@@ -1,0 +1,144 @@
+/**
+ * Long runs: thousands of connections served and closed leave the heap where it was and end
+ * every connection span; connects interrupted at random moments leave no socket or timer.
+ */
+import { ByteChannel } from "@bytechannel/core"
+import { NodeConnector, NodeServer } from "@bytechannel/node"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
+import * as v8 from "node:v8"
+import * as vm from "node:vm"
+import { prng } from "./fixtures.js"
+
+v8.setFlagsFromString("--expose-gc")
+const gc: () => void = vm.runInNewContext("gc")
+
+const heapAfterGc = () => {
+  for (let i = 0; i < 3; i++) gc()
+  return process.memoryUsage().heapUsed
+}
+
+/** A tracer that only counts spans started and ended, by name. */
+const countingTracer = () => {
+  const started = new Map<string, number>()
+  const ended = new Map<string, number>()
+  let id = 0
+  const tracer = Tracer.make({
+    span: (name, parent, context, links, startTime, kind) => {
+      started.set(name, (started.get(name) ?? 0) + 1)
+      const span: Tracer.Span = {
+        _tag: "Span",
+        name,
+        spanId: String(++id),
+        traceId: "soak",
+        parent,
+        context,
+        status: { _tag: "Started", startTime },
+        attributes: new Map(),
+        links,
+        sampled: true,
+        kind,
+        end: () => {
+          ended.set(name, (ended.get(name) ?? 0) + 1)
+        },
+        attribute: () => {},
+        event: () => {},
+        addLinks: () => {}
+      }
+      return span
+    },
+    context: (f) => f()
+  })
+  return { tracer, started: (name: string) => started.get(name) ?? 0, ended: (name: string) => ended.get(name) ?? 0 }
+}
+
+const echo = (channel: ByteChannel.ByteChannel) => Stream.run(channel.read, channel.write)
+
+/** One client: connect, one echoed byte, close. */
+const roundTrip = (url: string) =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const channel = yield* ByteChannel.connect(url)
+      yield* channel.send(new Uint8Array([7]))
+      const back = yield* channel.readChunk()
+      expect(Option.map(back, (b) => b[0])).toEqual(Option.some(7))
+      yield* channel.close()
+    })
+  )
+
+/** Waits (bounded) until `condition` holds: the server learns of closes a moment after the client. */
+const eventually = (condition: () => boolean, what: string) =>
+  Effect.suspend(() => (condition() ? Effect.void : Effect.fail(new Error(`not yet: ${what}`)))).pipe(
+    Effect.retry(Schedule.intersect(Schedule.spaced("20 millis"), Schedule.recurs(500)))
+  )
+
+const activeHandles = () => {
+  const counts: Record<string, number> = {}
+  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1
+  return { sockets: counts["TCPSocketWrap"] ?? 0, timers: counts["Timeout"] ?? 0 }
+}
+
+describe("soak", () => {
+  for (const transport of ["ws", "tcp"] as const) {
+    it.live(`${transport}: 5,000 connections served and closed leave the heap flat and end every span`, () => {
+      const counting = countingTracer()
+      return Effect.gen(function*() {
+        const server = transport === "ws" ? yield* NodeServer.serve({}, echo) : yield* NodeServer.serveTcp({}, echo)
+        const run = (count: number) => Effect.forEach(Array.from({ length: count }), () => roundTrip(server.url), { concurrency: 32, discard: true })
+        // Warm up (JIT, pools), then measure.
+        yield* run(500)
+        yield* eventually(() => server.connections() === 0, "all connections closed")
+        const before = heapAfterGc()
+        yield* run(5_000)
+        yield* eventually(() => server.connections() === 0, "all connections closed")
+        const after = heapAfterGc()
+        const perConnection = (after - before) / 5_000
+        console.log(`soak ${transport}: heap growth ${(perConnection).toFixed(0)} B per closed connection`)
+        // The defect held ~15 KB (ws) / ~9.5 KB (TCP) per closed connection; allow noise only.
+        expect(perConnection, `heap growth per connection: ${perConnection.toFixed(0)} B`).toBeLessThan(800)
+        const name = "bytechannel.server.connection"
+        expect(counting.started(name)).toBe(5_500)
+        yield* eventually(() => counting.ended(name) === 5_500, "every server span ended")
+        expect(counting.started("bytechannel.connection")).toBe(counting.ended("bytechannel.connection"))
+      }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer), Effect.withTracer(counting.tracer))
+    }, 120_000)
+  }
+
+  it.live("2,000 connects interrupted at random moments leave no socket, timer or connection behind", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve({}, echo)
+      // Settle the listener and one full round trip before the baseline.
+      yield* roundTrip(server.url)
+      yield* eventually(() => server.connections() === 0, "warm-up closed")
+      const baseline = activeHandles()
+      const random = prng(2_000)
+      let interrupted = 0
+      yield* Effect.forEach(
+        Array.from({ length: 2_000 }, () => Math.floor(random() * 4_000)),
+        (micros) =>
+          Effect.scoped(
+            Effect.gen(function*() {
+              const channel = yield* ByteChannel.connect(server.url)
+              yield* channel.send(new Uint8Array([1]))
+              yield* Stream.runDrain(channel.read)
+            })
+          ).pipe(
+            // Anywhere from before the TCP connect to mid-session.
+            Effect.timeout(`${micros} micros`),
+            Effect.catchTag("TimeoutException", () => Effect.sync(() => interrupted++)),
+            Effect.ignore
+          ),
+        { concurrency: 16, discard: true }
+      )
+      expect(interrupted).toBeGreaterThan(1_000)
+      yield* eventually(() => server.connections() === 0, "server connections back to 0")
+      yield* eventually(() => {
+        const now = activeHandles()
+        return now.sockets <= baseline.sockets && now.timers <= baseline.timers
+      }, `handles back to ${JSON.stringify(baseline)} (now ${JSON.stringify(activeHandles())})`)
+    }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer)), 120_000)
+})
