@@ -4,6 +4,7 @@ import { NodeConnector, NodeServer } from "@bytechannel/node"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -162,6 +163,8 @@ describe("NodeConnector + NodeServer", () => {
       const good = { origin: "http://ok.example", authorization: "Bearer yes" }
       expect(yield* Effect.flip(attempt("/other", good))).toMatchObject({ reason: "Open", status: 404 })
       expect(yield* Effect.flip(attempt("/chat", { ...good, origin: "http://evil.example" }))).toMatchObject({ status: 403 })
+      // No Origin header at all is not on the list either.
+      expect(yield* Effect.flip(attempt("/chat", { authorization: "Bearer yes" }))).toMatchObject({ status: 403 })
       expect(yield* Effect.flip(attempt("/chat", { origin: "http://ok.example" }))).toMatchObject({ status: 401 })
       expect(yield* attempt("/chat", good, ["chat.v1", "chat.v2"])).toBe("chat.v2")
       expect(yield* attempt("/chat", good, ["chat.v1"])).toBe("chat.v1")
@@ -292,6 +295,132 @@ describe("NodeConnector + NodeServer", () => {
       expect(Chunk.size(events)).toBe(2)
     }).pipe(Effect.scoped))
 
+  it.live("keepalive: a peer that answered, then stops answering, is detected", () =>
+    Effect.gen(function*() {
+      let answered = 0
+      // ws answers a ping by itself; after the first one this server stops reading, so no more pongs.
+      const url = yield* rawServer((ws) =>
+        ws.once("ping", () => {
+          answered++
+          ws.pause()
+        })
+      )
+      const error = yield* ByteChannel.connect(url).pipe(
+        Effect.flatMap((channel) => Effect.flip(Stream.runDrain(channel.read))),
+        // Bounded: a keepalive that still counts the first pong would never fail the read.
+        Effect.timeout("5 seconds"),
+        Effect.scoped,
+        Effect.provide(NodeConnector.layerWith({ pingInterval: "100 millis", pongTimeout: "200 millis", closeTimeout: "200 millis" }))
+      )
+      expect(answered).toBe(1)
+      expect(error).toMatchObject({ _tag: "SocketError", reason: "Read", code: 1006 })
+      expect(error.message).toContain("no pong")
+    }).pipe(Effect.scoped))
+
+  /**
+   * A server that offers TOTAL bytes at once, then closes with 1000, and resolves `pings` when it
+   * has seen three pings: our pongs wait behind the data, unread while our queue is full.
+   */
+  const floodingServer = (total: number) =>
+    Effect.gen(function*() {
+      const CHUNK = 64 * 1024
+      const threePings = yield* Deferred.make<void>()
+      let pings = 0
+      const url = yield* rawServer((ws) => {
+        ws.on("ping", () => ++pings === 3 && Deferred.unsafeDone(threePings, Effect.void))
+        for (let i = 0; i < total / CHUNK; i++) ws.send(Buffer.alloc(CHUNK, 1))
+        ws.close(1000)
+      })
+      // Bounded, and cut short if the channel closes first (a keepalive that took the pause for a dead peer).
+      const awaitThreePings = (channel: ByteChannel.ByteChannel) =>
+        Effect.raceFirst(Deferred.await(threePings), Effect.asVoid(channel.closed)).pipe(
+          Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error(`the server saw ${pings} pings`) })
+        )
+      return { url, awaitThreePings }
+    })
+  const pausedKeepalive = NodeConnector.layerWith({
+    pingInterval: "100 millis",
+    pongTimeout: "100 millis",
+    receiveHighWaterMessages: 8,
+    closeTimeout: "100 millis" // the server's close frame waits behind the unread data too
+  })
+
+  it.live("keepalive: a socket held paused by backpressure is not a dead peer", () =>
+    Effect.gen(function*() {
+      const server = yield* floodingServer(8 * 1024 * 1024)
+      const alive = yield* Effect.gen(function*() {
+        const channel = yield* ByteChannel.connect(server.url)
+        // Nothing read until the server has seen three pings: the keepalive looked for a pong at
+        // least twice while the full queue (8 messages) held the socket paused.
+        yield* server.awaitThreePings(channel)
+        return yield* Effect.either(channel.send(new Uint8Array(0)))
+      }).pipe(Effect.scoped, Effect.provide(pausedKeepalive))
+      expect(alive).toEqual(Either.right(undefined))
+    }).pipe(Effect.scoped))
+
+  // FIXME(wsTransport keepalive, see the report of this change): skipped until the keepalive
+  // also spares a socket that was paused at any moment since the ping, not only one paused when
+  // it looks: after a resume the pong still waits behind the data, and the channel is dropped (1006).
+  it.live.skip("keepalive: a reader that comes back after a pause gets every byte, though the pong was still behind the data", () =>
+    Effect.gen(function*() {
+      const TOTAL = 8 * 1024 * 1024
+      const server = yield* floodingServer(TOTAL)
+      const read = yield* Effect.gen(function*() {
+        const channel = yield* ByteChannel.connect(server.url)
+        yield* server.awaitThreePings(channel)
+        return yield* Effect.either(Stream.runFold(channel.read, 0, (n, chunk) => n + chunk.length))
+      }).pipe(Effect.scoped, Effect.provide(pausedKeepalive))
+      expect(read).toEqual(Either.right(TOTAL))
+    }).pipe(Effect.scoped))
+
+  // FIXME(wsTransport keepalive, see the report of this change): skipped until the keepalive starts
+  // when the handshake completes; today it starts before, and `ws.ping()` throws while CONNECTING
+  // (a handshake slower than pingInterval), which ends the keepalive fiber for good.
+  it.live.skip("keepalive: a handshake slower than pingInterval still gets pings", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve({
+        verifyClient: () => new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 300))
+      }, echo)
+      const pongs = yield* Effect.gen(function*() {
+        const channel = yield* ByteChannel.connect(server.url)
+        return yield* channel.events.pipe(Stream.filter((e) => e._tag === "Pong"), Stream.take(2), Stream.runCollect)
+      }).pipe(
+        Effect.timeout("5 seconds"),
+        Effect.scoped,
+        Effect.provide(NodeConnector.layerWith({ pingInterval: "50 millis" }))
+      )
+      expect(Chunk.size(pongs)).toBe(2)
+    }).pipe(Effect.scoped))
+
+  it.live("a TCP reset is a lost connection (1006), never a clean close, on the client and on the server", () =>
+    Effect.gen(function*() {
+      // Client side: a server that resets the connection when our byte arrives (nothing of its
+      // own unsent, so the kernel sends RST, not FIN).
+      const resetting = yield* netServer((socket) => socket.once("data", () => socket.resetAndDestroy()))
+      const client = yield* ByteChannel.connect(`tcp://127.0.0.1:${resetting}`).pipe(
+        Effect.tap((channel) => channel.send(new Uint8Array([0]))),
+        Effect.flatMap((channel) => Effect.zip(Effect.either(Stream.runDrain(channel.read)), channel.closed)),
+        Effect.scoped,
+        Effect.provide(NodeConnector.layer)
+      )
+      expect(client[0]).toMatchObject(Either.left({ _tag: "SocketError", reason: "Closed", code: 1006 }))
+      expect(client[1]).toMatchObject({ code: 1006, wasClean: false })
+      // Server side: a client that sends a byte, and resets when the answer arrives.
+      const seen = yield* Deferred.make<readonly [Either.Either<void, unknown>, { readonly code: number; readonly wasClean: boolean }]>()
+      const server = yield* NodeServer.serveTcp({}, (channel) =>
+        channel.readChunk().pipe(
+          Effect.zipRight(channel.send(new Uint8Array([1]))),
+          Effect.zipRight(Effect.zip(Effect.either(Stream.runDrain(channel.read)), channel.closed)),
+          Effect.flatMap((result) => Deferred.succeed(seen, result))
+        ))
+      const peer = Net.connect({ host: "127.0.0.1", port: server.port }, () => peer.write(Buffer.from([0])))
+      peer.once("data", () => peer.resetAndDestroy())
+      peer.on("error", () => {})
+      const [read, info] = yield* Deferred.await(seen)
+      expect(read).toMatchObject(Either.left({ _tag: "SocketError", reason: "Closed", code: 1006 }))
+      expect(info).toMatchObject({ code: 1006, wasClean: false })
+    }).pipe(Effect.scoped))
+
   it.live("a lost connection (server terminates the TCP socket) fails read with 1006", () =>
     Effect.gen(function*() {
       const url = yield* rawServer((ws) => setTimeout(() => ws.terminate(), 20))
@@ -328,5 +457,24 @@ describe("NodeConnector + NodeServer", () => {
       expect(results).toHaveLength(100)
     }).pipe(Effect.scoped))
 })
+
+/** A `node:net` server on 127.0.0.1 whose connections `onConnection` drives; its port. Closed with the scope. */
+const netServer = (onConnection: (socket: Net.Socket) => void) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly server: Net.Server; readonly sockets: Set<Net.Socket> }>((resume) => {
+      const sockets = new Set<Net.Socket>()
+      const server = Net.createServer((socket) => {
+        sockets.add(socket)
+        socket.on("error", () => {})
+        onConnection(socket)
+      })
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, sockets })))
+    }),
+    ({ server, sockets }) =>
+      Effect.async<void>((resume) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resume(Effect.void))
+      })
+  ).pipe(Effect.map(({ server }) => (server.address() as Net.AddressInfo).port))
 
 const rawServer = (onConnection: (ws: WebSocket) => void) => Effect.map(rawWsServer(onConnection), ({ url }) => url)
