@@ -52,4 +52,21 @@ describe("PlatformSocket: an @effect/platform HttpServer route upgrading to a By
       const info = yield* Effect.suspend(() => seen!.closed)
       expect(info).toMatchObject({ code: 4002, reason: "later" })
     }).pipe(Effect.scoped, Effect.provide(Layer.fresh(ServerLive))))
+
+  it.live("a transport that cannot pause keeps its bound whatever the options say (1009, never an unbounded queue)", () =>
+    Effect.gen(function*() {
+      // A user (or a cast from JavaScript) asking for "pause" must not reach a transport that cannot pause.
+      const unsafe = { receiveHighWaterMessages: 4, receiveOverflow: "pause" } as Parameters<typeof PlatformSocket.upgrade>[1]
+      const hold = HttpRouter.empty.pipe(
+        HttpRouter.get("/never-reads", PlatformSocket.upgrade((channel) => Effect.asVoid(channel.closed), unsafe))
+      )
+      yield* HttpServer.serveEffect(hold)
+      const port = yield* HttpServer.addressWith((address) => Effect.succeed(address._tag === "TcpAddress" ? address.port : 0))
+      const info = yield* Effect.gen(function*() {
+        const channel = yield* ByteChannel.connect(`ws://127.0.0.1:${port}/never-reads`)
+        yield* Effect.forEach(Array.from({ length: 16 }, (_, i) => new Uint8Array([i])), channel.send, { discard: true })
+        return yield* channel.closed.pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "the server kept queueing" }))
+      }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
+      expect(info).toMatchObject({ code: 1009 })
+    }).pipe(Effect.scoped, Effect.provide(Layer.fresh(ServerLive))), 30_000)
 })
