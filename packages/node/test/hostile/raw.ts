@@ -180,7 +180,8 @@ export const rawTcpServer = (onConnection: (socket: Net.Socket) => void) =>
   Effect.acquireRelease(
     Effect.async<{ readonly server: Net.Server; readonly port: number; readonly sockets: Set<Net.Socket> }>((resume) => {
       const sockets = new Set<Net.Socket>()
-      const server = Net.createServer((socket) => {
+      // Half-open allowed: a peer that gets our FIN keeps its side open until it decides (or the test ends).
+      const server = Net.createServer({ allowHalfOpen: true }, (socket) => {
         sockets.add(socket)
         socket.on("error", () => {})
         socket.once("close", () => sockets.delete(socket))
