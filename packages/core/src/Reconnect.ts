@@ -12,6 +12,17 @@
  *   handed to an open socket's transport; if that socket then dies, the message may be lost and
  *   is never sent again. A message that was still in the outbox when a socket died is sent on
  *   the next session, in order, before newer ones. Nothing is ever sent twice.
+ * - **A bad frame from the peer ends `framed`.** A frame that does not decode or is over the
+ *   codec's bound (a `CodecError`), or a text message under `text: "error"` (a
+ *   `ProtocolError`), means the two sides do not speak the same protocol: reconnecting would
+ *   not help, so it is terminal, like a terminal close code. The connection is closed (1007,
+ *   1009 for a frame too large, 1003 for text), `Disconnected` and `GaveUp` (`"BadFrame"`)
+ *   are emitted, no new session is opened, queued and later sends fail with `NotSent`
+ *   (`"Ended"`), and `messages` delivers every message decoded before the bad frame, then
+ *   fails with that error. (To survive bad frames instead, use a codec that skips them.)
+ * - **`framed` lives as long as its scope.** When the scope closes, the sessions stop, every
+ *   queued `send` fails at once with `NotSent` (`"Ended"`), as does every later one, and
+ *   `messages` and `events` end.
  *
  * @since 0.1.0
  */
@@ -35,7 +46,7 @@ import type { SocketError } from "./SocketError.js"
  * @since 0.1.0
  * @category models
  */
-export type GaveUpReason = "CleanClose" | "TerminalCode" | "Refused" | "Exhausted"
+export type GaveUpReason = "CleanClose" | "TerminalCode" | "Refused" | "Exhausted" | "BadFrame"
 
 /**
  * @since 0.1.0
@@ -46,7 +57,8 @@ export type ReconnectEvent = Data.TaggedEnum<{
   Connected: { readonly attempt: number }
   Disconnected: { readonly info: CloseInfo }
   Retrying: { readonly attempt: number; readonly delay: Duration.Duration; readonly error: SocketError | undefined }
-  GaveUp: { readonly reason: GaveUpReason; readonly error: SocketError | undefined }
+  /** For `"BadFrame"` (`Reconnect.framed` only), the `CodecError` or `ProtocolError` it raised. */
+  GaveUp: { readonly reason: GaveUpReason; readonly error: ByteChannel.ReadError | CodecError | undefined }
 }>
 
 /**
@@ -160,12 +172,18 @@ export interface FramedOptions<A> extends ReconnectOptions {
  * @category models
  */
 export interface ReconnectingFramed<A> {
-  /** Messages from every session, in order; ends (or fails) when the sessions do. */
+  /**
+   * Messages from every session, in order. Ends when the sessions end cleanly or the scope
+   * closes; fails when they end with an error: the `SocketError` of a terminal close, a refusal
+   * or an exhausted schedule, or the `CodecError` (or `ProtocolError`) of a bad frame from the
+   * peer, after the messages decoded before it. A failure is final: nothing follows it.
+   */
   readonly messages: Stream.Stream<A, ByteChannel.ReadError | CodecError>
   /**
    * Queues `value`; completes when it was handed to an open socket's transport (at-most-once
-   * from then on), fails with `NotSent` when the outbox policy refused or dropped it or the
-   * sessions ended first.
+   * from then on), fails with `NotSent` when the outbox policy refused or dropped it, or with
+   * `NotSent` (`"Ended"`) at once when the sessions have ended or the scope has closed, whether
+   * it was queued before or sent after.
    */
   readonly send: (value: A) => Effect.Effect<void, NotSent | CodecError>
   /** State changes from the moment of subscription. */
@@ -175,7 +193,10 @@ export interface ReconnectingFramed<A> {
 }
 
 /**
- * Runs `sessions` in the background for as long as the scope is open.
+ * Runs `sessions` in the background for as long as the scope is open. Closing the scope ends
+ * it: pending and later sends fail with `NotSent` (`"Ended"`), `messages` and `events` end. A
+ * bad frame from the peer ends it too, and fails `messages` with its `CodecError` (see the
+ * module's guarantees).
  *
  * @example
  * ```ts

@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { awaitSuspended } from "./utils.js"
@@ -104,15 +105,17 @@ describe("Reconnect.sessions", () => {
       expect(connections).toBe(1)
     }))
 
-  it.effect("an HTTP 401 refusal ends the sessions with the Open error after one attempt", () =>
-    Effect.gen(function*() {
-      const events: Array<string> = []
-      const error = yield* drainSessions(Reconnect.sessions("ws://x/", {
-        onEvent: (e) => Effect.sync(() => events.push(e._tag))
-      })).pipe(Effect.provide(refused(401)), Effect.flip)
-      expect(error).toMatchObject({ _tag: "SocketError", reason: "Open", status: 401 })
-      expect(events).toEqual(["Connecting", "GaveUp"])
-    }))
+  for (const status of [401, 403]) {
+    it.effect(`an HTTP ${status} refusal ends the sessions with the Open error after one attempt`, () =>
+      Effect.gen(function*() {
+        const events: Array<string> = []
+        const error = yield* drainSessions(Reconnect.sessions("ws://x/", {
+          onEvent: (e) => Effect.sync(() => events.push(e._tag === "GaveUp" ? `GaveUp:${e.reason}` : e._tag))
+        })).pipe(Effect.provide(refused(status)), Effect.flip)
+        expect(error).toMatchObject({ _tag: "SocketError", reason: "Open", status })
+        expect(events).toEqual(["Connecting", "GaveUp:Refused"])
+      }))
+  }
 
   it.effect("interruption during a backoff is clean", () =>
     Effect.gen(function*() {
@@ -179,6 +182,106 @@ describe("Reconnect.framed", () => {
       expect(yield* Effect.flip(framed.send("too long"))).toMatchObject({ _tag: "FrameTooLarge" })
       expect(yield* framed.pending).toBe(0)
     }).pipe(Effect.provide(unreachable)))
+
+  it.effect("a message still in the outbox when its socket dies goes first on the next session, before newer ones", () =>
+    Effect.gen(function*() {
+      let attempts = 0
+      let connections = 0
+      const gate = yield* Deferred.make<void>()
+      const received: Array<string> = []
+      const done = yield* Deferred.make<void>()
+      // Session 1 is held until three messages are queued, then the server drops it (1011)
+      // without reading: with room for one message in flight, a send is refused by the dying
+      // socket and its message stays in the outbox. Session 2 reads every line until "end".
+      const layer = TestConnector.layerWith((channel) =>
+        Effect.gen(function*() {
+          if (++connections === 1) {
+            yield* channel.socket.closeWithProtocolCode({ code: 1011 })
+            return
+          }
+          yield* ByteChannel.framed(channel, Codec.lines()).messages.pipe(
+            Stream.takeUntil((line) => line === "end"),
+            Stream.runForEach((line) => Effect.sync(() => received.push(line)))
+          )
+          yield* Deferred.succeed(done, undefined)
+        }), {
+        pair: { capacity: 1 },
+        accept: () => (++attempts === 1 ? Deferred.await(gate) : Effect.void)
+      })
+      yield* Effect.gen(function*() {
+        const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { schedule: Schedule.spaced("1 second") })
+        const sends = yield* Effect.forEach(["m0", "m1", "m2"], (line) => Effect.fork(framed.send(line)))
+        for (let i = 0; i < 100 && (yield* framed.pending) < 3; i++) yield* Effect.yieldNow()
+        expect(yield* framed.pending).toBe(3)
+        yield* Deferred.succeed(gate, undefined)
+        yield* advanceUntil(() => connections >= 2)
+        // Every one was handed to a socket (m0 perhaps to the first, and lost with it).
+        yield* Effect.forEach(sends, Fiber.join)
+        yield* framed.send("end")
+        yield* Deferred.await(done)
+      }).pipe(Effect.scoped, Effect.provide(layer))
+      expect([["m0", "m1", "m2", "end"], ["m1", "m2", "end"]]).toContainEqual(received)
+    }))
+
+  it.effect("after its scope closes: queued and later sends fail at once with NotSent Ended; messages and events end", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { outboxSize: 2 }).pipe(
+        Scope.extend(scope),
+        Effect.provide(unreachable)
+      )
+      const queued = [yield* Effect.fork(framed.send("a")), yield* Effect.fork(framed.send("b"))]
+      const waiting = yield* Effect.fork(framed.send("c")) // the outbox is full: waits for room
+      const messages = yield* Effect.fork(Stream.runCollect(framed.messages))
+      const events = yield* Effect.fork(Stream.runCollect(framed.events))
+      for (const fiber of [...queued, waiting]) yield* awaitSuspended(fiber)
+      yield* awaitSuspended(messages)
+      yield* awaitSuspended(events)
+      yield* Scope.close(scope, Exit.void)
+      for (const fiber of [...queued, waiting]) {
+        expect(yield* Effect.flip(Fiber.join(fiber))).toMatchObject({ _tag: "NotSent", reason: "Ended" })
+      }
+      expect(yield* Effect.flip(framed.send("d"))).toMatchObject({ _tag: "NotSent", reason: "Ended" })
+      expect(yield* framed.pending).toBe(0)
+      expect(Chunk.size(yield* Fiber.join(messages))).toBe(0)
+      yield* Fiber.join(events)
+    }))
+
+  it.effect("a bad frame from the peer ends framed: the messages before it, then the CodecError; closed with 1009; no new session; sends fail NotSent Ended", () =>
+    Effect.gen(function*() {
+      let connections = 0
+      const serverSaw = yield* Deferred.make<number>()
+      const layer = TestConnector.layer((channel) =>
+        Effect.gen(function*() {
+          connections++
+          yield* channel.send(new TextEncoder().encode(`ok 1\nok 2\n${"x".repeat(100)}\nok 3\n`))
+          yield* Deferred.succeed(serverSaw, (yield* channel.closed).code)
+        })
+      )
+      const events: Array<string> = []
+      const received: Array<string> = []
+      const result = yield* Effect.gen(function*() {
+        const framed = yield* Reconnect.framed("ws://x/", Codec.lines({ maxLength: 10 }), {
+          schedule: Schedule.spaced("1 second"),
+          onEvent: (e) =>
+            Effect.sync(() =>
+              events.push(e._tag === "GaveUp" ? `GaveUp:${e.reason}` : e._tag === "Disconnected" ? `Disconnected:${e.info.code}` : e._tag)
+            )
+        })
+        const error = yield* framed.messages.pipe(Stream.runForEach((m) => Effect.sync(() => received.push(m))), Effect.flip)
+        // Time for many reconnects, were there any.
+        yield* TestClock.adjust("1 minute")
+        return { error, late: yield* Effect.flip(framed.send("late")), again: yield* Effect.flip(Stream.runDrain(framed.messages)) }
+      }).pipe(Effect.scoped, Effect.provide(layer))
+      expect(received).toEqual(["ok 1", "ok 2"])
+      expect(result.error).toMatchObject({ _tag: "FrameTooLarge" })
+      expect(yield* Deferred.await(serverSaw)).toBe(1009)
+      expect(connections).toBe(1)
+      expect(events).toEqual(["Connecting", "Connected", "Disconnected:1009", "GaveUp:BadFrame"])
+      expect(result.late).toMatchObject({ _tag: "NotSent", reason: "Ended" })
+      // A failure is final: a new subscriber gets it too (it neither hangs nor sees a later session).
+      expect(result.again).toBe(result.error)
+    }))
 
   it.live("messages continue across sessions; every send is delivered once or reported, in order, none twice", () =>
     Effect.gen(function*() {

@@ -149,6 +149,8 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
     const outbox: Array<Pending> = []
     const room: Array<() => void> = []
     const work: Array<() => void> = []
+    // Set once, when the sessions end (clean close, terminal code, refusal, schedule exhausted,
+    // a bad frame) or the scope closes: from then on every send fails at once with NotSent.
     let finished = false
 
     const wake = (waiters: Array<() => void>) => waiters.splice(0).forEach((waiter) => waiter())
@@ -166,8 +168,19 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
       finished = true
       const all = outbox.splice(0)
       wake(room)
+      wake(work)
       return Effect.forEach(all, (p) => Deferred.fail(p.done, new NotSent({ reason: "Ended" })), { discard: true })
     })
+
+    const onEvent = (event: Reconnect.ReconnectEvent) =>
+      Effect.zipRight(PubSub.publish(events, event), options?.onEvent?.(event) ?? Effect.void)
+
+    // The scope closing ends everything, whatever the sessions were doing: queued sends fail,
+    // `messages` and `events` end. (Finalizers run in reverse order: the sessions fiber, forked
+    // below, is interrupted first, so nothing is handed to a socket after this.)
+    yield* Effect.addFinalizer(() =>
+      Effect.zipRight(failAll, Effect.zipRight(Queue.shutdown(inbox), PubSub.shutdown(events)))
+    )
 
     // One session: pump decoded messages into the inbox while writing the outbox in order.
     const runSession = (channel: ByteChannel.ByteChannel) =>
@@ -179,7 +192,14 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
           Stream.tap(() => Clock.currentTimeMillis.pipe(Effect.map((now) => (lastReceived = now)))),
           Stream.filter((message) => isHeartbeat === undefined || !isHeartbeat(message)),
           Stream.runForEach((message) => Queue.offer(inbox, Take.of(message))),
-          Effect.catchAll((error) => error._tag === "SocketError" ? Effect.void : Queue.offer(inbox, Take.fail(error)))
+          // A lost connection ends the session (the sessions decide what follows). A bad frame
+          // from the peer ends them all: Framed has closed the connection (1009 or 1007); it is
+          // reported as Disconnected, then the error ends `messages` (see framed's doc).
+          Effect.catchAll((error) =>
+            error._tag === "SocketError"
+              ? Effect.void
+              : Effect.flatMap(channel.closed, (info) => Effect.zipRight(onEvent(ReconnectEvent.Disconnected({ info })), Effect.fail(error)))
+          )
         )
         const writer = Effect.gen(function*() {
           while (true) {
@@ -219,17 +239,20 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
         yield* Effect.raceFirst(reader, Effect.raceFirst(Effect.zipRight(writer, channel.closed), watchdog))
       })
 
-    yield* sessions(url, {
-      ...options,
-      onEvent: (event) => Effect.zipRight(PubSub.publish(events, event), options?.onEvent?.(event) ?? Effect.void)
-    }).pipe(
+    yield* sessions(url, { ...options, onEvent }).pipe(
       Stream.runForEach(runSession),
       Effect.exit,
       Effect.flatMap((exit) =>
-        Effect.zipRight(
-          failAll,
-          Queue.offer(inbox, Exit.isSuccess(exit) ? Take.end : Take.failCause(exit.cause as Cause.Cause<ByteChannel.ReadError>))
-        )
+        Effect.gen(function*() {
+          if (Exit.isFailure(exit)) {
+            const error = Cause.failureOption(exit.cause)
+            if (Option.isSome(error) && error.value._tag !== "SocketError") {
+              yield* onEvent(ReconnectEvent.GaveUp({ reason: "BadFrame", error: error.value }))
+            }
+          }
+          yield* failAll
+          yield* Queue.offer(inbox, Exit.isSuccess(exit) ? Take.end : Take.failCause(exit.cause))
+        })
       ),
       Effect.forkScoped
     )
@@ -255,7 +278,11 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
       })
 
     const framedValue: Reconnect.ReconnectingFramed<A> = {
-      messages: Stream.fromQueue(inbox).pipe(Stream.flattenTake),
+      // The last Take (the end, or the failure) is put back: every later subscriber sees it too.
+      messages: Stream.fromQueue(inbox).pipe(
+        Stream.tap((take) => (Take.isSuccess(take) ? Effect.void : Queue.offer(inbox, take))),
+        Stream.flattenTake
+      ),
       send,
       events: Stream.fromPubSub(events),
       pending: Effect.sync(() => outbox.length)
