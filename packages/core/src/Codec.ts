@@ -140,8 +140,9 @@ export const varintDelimited: (options?: VarintDelimitedOptions) => Codec<Uint8A
 
 /**
  * JSON values checked by `schema`, one per frame of `framing` (default `lengthDelimited()`). The
- * encoder refuses values JSON would change (NaN, ±Infinity, an `undefined` array element); `-0`
- * is written as `0`, JSON's only zero.
+ * encoder refuses values JSON would change (NaN, ±Infinity, an array element with no JSON form);
+ * `-0` is written as `0`, JSON's only zero, and a value with `toJSON` (a `Date` under
+ * `Schema.Unknown`) as what `toJSON` gives: use a transforming schema (`Schema.Date`) for those.
  *
  * @example
  * ```ts

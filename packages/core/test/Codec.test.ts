@@ -560,7 +560,7 @@ describe("Found by fuzzing (issue 12): each case failed before its fix", () => {
   it("the JSON encoders refuse numbers JSON cannot carry (it would write null)", () => {
     const Point = Schema.Struct({ x: Schema.Number, tags: Schema.Array(Schema.Unknown) })
     for (const codec of [Codec.ndjson(Point), Codec.json(Point)]) {
-      for (const value of [{ x: NaN, tags: [] }, { x: Infinity, tags: [] }, { x: 1, tags: [undefined] }]) {
+      for (const value of [{ x: NaN, tags: [] }, { x: Infinity, tags: [] }, { x: 1, tags: [undefined] }, { x: 1, tags: [() => 1] }]) {
         expect(Either.getLeft(codec.encode(value))).toMatchObject({ value: { _tag: "EncodeError", reason: "InvalidJson" } })
       }
       const fine = { x: 1, tags: [null, "null"] }

@@ -81,12 +81,15 @@ const makeParse = <A, I>(schema: Schema.Schema<A, I, never>, unit: FrameUnit) =>
 
 /**
  * Whether JSON.stringify wrote `null` for something that is not null: a number JSON cannot carry
- * (NaN, ±Infinity) or an `undefined` in an array. Only called when the text contains "null".
+ * (NaN, ±Infinity), or an array element with no JSON form (`undefined`, a function, a symbol).
+ * Only called when the text contains "null", so the common case costs one `indexOf`.
  */
 const hasLossyNull = (value: unknown): boolean => {
   let lossy = false
   JSON.stringify(value, function(this: unknown, _key, v: unknown) {
-    if ((typeof v === "number" && !Number.isFinite(v)) || (v === undefined && Array.isArray(this))) lossy = true
+    if (typeof v === "number" ? !Number.isFinite(v) : Array.isArray(this) && (v === undefined || typeof v === "function" || typeof v === "symbol")) {
+      lossy = true
+    }
     return v
   })
   return lossy
