@@ -84,6 +84,17 @@ describe("ByteChannel over MemorySocket", () => {
         expect(b).toBeDefined()
       }))
 
+    it.scoped("the write Sink splits a chunk above maxMessageSize too, in order, and leaves small ones whole", () =>
+      Effect.gen(function*() {
+        const [a, , , rawB] = yield* channels({}, { maxMessageSize: 4 })
+        // One Stream chunk of three writes: the Sink sees them together.
+        yield* Stream.run(Stream.make(bytes(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), bytes(10), bytes(11, 12, 13, 14, 15)), a.write)
+        yield* a.close()
+        const messages = []
+        for (let next = yield* rawB.receive; Option.isSome(next); next = yield* rawB.receive) messages.push(next.value)
+        expect(messages).toEqual([bytes(0, 1, 2, 3), bytes(4, 5, 6, 7), bytes(8, 9), bytes(10), bytes(11, 12, 13, 14), bytes(15)])
+      }))
+
     it.scoped("the memory transport copies each message, as a real socket serializes it", () =>
       Effect.gen(function*() {
         const [a, b] = yield* channels()
@@ -104,6 +115,32 @@ describe("ByteChannel over MemorySocket", () => {
         const reads = []
         for (let i = 0; i < 4; i++) reads.push(Option.getOrThrow(yield* b.readChunk(3)))
         expect(reads).toEqual([bytes(1, 2, 3), bytes(4, 5), bytes(6, 7, 8), bytes(9, 10)])
+      }))
+
+    it.scoped("readChunk(n) never returns more than n bytes, whatever the message sizes, and loses none", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* channels({ capacity: 1024 })
+        const random = prng(11)
+        const pattern = makePattern(64)
+        const sizes = Array.from({ length: 400 }, () => Math.floor(random() * 65))
+        const total = sizes.reduce((n, size) => n + size, 0)
+        let offset = 0
+        for (const size of sizes) {
+          yield* a.send(pattern.slice(offset, size))
+          offset += size
+        }
+        let read = 0
+        let reads = 0
+        while (read < total) {
+          const limit = 1 + Math.floor(random() * 24)
+          const chunk = Option.getOrThrow(yield* b.readChunk(limit))
+          expect(chunk.length).toBeLessThanOrEqual(limit)
+          expect(pattern.mismatch(read, chunk)).toBe(-1)
+          read += chunk.length
+          reads++
+        }
+        expect(read).toBe(total)
+        expect(reads).toBeGreaterThan(sizes.length) // messages were cut, not only taken whole
       }))
 
     it.scoped("a Sink that fails midway leaves the rest readable", () =>
@@ -328,6 +365,23 @@ describe("ByteChannel over MemorySocket", () => {
         // 123 bytes is allowed, and 3000 and 4999 are the limits.
         expect(yield* a.close({ code: 3000, reason: "é".repeat(61) + "a" })).toMatchObject({ code: 3000 })
         expect(MessageSocket.validateClose({ code: 4999 }).pipe(Effect.runSync)).toEqual({ code: 4999, reason: "" })
+      }))
+
+    it.scoped("closeWithProtocolCode refuses the reserved codes (1004, 1005, 1006, 1015) and undefined ones before anything is sent", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* MemorySocket.pair()
+        for (const code of [999, 1004, 1005, 1006, 1015, 1016, 2999, 5000]) {
+          expect(yield* Effect.flip(a.closeWithProtocolCode({ code }))).toMatchObject({ _tag: "CloseArgumentError", reason: "InvalidCode", code })
+        }
+        // Every code an endpoint may send is accepted.
+        for (const code of [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999]) {
+          expect(MessageSocket.validateClose({ code }, true).pipe(Effect.runSync)).toEqual({ code, reason: "" })
+        }
+        // Nothing was sent: the socket is open; a valid protocol code then closes it.
+        yield* a.send(bytes(1))
+        expect(yield* b.receive).toEqual(Option.some(bytes(1)))
+        expect(yield* a.closeWithProtocolCode({ code: 1011, reason: "oops" })).toMatchObject({ code: 1011, reason: "oops" })
+        expect(yield* b.closed).toMatchObject({ code: 1011, reason: "oops", local: false })
       }))
 
     it.scoped("the events stream ends with the Close event", () =>
