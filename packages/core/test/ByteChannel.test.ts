@@ -51,6 +51,7 @@ const integrity = (count: number, maxSize: number, pair: MemorySocket.PairOption
     return received
   })
 
+// The integrity tests move ~350 MB through the engine: a few seconds alone, more on a busy machine.
 describe("ByteChannel over MemorySocket", () => {
   describe("order and integrity", () => {
     it.scoped("10,000 writes of 0..70,000 bytes arrive byte-identical", () =>
@@ -58,10 +59,10 @@ describe("ByteChannel over MemorySocket", () => {
         const received = yield* integrity(10_000, 70_000, {}, 1)
         // Without re-chunking, every write is one message, the empty ones included.
         expect(received.messages).toBe(10_000)
-      }))
+      }), 30_000)
 
     it.scoped("the same 10,000 writes re-chunked at random points up to 16 KiB", () =>
-      Effect.asVoid(integrity(10_000, 70_000, { rechunk: MemorySocket.randomRechunk({ maxChunkSize: 16_384, seed: 7 }) }, 2)))
+      Effect.asVoid(integrity(10_000, 70_000, { rechunk: MemorySocket.randomRechunk({ maxChunkSize: 16_384, seed: 7 }) }, 2)), 30_000)
 
     it.scoped("small writes re-chunked into 1..3 byte messages", () =>
       Effect.asVoid(integrity(2_000, 300, { rechunk: MemorySocket.randomRechunk({ maxChunkSize: 3, seed: 9 }) }, 3)))
