@@ -45,6 +45,13 @@ export * as Connector from "./Connector.js"
 export * as Framed from "./Framed.js"
 
 /**
+ * Topics shared by the connections of a server.
+ *
+ * @since 0.1.0
+ */
+export * as Hub from "./Hub.js"
+
+/**
  * Two connected message sockets in memory.
  *
  * @since 0.1.0

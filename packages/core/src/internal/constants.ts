@@ -39,3 +39,9 @@ export const DEFAULT_MEMORY_CAPACITY = 16
 
 /** Events kept for a slow `events` subscriber before the oldest are dropped. */
 export const EVENTS_BUFFER = 256
+
+/** Default bound of a `Hub` subscriber's buffer, in messages. */
+export const DEFAULT_HUB_BUFFER_SIZE = 1024
+
+/** Largest chunk a `Hub` subscription's stream emits at once. */
+export const HUB_MAX_CHUNK = 256
