@@ -179,6 +179,10 @@ export interface Controller {
   readonly receiveQueueSize: () => number
   /** Messages received since the socket opened (for liveness checks). */
   readonly receivedMessages: () => number
+  /** Times the transport was paused by receive backpressure (for liveness checks). */
+  readonly receivePauses: () => number
+  /** Whether the transport is paused by receive backpressure now. */
+  readonly receivePaused: () => boolean
 }
 
 /**

@@ -52,6 +52,13 @@ export * as Framed from "./Framed.js"
 export * as Hub from "./Hub.js"
 
 /**
+ * One keepalive for every transport: probes, signs of life, a deadline.
+ *
+ * @since 0.1.0
+ */
+export * as Keepalive from "./Keepalive.js"
+
+/**
  * Two connected message sockets in memory.
  *
  * @since 0.1.0

@@ -358,10 +358,7 @@ describe("NodeConnector + NodeServer", () => {
       expect(alive).toEqual(Either.right(undefined))
     }).pipe(Effect.scoped))
 
-  // FIXME(wsTransport keepalive, see the report of this change): skipped until the keepalive
-  // also spares a socket that was paused at any moment since the ping, not only one paused when
-  // it looks: after a resume the pong still waits behind the data, and the channel is dropped (1006).
-  it.live.skip("keepalive: a reader that comes back after a pause gets every byte, though the pong was still behind the data", () =>
+  it.live("keepalive: a reader that comes back after a pause gets every byte, though the pong was still behind the data", () =>
     Effect.gen(function*() {
       const TOTAL = 8 * 1024 * 1024
       const server = yield* floodingServer(TOTAL)
@@ -373,10 +370,7 @@ describe("NodeConnector + NodeServer", () => {
       expect(read).toEqual(Either.right(TOTAL))
     }).pipe(Effect.scoped))
 
-  // FIXME(wsTransport keepalive, see the report of this change): skipped until the keepalive starts
-  // when the handshake completes; today it starts before, and `ws.ping()` throws while CONNECTING
-  // (a handshake slower than pingInterval), which ends the keepalive fiber for good.
-  it.live.skip("keepalive: a handshake slower than pingInterval still gets pings", () =>
+  it.live("keepalive: a handshake slower than pingInterval still gets pings", () =>
     Effect.gen(function*() {
       const server = yield* NodeServer.serve({
         verifyClient: () => new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 300))

@@ -144,6 +144,7 @@ const unsafeMake = (
   let closeInfo: MessageSocket.CloseInfo | undefined
   let localClose = false
   let received = 0
+  let pauses = 0
 
   // Created by the first `events` subscriber: events before any subscription reach no one, so
   // most connections never pay for the buffer.
@@ -197,6 +198,7 @@ const unsafeMake = (
         return
       }
       inbox.paused = true
+      pauses++
       transport.pause()
       emit(SocketEvent.ReceivePaused({ messages: inbox.size, bytes: inbox.bytes }))
     }
@@ -389,7 +391,9 @@ const unsafeMake = (
     emit,
     state: () => state,
     receiveQueueSize: () => inbox.size,
-    receivedMessages: () => received
+    receivedMessages: () => received,
+    receivePauses: () => pauses,
+    receivePaused: () => inbox.paused
   }
 }
 

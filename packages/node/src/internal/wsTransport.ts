@@ -1,4 +1,4 @@
-import { MessageSocket, SocketError } from "@bytechannel/core"
+import { Keepalive, MessageSocket, SocketError } from "@bytechannel/core"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -98,8 +98,9 @@ export const fromWebSocket = (
       pendingPongs++
       ws.pong(data, undefined, pongWritten)
     })
+    let pongs = 0
     ws.on("pong", (data) => {
-      pongSeen = true
+      pongs++
       engine.emit(MessageSocket.SocketEvent.Pong({ data }))
     })
     ws.on("close", (code, reason) => {
@@ -125,31 +126,14 @@ export const fromWebSocket = (
     if (ws.readyState === WebSocket.OPEN) onOpen()
     else ws.once("open", onOpen)
 
-    let pongSeen = false
     if (options?.pingInterval !== undefined) {
-      const interval = Duration.decode(options.pingInterval)
-      const pongTimeout = Duration.decode(options.pongTimeout ?? options.pingInterval)
-      const keepalive = Effect.gen(function*() {
-        while (true) {
-          yield* Effect.sleep(interval)
-          if (engine.state() !== "open") return
-          pongSeen = false
-          ws.ping()
-          yield* Effect.sleep(pongTimeout)
-          // A paused socket cannot read the pong: backpressure is not a dead peer.
-          if (engine.state() !== "open" || ws.isPaused || pongSeen) continue
-          engine.fail(
-            new SocketError.SocketError({
-              reason: "Read",
-              code: 1006,
-              detail: `no pong within ${Duration.format(pongTimeout)}: the peer is not answering`
-            })
-          )
-          ws.terminate()
-          return
-        }
-      })
-      yield* Effect.forkScoped(keepalive)
+      yield* Keepalive.run(engine, {
+        answer: "pong",
+        send: () => ws.ping(),
+        // Pings wait for the handshake: ws throws on a ping while CONNECTING.
+        ready: () => ws.readyState === WebSocket.OPEN,
+        answers: () => pongs
+      }, { interval: options.pingInterval, timeout: options.pongTimeout })
     }
 
     yield* MessageSocket.closeOnScopeClose(engine.socket)

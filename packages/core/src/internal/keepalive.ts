@@ -1,0 +1,41 @@
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type * as Keepalive from "../Keepalive.js"
+import type * as MessageSocket from "../MessageSocket.js"
+import { SocketError } from "../SocketError.js"
+import * as constants from "./constants.js"
+
+/** @internal */
+export const run = (
+  controller: MessageSocket.Controller,
+  probe: Keepalive.Probe,
+  options: Keepalive.KeepaliveOptions
+): Effect.Effect<void, never, Scope.Scope> => {
+  const interval = Duration.decode(options.interval)
+  const timeout = Duration.decode(options.timeout ?? options.interval)
+  // Any sign of life since the probe went out: an answer, any message, or a receive pause (while
+  // paused the answer may wait behind unread data, and it still does right after the resume).
+  const signs = () => probe.answers() + controller.receivedMessages() + controller.receivePauses()
+  const loop = Effect.gen(function*() {
+    while (true) {
+      yield* Effect.sleep(interval)
+      if (controller.state() !== "open") return
+      if (!probe.ready()) continue
+      const before = signs()
+      probe.send()
+      yield* Effect.sleep(timeout)
+      if (controller.state() !== "open") return
+      if (signs() !== before || controller.receivePaused()) continue
+      controller.fail(
+        new SocketError({
+          reason: "Read",
+          code: constants.CLOSE_ABNORMAL,
+          detail: `no ${probe.answer} within ${Duration.format(timeout)}: the peer is not answering`
+        })
+      )
+      return yield* controller.socket.terminate
+    }
+  })
+  return Effect.asVoid(Effect.forkScoped(loop))
+}

@@ -1,0 +1,92 @@
+import { Keepalive, MessageSocket } from "@bytechannel/core"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as TestClock from "effect/TestClock"
+
+/** An engine over a transport that records what the keepalive does to it. */
+const setup = Effect.gen(function*() {
+  const log = { probes: 0, terminated: false, answers: 0, ready: true }
+  const controller = yield* MessageSocket.make({
+    write: () => {},
+    bufferedAmount: () => 0,
+    sendClose: () => {},
+    terminate: () => {
+      log.terminated = true
+    },
+    pause: () => {},
+    resume: () => {}
+  }, { receiveHighWaterMessages: 2 })
+  yield* Keepalive.run(controller, {
+    answer: "pong",
+    send: () => {
+      log.probes++
+    },
+    ready: () => log.ready,
+    answers: () => log.answers
+  }, { interval: "10 seconds", timeout: "5 seconds" })
+  return { controller, log }
+})
+
+describe("Keepalive (TestClock)", () => {
+  it.scoped("a probe every interval; no sign of life within the timeout fails with 1006 and drops the transport", () =>
+    Effect.gen(function*() {
+      const { controller, log } = yield* setup
+      const reading = yield* Effect.fork(controller.socket.receive)
+      yield* TestClock.adjust("10 seconds")
+      expect(log.probes).toBe(1)
+      yield* TestClock.adjust("4999 millis")
+      expect(log.terminated).toBe(false)
+      yield* TestClock.adjust("1 millis")
+      expect(log.terminated).toBe(true)
+      const error = yield* Effect.flip(Fiber.join(reading))
+      expect(error).toMatchObject({ reason: "Read", code: 1006 })
+      expect(error.message).toContain("no pong within 5s")
+    }))
+
+  it.scoped("an answer, any message, or a receive pause since the probe counts as alive", () =>
+    Effect.gen(function*() {
+      const { controller, log } = yield* setup
+      // Round 1: answered.
+      yield* TestClock.adjust("10 seconds")
+      log.answers++
+      yield* TestClock.adjust("5 seconds")
+      // Round 2: a message instead of an answer.
+      yield* TestClock.adjust("10 seconds")
+      controller.offer(new Uint8Array([1]))
+      yield* TestClock.adjust("5 seconds")
+      // Round 3: the queue fills (a pause), then is drained before the deadline.
+      yield* TestClock.adjust("10 seconds")
+      controller.offer(new Uint8Array([2]))
+      controller.offer(new Uint8Array([3]))
+      expect(controller.receivePaused()).toBe(true)
+      for (let i = 0; i < 3; i++) yield* controller.socket.receive
+      expect(controller.receivePaused()).toBe(false)
+      yield* TestClock.adjust("5 seconds")
+      expect(log.probes).toBe(3)
+      expect(log.terminated).toBe(false)
+      // Round 4: silence.
+      yield* TestClock.adjust("15 seconds")
+      expect(log.terminated).toBe(true)
+    }))
+
+  it.scoped("no probe before the transport is ready (a handshake under way), and the loop survives it", () =>
+    Effect.gen(function*() {
+      const { log } = yield* setup
+      log.ready = false
+      yield* TestClock.adjust("30 seconds")
+      expect(log.probes).toBe(0)
+      log.ready = true
+      yield* TestClock.adjust("10 seconds")
+      expect(log.probes).toBe(1)
+      expect(log.terminated).toBe(false)
+    }))
+
+  it.scoped("ends when the connection closes", () =>
+    Effect.gen(function*() {
+      const { controller, log } = yield* setup
+      controller.closed({ code: 1000, reason: "", wasClean: true })
+      yield* TestClock.adjust("60 seconds")
+      expect(log.probes).toBe(0)
+    }))
+})
