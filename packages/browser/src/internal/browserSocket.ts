@@ -27,12 +27,35 @@ const webSocketStream = (): WebSocketStreamConstructor | undefined =>
 /** @internal */
 export const hasWebSocketStream = () => webSocketStream() !== undefined
 
+/**
+ * The longest prefix of `text` that is at most `maxBytes` in UTF-8, cut between characters
+ * (never inside a surrogate pair). @internal
+ */
+export const truncateUtf8 = (text: string, maxBytes: number): string => {
+  // Each UTF-16 unit is at most 3 UTF-8 bytes: short strings need no counting.
+  if (text.length * 3 <= maxBytes) return text
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    // A high surrogate followed by a low one is one 4-byte character; a lone surrogate is
+    // encoded as U+FFFD (3 bytes).
+    const pair = unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length &&
+      (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    const size = pair ? 4 : unit < 0x80 ? 1 : unit < 0x800 ? 2 : 3
+    if (bytes + size > maxBytes) return text.slice(0, i)
+    bytes += size
+    if (pair) i++
+  }
+  return text
+}
+
 // Browsers may only send 1000 or 3000-4999. A protocol code chosen here (1001, 1003, 1009,
-// 1011) goes on the wire as 1000 with the code in the reason; the local error keeps the code.
+// 1011) goes on the wire as 1000 with the code in the reason, cut to the 123 bytes a close
+// frame allows (a longer reason makes close() throw); the local error keeps the code.
 const wireClose = (code: number, reason: string) =>
   code === 1000 || (code >= 3000 && code <= 4999)
     ? { code, reason }
-    : { code: 1000, reason: `${code}${reason ? `: ${reason}` : ""}`.slice(0, 120) }
+    : { code: 1000, reason: truncateUtf8(`${code}${reason ? `: ${reason}` : ""}`, constants.MAX_CLOSE_REASON_BYTES) }
 
 const toProtocols = (protocols: string | ReadonlyArray<string> | undefined) =>
   protocols === undefined ? [] : typeof protocols === "string" ? [protocols] : [...protocols]

@@ -4,6 +4,9 @@
  * @internal
  */
 
+/** A close frame's reason is at most 123 UTF-8 bytes (125 bytes of payload, 2 for the code). */
+export const MAX_CLOSE_REASON_BYTES = 123
+
 /** Default time the opening handshake may take. */
 export const DEFAULT_OPEN_TIMEOUT_MILLIS = 10_000
 
