@@ -31,6 +31,13 @@ export * as Codec from "./Codec.js"
 export * as CodecError from "./CodecError.js"
 
 /**
+ * WebSocket close codes by name, which may be sent, and the browser wire mapping.
+ *
+ * @since 0.1.0
+ */
+export * as CloseCode from "./CloseCode.js"
+
+/**
  * The socket service.
  *
  * @since 0.1.0

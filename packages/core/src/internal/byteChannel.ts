@@ -12,6 +12,7 @@ import * as Connector from "../Connector.js"
 import type * as MessageSocket from "../MessageSocket.js"
 import { ProtocolError, SocketError } from "../SocketError.js"
 import * as constants from "./constants.js"
+import * as CloseCode from "../CloseCode.js"
 
 /** @internal */
 export const TypeId: typeof ByteChannel.TypeId = Symbol.for("@bytechannel/core/ByteChannel") as any
@@ -38,8 +39,8 @@ export const fromSocket = (
   if (!(maxMessageSize >= 1)) throw new RangeError(`maxMessageSize must be at least 1, got ${maxMessageSize}`)
   // Unset: the socket's own default applies (its transport may configure one).
   const closeTimeout = options?.closeTimeout === undefined ? undefined : Duration.decode(options.closeTimeout)
-  const cleanCodes = new Set(options?.cleanCloseCodes ?? [constants.CLOSE_NORMAL])
-  cleanCodes.delete(constants.CLOSE_ABNORMAL)
+  const cleanCodes = new Set(options?.cleanCloseCodes ?? [CloseCode.Normal])
+  cleanCodes.delete(CloseCode.Abnormal)
 
   // Bytes of a message that a bounded `readChunk` did not hand out yet.
   let leftover: Uint8Array | undefined
@@ -54,11 +55,12 @@ export const fromSocket = (
 
   const unexpectedText = Effect.zipRight(
     socket.closeWithProtocolCode({
-      code: constants.CLOSE_UNSUPPORTED_DATA,
+      code: CloseCode.UnsupportedData,
       reason: "text messages are not accepted",
       timeout: closeTimeout
     }).pipe(Effect.ignore),
-    Effect.fail(new ProtocolError({ reason: "UnexpectedText", detail: "a text message arrived under text: \"error\"" }))
+    // Built only if it happens: an error captures a stack trace, too dear for every channel.
+    Effect.failSync(() => new ProtocolError({ reason: "UnexpectedText", detail: "a text message arrived under text: \"error\"" }))
   )
 
   // Effect reads are cancel-safe: an interrupted read loses nothing and leaves the channel open
@@ -198,5 +200,5 @@ export const toWritableStream = (self: ByteChannel.ByteChannel): WritableStream<
     write: (chunk) => runPromise(self.send(chunk)),
     close: () => runPromise(Effect.asVoid(self.close())),
     abort: () =>
-      runPromise(Effect.asVoid(self.socket.closeWithProtocolCode({ code: constants.CLOSE_INTERNAL_ERROR, reason: "aborted" })))
+      runPromise(Effect.asVoid(self.socket.closeWithProtocolCode({ code: CloseCode.InternalError, reason: "aborted" })))
   })

@@ -4,20 +4,7 @@
  * @internal
  */
 
-/** Close codes (RFC 6455 §7.4.1). */
-export const CLOSE_NORMAL = 1000
-export const CLOSE_GOING_AWAY = 1001
-export const CLOSE_UNSUPPORTED_DATA = 1003
-export const CLOSE_NO_STATUS = 1005
-export const CLOSE_ABNORMAL = 1006
-export const CLOSE_INVALID_PAYLOAD = 1007
-export const CLOSE_POLICY_VIOLATION = 1008
-export const CLOSE_MESSAGE_TOO_BIG = 1009
-export const CLOSE_INTERNAL_ERROR = 1011
-export const CLOSE_TRY_AGAIN_LATER = 1013
-
-/** A close frame's payload is at most 125 bytes: 2 for the code, 123 for the reason. */
-export const MAX_CLOSE_REASON_BYTES = 123
+/* Close codes and the reason bound live in the public CloseCode module. */
 
 /** Default time the close handshake may take before the transport is dropped. */
 export const DEFAULT_CLOSE_TIMEOUT_MILLIS = 5_000

@@ -9,6 +9,7 @@ import type { Codec } from "../codec/types.js"
 import type { CodecError } from "../CodecError.js"
 import type * as Framed from "../Framed.js"
 import type { SocketError } from "../SocketError.js"
+import * as CloseCode from "../CloseCode.js"
 
 /** @internal */
 export const make = <A>(
@@ -47,7 +48,7 @@ export const make = <A>(
       if (closedForError) return Effect.fail(error)
       closedForError = true
       return channel.socket.closeWithProtocolCode({
-        code: error._tag === "FrameTooLarge" ? 1009 : 1007,
+        code: error._tag === "FrameTooLarge" ? CloseCode.MessageTooBig : CloseCode.InvalidPayload,
         reason: error._tag === "FrameTooLarge" ? "frame too large" : "invalid frame"
       }).pipe(Effect.ignore, Effect.zipRight(Effect.fail(error)))
     })

@@ -5,7 +5,7 @@ import type * as Scope from "effect/Scope"
 import type * as ByteChannel from "../ByteChannel.js"
 import type * as MessageSocket from "../MessageSocket.js"
 import { fromSocket } from "./byteChannel.js"
-import * as constants from "./constants.js"
+import * as CloseCode from "../CloseCode.js"
 
 /**
  * One connection's whole life in the calling fiber: the handler runs in a scope of its own,
@@ -27,13 +27,13 @@ export const handle = <E, R>(
       if (Exit.isSuccess(exit)) return channel.close().pipe(Effect.ignore)
       // Interrupted from outside: the server is shutting down ("going away").
       if (Cause.isInterruptedOnly(exit.cause)) {
-        return socket.closeWithProtocolCode({ code: constants.CLOSE_GOING_AWAY, reason: "server shutting down" }).pipe(
+        return socket.closeWithProtocolCode({ code: CloseCode.GoingAway, reason: "server shutting down" }).pipe(
           Effect.ignore
         )
       }
       return Effect.zipRight(
         options?.onError ? options.onError(exit.cause) : Effect.logDebug("bytechannel: connection handler failed", exit.cause),
-        socket.closeWithProtocolCode({ code: constants.CLOSE_INTERNAL_ERROR, reason: "handler failed" }).pipe(Effect.ignore)
+        socket.closeWithProtocolCode({ code: CloseCode.InternalError, reason: "handler failed" }).pipe(Effect.ignore)
       )
     }),
     Effect.ignore

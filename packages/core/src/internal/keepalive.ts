@@ -4,7 +4,7 @@ import type * as Scope from "effect/Scope"
 import type * as Keepalive from "../Keepalive.js"
 import type * as MessageSocket from "../MessageSocket.js"
 import { SocketError } from "../SocketError.js"
-import * as constants from "./constants.js"
+import * as CloseCode from "../CloseCode.js"
 
 /** @internal */
 export const run = (
@@ -30,7 +30,7 @@ export const run = (
       controller.fail(
         new SocketError({
           reason: "Read",
-          code: constants.CLOSE_ABNORMAL,
+          code: CloseCode.Abnormal,
           detail: `no ${probe.answer} within ${Duration.format(timeout)}: the peer is not answering`
         })
       )

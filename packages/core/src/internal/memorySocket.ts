@@ -2,6 +2,7 @@ import * as Effect from "effect/Effect"
 import type * as MemorySocket from "../MemorySocket.js"
 import * as MessageSocket from "../MessageSocket.js"
 import * as constants from "./constants.js"
+import * as CloseCode from "../CloseCode.js"
 
 interface Side {
   controller: MessageSocket.Controller | undefined
@@ -33,7 +34,7 @@ const receiveCloseFrame = (side: Side, code: number, reason: string) => {
 }
 
 const loseConnection = (side: Side) => {
-  side.controller!.closed({ code: constants.CLOSE_ABNORMAL, reason: "", wasClean: false })
+  side.controller!.closed({ code: CloseCode.Abnormal, reason: "", wasClean: false })
 }
 
 const makeTransport = (side: Side, options: MemorySocket.PairOptions | undefined): MessageSocket.Transport => {

@@ -8,6 +8,7 @@ import * as Predicate from "effect/Predicate"
 import * as PubSub from "effect/PubSub"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as CloseCode from "../CloseCode.js"
 import type * as MessageSocket from "../MessageSocket.js"
 import { CloseArgumentError, SocketError } from "../SocketError.js"
 import * as SocketMetrics from "../SocketMetrics.js"
@@ -24,23 +25,19 @@ export const SocketEvent = Data.taggedEnum<MessageSocket.SocketEvent>()
 
 const utf8 = new TextEncoder()
 
-const isApplicationCode = (code: number) => code === 1000 || (code >= 3000 && code <= 4999)
-// Codes an endpoint may put in a close frame (RFC 6455 §7.4.1); 1004-1006 and 1015 are reserved.
-const isProtocolCode = (code: number) =>
-  isApplicationCode(code) || (code >= 1001 && code <= 1003) || (code >= 1007 && code <= 1014)
 
 /** @internal */
 export const validateClose = (
   options: MessageSocket.CloseOptions | undefined,
   allowProtocolCodes = false
 ): Effect.Effect<{ readonly code: number; readonly reason: string }, CloseArgumentError> => {
-  const code = options?.code ?? constants.CLOSE_NORMAL
+  const code = options?.code ?? CloseCode.Normal
   const reason = options?.reason ?? ""
-  if (!Number.isInteger(code) || !(allowProtocolCodes ? isProtocolCode(code) : isApplicationCode(code))) {
+  if (!Number.isInteger(code) || !(allowProtocolCodes ? CloseCode.isSendable(code) : CloseCode.isApplicationCode(code))) {
     return Effect.fail(new CloseArgumentError({ reason: "InvalidCode", code, closeReason: reason }))
   }
   // Cheap length check first: a UTF-16 string of n units encodes to at most 3n bytes.
-  if (reason.length * 3 > constants.MAX_CLOSE_REASON_BYTES && utf8.encode(reason).length > constants.MAX_CLOSE_REASON_BYTES) {
+  if (reason.length * 3 > CloseCode.MAX_REASON_BYTES && utf8.encode(reason).length > CloseCode.MAX_REASON_BYTES) {
     return Effect.fail(new CloseArgumentError({ reason: "ReasonTooLong", code, closeReason: reason }))
   }
   return Effect.succeed({ code, reason })
@@ -163,7 +160,7 @@ const unsafeMake = (
         ? "cannot send while this side is closing the connection"
         : closeInfo.local
         ? "cannot send after this side closed the connection"
-        : closeInfo.code === constants.CLOSE_ABNORMAL
+        : closeInfo.code === CloseCode.Abnormal
         ? "cannot send after the connection was lost"
         : "cannot send after the peer closed the connection"
     })
@@ -187,11 +184,11 @@ const unsafeMake = (
     inbox.push(message)
     if (!inbox.paused && (inbox.size >= highMessages || inbox.bytes >= highBytes)) {
       if (overflow === "fail") {
-        beginClose(constants.CLOSE_MESSAGE_TOO_BIG, "receive buffer full")
+        beginClose(CloseCode.MessageTooBig, "receive buffer full")
         fail(
           new SocketError({
             reason: "ReceiveOverflow",
-            code: constants.CLOSE_MESSAGE_TOO_BIG,
+            code: CloseCode.MessageTooBig,
             detail: `more than ${highMessages} messages or ${highBytes} bytes unread`
           })
         )
@@ -263,7 +260,7 @@ const unsafeMake = (
     if (state === "closed") return
     localClose = localClose || state === "open"
     transport.terminate()
-    closed({ code: constants.CLOSE_ABNORMAL, reason: "", wasClean: false })
+    closed({ code: CloseCode.Abnormal, reason: "", wasClean: false })
   }
 
   const takeNow = (): Option.Option<Effect.Effect<Option.Option<MessageSocket.Message>, SocketError>> => {

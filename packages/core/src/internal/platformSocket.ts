@@ -12,6 +12,7 @@ import type * as ByteChannel from "../ByteChannel.js"
 import * as MessageSocket from "../MessageSocket.js"
 import { SocketError } from "../SocketError.js"
 import { handle } from "./handle.js"
+import * as CloseCode from "../CloseCode.js"
 
 type Outgoing = MessageSocket.Message | Socket.CloseEvent
 
@@ -64,13 +65,13 @@ export const fromSocket = (
       }).pipe(
         Effect.onExit((exit) =>
           Effect.sync(() => {
-            if (Exit.isSuccess(exit)) return engine.closed({ code: 1000, reason: "", wasClean: true })
+            if (Exit.isSuccess(exit)) return engine.closed({ code: CloseCode.Normal, reason: "", wasClean: true })
             const error = Option.getOrUndefined(Cause.failureOption(exit.cause))
             if (error && error.reason === "Close") {
-              return engine.closed({ code: error.code, reason: error.closeReason ?? "", wasClean: error.code !== 1006 })
+              return engine.closed({ code: error.code, reason: error.closeReason ?? "", wasClean: error.code !== CloseCode.Abnormal })
             }
             if (error) engine.fail(new SocketError({ reason: error.reason === "Write" ? "Write" : "Read", cause: error }))
-            engine.closed({ code: 1006, reason: "", wasClean: false })
+            engine.closed({ code: CloseCode.Abnormal, reason: "", wasClean: false })
           })
         )
       )

@@ -13,12 +13,6 @@ export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024
 /** Default host servers bind to: loopback, never all interfaces by accident. */
 export const DEFAULT_HOST = "127.0.0.1"
 
-/** Close code a server sends to a connection over `maxConnections`. */
-export const CLOSE_TRY_AGAIN_LATER = 1013
-
-/** Close code for a message over `maxPayload`. */
-export const CLOSE_MESSAGE_TOO_BIG = 1009
-
 /** The engine's default close handshake timeout (core's), handed to ws's own close timer. */
 export const DEFAULT_CLOSE_TIMEOUT_MILLIS = 5_000
 
@@ -31,9 +25,3 @@ export const DEFAULT_MAX_PENDING_HANDSHAKES = 1024
 /** Pongs written but not yet flushed before a peer's pings count as a flood (1008); as ws's own default. */
 export const MAX_PENDING_PONGS = 60
 
-/** Close codes the Node transports send or report (RFC 6455 §7.4.1). */
-export const CLOSE_GOING_AWAY = 1001
-export const CLOSE_PROTOCOL_ERROR = 1002
-export const CLOSE_ABNORMAL = 1006
-export const CLOSE_INVALID_PAYLOAD = 1007
-export const CLOSE_POLICY_VIOLATION = 1008

@@ -1,3 +1,4 @@
+import { CloseCode } from "@bytechannel/core"
 import type { ByteChannel } from "@bytechannel/core"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -39,7 +40,7 @@ export const toDuplexWith = (channel: ByteChannel.ByteChannel, runtime: Runtime.
     },
     destroy(error, callback) {
       const close = error
-        ? channel.socket.closeWithProtocolCode({ code: 1011, reason: "stream destroyed" })
+        ? channel.socket.closeWithProtocolCode({ code: CloseCode.InternalError, reason: "stream destroyed" })
         : channel.close()
       run(Effect.ignore(close), () => callback(error))
     }

@@ -58,6 +58,7 @@ export const make = (options?: NodeConnector.NodeConnectorOptions) =>
       // The connection's whole life is one span, ended when its scope closes.
       yield* Effect.makeSpanScoped("bytechannel.connection", {
         kind: "client",
+        captureStackTrace: false,
         attributes: { "url.full": parsed.href, "network.transport": parsed.protocol === "tcp:" ? "tcp" : "websocket" }
       })
       return yield* (parsed.protocol === "tcp:" ? tcp.connect(parsed, merged) : ws.connect(parsed, merged)).pipe(

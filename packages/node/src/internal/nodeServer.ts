@@ -1,4 +1,4 @@
-import { ByteChannel, SocketError } from "@bytechannel/core"
+import { ByteChannel, CloseCode, SocketError } from "@bytechannel/core"
 import type { MessageSocket } from "@bytechannel/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -123,7 +123,7 @@ export const attach = <E, R>(
     const serveConnection = (ws: WebSocket, request: Http.IncomingMessage) =>
       Effect.gen(function*() {
         if (options.maxConnections !== undefined && open >= options.maxConnections) {
-          ws.close(constants.CLOSE_TRY_AGAIN_LATER, "too many connections")
+          ws.close(CloseCode.TryAgainLater, "too many connections")
           return
         }
         open++
@@ -131,6 +131,7 @@ export const attach = <E, R>(
         // The connection's whole life is one span, ended with its scope.
         const span = yield* Effect.makeSpanScoped("bytechannel.server.connection", {
           kind: "server",
+          captureStackTrace: false,
           attributes: { "url.path": request.url ?? "/", "client.address": request.socket.remoteAddress ?? "" }
         })
         const socket = yield* fromWebSocket(ws, options)
@@ -286,6 +287,7 @@ export const serveTcp = <E, R>(
         yield* Effect.addFinalizer(() => Effect.sync(() => open--))
         const span = yield* Effect.makeSpanScoped("bytechannel.server.connection", {
           kind: "server",
+          captureStackTrace: false,
           attributes: { "network.transport": "tcp", "client.address": connection.remoteAddress ?? "" }
         })
         const socket = yield* fromNetSocket(connection, options)

@@ -1,4 +1,4 @@
-import { MessageSocket, SocketError } from "@bytechannel/core"
+import { CloseCode, MessageSocket, SocketError } from "@bytechannel/core"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -49,7 +49,7 @@ export const fromNetSocket = (
     })
     socket.on("close", (hadError: boolean) => {
       const clean = !hadError && !failed
-      engine.closed({ code: clean ? 1000 : 1006, reason: "", wasClean: clean })
+      engine.closed({ code: clean ? CloseCode.Normal : CloseCode.Abnormal, reason: "", wasClean: clean })
     })
     yield* MessageSocket.closeOnScopeClose(engine.socket)
     return engine.socket

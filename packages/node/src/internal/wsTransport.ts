@@ -1,4 +1,4 @@
-import { Keepalive, MessageSocket, SocketError } from "@bytechannel/core"
+import { CloseCode, Keepalive, MessageSocket, SocketError } from "@bytechannel/core"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -20,13 +20,13 @@ const wireCodeOf = (error: Error & { readonly code?: string }): number => {
   switch (error.code) {
     case "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH":
     case "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH":
-      return constants.CLOSE_MESSAGE_TOO_BIG
+      return CloseCode.MessageTooBig
     case "WS_ERR_INVALID_UTF8":
-      return constants.CLOSE_INVALID_PAYLOAD
+      return CloseCode.InvalidPayload
     case "WS_ERR_TOO_MANY_BUFFERED_PARTS":
-      return constants.CLOSE_POLICY_VIOLATION
+      return CloseCode.PolicyViolation
     default:
-      return constants.CLOSE_PROTOCOL_ERROR
+      return CloseCode.ProtocolError
   }
 }
 
@@ -88,11 +88,11 @@ export const fromWebSocket = (
         engine.fail(
           new SocketError.SocketError({
             reason: "Read",
-            code: constants.CLOSE_POLICY_VIOLATION,
+            code: CloseCode.PolicyViolation,
             detail: `ping flood: more than ${constants.MAX_PENDING_PONGS} pongs waiting to be sent`
           })
         )
-        ws.close(constants.CLOSE_POLICY_VIOLATION, "ping flood")
+        ws.close(CloseCode.PolicyViolation, "ping flood")
         return
       }
       pendingPongs++
@@ -104,7 +104,7 @@ export const fromWebSocket = (
       engine.emit(MessageSocket.SocketEvent.Pong({ data }))
     })
     ws.on("close", (code, reason) => {
-      engine.closed({ code, reason: reason.toString("utf8"), wasClean: code !== constants.CLOSE_ABNORMAL })
+      engine.closed({ code, reason: reason.toString("utf8"), wasClean: code !== CloseCode.Abnormal })
     })
     ws.on("error", (cause) => {
       const error = cause as Error & { readonly code?: string }
