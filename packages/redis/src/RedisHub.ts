@@ -1,0 +1,175 @@
+/**
+ * The `Hub` across server processes: every process that shares a Redis gets every message
+ * published on a topic, through one Redis stream per topic (`XADD` with a bounded `MAXLEN`,
+ * `XREAD` resumed from the last id seen). Programs keep depending on `Hub` only: swap
+ * `Hub.layer` for `RedisHub.layer({ url })` and a chat on one process runs on several.
+ *
+ * Delivery semantics (what the tests check against a real `redis-server`):
+ * - **Local first**: a message reaches the subscribers of its own process at `publish`, without
+ *   Redis; while Redis is unreachable, each process keeps serving its own subscribers.
+ * - **Per-publisher order, exactly once**: every entry carries its publisher's id and a
+ *   per-topic sequence number. Messages reach every other process in the order one process
+ *   published them; an entry seen twice (added again after a reconnect) is dropped.
+ * - **Nothing lost across a Redis outage or restart, within bounds**: messages published while
+ *   Redis is unreachable wait in a bounded outbox (`outboxSize`, default 10,000 per process;
+ *   beyond it the oldest are dropped and counted: `Dropped`). A message that was sent but not
+ *   acknowledged is sent again. When Redis comes back as a new instance (its `run_id` changed:
+ *   a restart, which without persistence loses every stream), each process adds again the last
+ *   `replaySize` (default 1,000) messages Redis had acknowledged, and every reader reads the new
+ *   streams from their start; duplicates are dropped. So a restart loses nothing a process
+ *   published among its last `replaySize` messages before it, nor anything published during
+ *   the outage within `outboxSize`.
+ * - **Retention is capped**: each topic's stream keeps about `maxLen` entries (default 10,000,
+ *   `MAXLEN ~`). A reader that falls further behind than that (a long pause of its process)
+ *   misses the trimmed entries.
+ * - **Losses are reported**: a gap in a publisher's sequence (trimmed entries, or a restart
+ *   beyond the replay window) is counted when the next message of that publisher arrives:
+ *   `Lost` event and the `bytechannel_redis_hub_lost` metric.
+ * - **Subscriptions**: registered when `subscribe` completes (then, with Redis reachable, every
+ *   message published anywhere after that is delivered). A topic first subscribed while Redis is
+ *   unreachable is read from the stream's end when Redis is next reached. Each subscriber has
+ *   the in-process hub's bounded buffer and overflow policy.
+ * - **Bounded, with deadlines**: reconnecting to Redis follows an Effect `Schedule`
+ *   (exponential from 100 ms, capped at 2 s, jittered, forever); each command has a deadline
+ *   (`commandTimeout`), and `XREAD` blocks at most `blockTimeout` on the server.
+ *
+ * Two Redis connections per process: one for commands, one blocked in `XREAD` on every
+ * subscribed topic (woken with `CLIENT UNBLOCK` when a topic is added).
+ *
+ * @since 0.1.0
+ */
+import { Hub } from "@bytechannel/core"
+import type * as Data from "effect/Data"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Metric from "effect/Metric"
+import type * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import type { RedisOptions } from "ioredis"
+import * as internal from "./internal/redisHub.js"
+
+/**
+ * Why a session with Redis ended (or could not start).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type RedisError = internal.RedisError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export const RedisError: typeof internal.RedisError = internal.RedisError
+
+/**
+ * What happened between this process and Redis.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RedisHubEvent = Data.TaggedEnum<{
+  /** Both connections are up. `restarted`: Redis is a new instance; `replayed` messages were added again. */
+  Connected: { readonly runId: string; readonly restarted: boolean; readonly replayed: number }
+  /** The session ended; reconnection follows the schedule. */
+  Disconnected: { readonly error: RedisError }
+  /** The schedule gave up: from now on this process only serves its own subscribers. */
+  GaveUp: { readonly error: RedisError }
+  /** Messages this process dropped from its outbox to Redis (full while Redis was unreachable). */
+  Dropped: { readonly count: number }
+  /** Messages found missing in another publisher's sequence on `topic`. */
+  Lost: { readonly topic: string; readonly count: number }
+}>
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const RedisHubEvent: Data.TaggedEnum.Constructor<RedisHubEvent> = internal.RedisHubEvent
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RedisHubOptions {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
+  readonly url: string
+  /** Further ioredis options (TLS, password, family). Reconnection and queueing stay the hub's. */
+  readonly redisOptions?: RedisOptions | undefined
+  /** Prefix of each topic's stream key. Default `"bytechannel:hub:"`. */
+  readonly keyPrefix?: string | undefined
+  /** Entries each topic's stream keeps (`MAXLEN ~`). Default 10,000. */
+  readonly maxLen?: number | undefined
+  /** Messages waiting for Redis in this process; beyond, the oldest are dropped. Default 10,000. */
+  readonly outboxSize?: number | undefined
+  /** Acknowledged messages kept to add again after a Redis restart (0: none). Default 1,000. */
+  readonly replaySize?: number | undefined
+  /** Entries asked for by one `XREAD`. Default 512. */
+  readonly readCount?: number | undefined
+  /** How long one `XREAD` blocks on the server. Default 5 seconds. */
+  readonly blockTimeout?: Duration.DurationInput | undefined
+  /** Deadline of each command (beyond `blockTimeout` for `XREAD`). Default 5 seconds. */
+  readonly commandTimeout?: Duration.DurationInput | undefined
+  /** Deadline of opening a connection. Default 5 seconds. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  /**
+   * Delays between attempts to reach Redis, fed the error; reset once a session is up. Default:
+   * exponential from 100 ms, capped at 2 s, jittered, forever.
+   */
+  readonly schedule?: Schedule.Schedule<unknown, RedisError> | undefined
+  /** This process's id in the entries it writes. Default: 16 random hex digits. */
+  readonly nodeId?: string | undefined
+  /** Called with every event. */
+  readonly onEvent?: ((event: RedisHubEvent) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * A Redis hub living as long as the scope: it connects in the background (the hub serves the
+ * process's own subscribers at once, Redis or not) and disconnects when the scope closes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (options: RedisHubOptions) => Effect.Effect<Hub.HubService, never, Scope.Scope> = internal.make
+
+/**
+ * The `Hub` through Redis.
+ *
+ * @example
+ * ```ts
+ * import { Hub } from "@bytechannel/core"
+ * import { RedisHub } from "@bytechannel/redis"
+ * import { Effect, Stream } from "effect"
+ *
+ * // Run this in several processes: each prints what any of them publishes.
+ * const program = Effect.gen(function*() {
+ *   const room = yield* Hub.subscribe("room:1", { bufferSize: 1024, overflow: "dropOldest" })
+ *   yield* Hub.publish("room:1", new TextEncoder().encode(`hello from ${process.pid}`))
+ *   yield* room.pipe(Stream.runForEach((bytes) => Effect.log(new TextDecoder().decode(bytes))))
+ * }).pipe(
+ *   Effect.scoped,
+ *   Effect.provide(RedisHub.layer({ url: "redis://127.0.0.1:6379", onEvent: (event) => Effect.log(event._tag) }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: RedisHubOptions): Layer.Layer<Hub.Hub> => Layer.scoped(Hub.Hub, internal.make(options))
+
+/**
+ * Messages dropped from a process's outbox to Redis.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const dropped: Metric.Metric.Counter<number> = internal.dropped
+
+/**
+ * Messages found missing in a publisher's sequence.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const lost: Metric.Metric.Counter<number> = internal.lost

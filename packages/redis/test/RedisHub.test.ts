@@ -1,0 +1,241 @@
+/**
+ * RedisHub against a real redis-server (fixtures.ts): two hubs in this process stand for two
+ * server processes (each has its own id and its own two connections to Redis).
+ */
+import { describe, expect, it } from "@effect/vitest"
+import type { Hub } from "@bytechannel/core"
+import { RedisHub } from "@bytechannel/redis"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { Redis } from "ioredis"
+import { proxy, redisServer } from "./fixtures.js"
+
+const DEADLINE = Duration.seconds(15)
+const text = new TextEncoder()
+const untext = new TextDecoder()
+
+/** Items pushed from callbacks, and a bounded wait until they satisfy a condition. */
+const watch = <A>() => {
+  const items: Array<A> = []
+  let waiters: Array<() => void> = []
+  return {
+    items,
+    push: (item: A) => {
+      items.push(item)
+      const current = waiters
+      waiters = []
+      for (const waiter of current) waiter()
+    },
+    until: (check: (items: ReadonlyArray<A>) => boolean, what: string) =>
+      Effect.async<void>((resume) => {
+        const test = () => {
+          if (check(items)) resume(Effect.void)
+          else waiters.push(test)
+        }
+        test()
+      }).pipe(Effect.timeoutFail({ duration: DEADLINE, onTimeout: () => new Error(`timed out waiting for ${what}; have ${items.length}: ${JSON.stringify(items).slice(-400)}`) }), Effect.orDie)
+  }
+}
+
+/** A hub with its events watched. */
+const hub = (options: RedisHub.RedisHubOptions) =>
+  Effect.gen(function*() {
+    const events = watch<RedisHub.RedisHubEvent>()
+    const service = yield* RedisHub.make({ ...options, onEvent: (event) => Effect.sync(() => events.push(event)) })
+    return { hub: service, events }
+  })
+
+/** Subscribes and collects every message (as text) in the background. */
+const collect = (hub: Hub.HubService, topic: string, options?: Hub.SubscribeOptions) =>
+  Effect.gen(function*() {
+    const got = watch<string>()
+    const stream = yield* hub.subscribe(topic, options)
+    yield* Effect.forkScoped(Stream.runForEach(stream, (bytes) => Effect.sync(() => got.push(untext.decode(bytes)))))
+    return got
+  })
+
+const publishAll = (hub: Hub.HubService, topic: string, from: string, range: readonly [number, number]) =>
+  Effect.forEach(Array.from({ length: range[1] - range[0] }, (_, i) => range[0] + i), (i) => hub.publish(topic, text.encode(`${from}:${i}`)), { discard: true })
+
+/** `from`'s messages in `got`, as numbers, in arrival order. */
+const numbers = (got: ReadonlyArray<string>, from: string) => got.filter((m) => m.startsWith(`${from}:`)).map((m) => Number(m.slice(from.length + 1)))
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i)
+
+const connected = (restarted?: boolean) => (events: ReadonlyArray<RedisHub.RedisHubEvent>) =>
+  events.some((e) => e._tag === "Connected" && (restarted === undefined || e.restarted === restarted))
+
+/** A plain client for looking at Redis from the outside. */
+const inspector = (url: string): Effect.Effect<Redis, never, Scope.Scope> =>
+  Effect.acquireRelease(Effect.sync(() => new Redis(url, { lazyConnect: false, retryStrategy: () => null, enableOfflineQueue: true })), (client) => Effect.sync(() => client.disconnect()))
+
+/** Real time throughout: the schedule's delays and the deadlines run on the real clock. */
+const itLive = (name: string, body: () => Effect.Effect<void, unknown, Scope.Scope>, timeout?: number) =>
+  it.live(name, () => Effect.scoped(body()), timeout)
+
+describe("RedisHub against redis-server", () => {
+  itLive("two processes: every message reaches every subscriber of both, once, in each publisher's order", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      const a = yield* hub({ url: redis.url })
+      const b = yield* hub({ url: redis.url })
+      yield* a.events.until(connected(), "a to connect")
+      yield* b.events.until(connected(), "b to connect")
+      const onA = yield* collect(a.hub, "room")
+      const onB = yield* collect(b.hub, "room")
+      const onB2 = yield* collect(b.hub, "room")
+      const elsewhere = yield* collect(b.hub, "other")
+      yield* Effect.all([publishAll(a.hub, "room", "a", [0, 300]), publishAll(b.hub, "room", "b", [0, 300])], { concurrency: 2 })
+      for (const got of [onA, onB, onB2]) {
+        yield* got.until((items) => items.length >= 600, "600 messages")
+        expect(numbers(got.items, "a")).toEqual(range(0, 300))
+        expect(numbers(got.items, "b")).toEqual(range(0, 300))
+        expect(got.items.length).toBe(600)
+      }
+      expect(elsewhere.items).toEqual([])
+    }))
+
+  itLive("Redis killed and restarted: local delivery goes on, then nothing is lost (the outbox, the replay) and nothing is doubled", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      const a = yield* hub({ url: redis.url })
+      const b = yield* hub({ url: redis.url })
+      yield* a.events.until(connected(), "a to connect")
+      yield* b.events.until(connected(), "b to connect")
+      const onA = yield* collect(a.hub, "room")
+      const onB = yield* collect(b.hub, "room")
+      // A stream of messages, and Redis dies under it: some read by b, some in flight, some queued.
+      const publisher = yield* Effect.fork(Effect.forEach(range(0, 200), (i) => Effect.zipRight(Effect.yieldNow(), a.hub.publish("room", text.encode(`a:${i}`))), { discard: true }))
+      yield* onB.until((items) => items.length >= 20, "b to have heard a few")
+      yield* redis.kill
+      yield* Fiber.join(publisher)
+      yield* a.events.until((e) => e.some((x) => x._tag === "Disconnected"), "a to notice")
+      yield* b.events.until((e) => e.some((x) => x._tag === "Disconnected"), "b to notice")
+      // While Redis is down: each process serves its own subscribers.
+      yield* publishAll(a.hub, "room", "a", [200, 300])
+      yield* publishAll(b.hub, "room", "b", [0, 100])
+      yield* onA.until((items) => numbers(items, "a").length === 300, "a's own 300 locally")
+      yield* onB.until((items) => numbers(items, "b").length === 100, "b's own 100 locally")
+      expect(numbers(onA.items, "b")).toEqual([]) // nothing crossed without Redis
+      yield* redis.restart
+      yield* a.events.until(connected(true), "a to reconnect to the new Redis")
+      yield* b.events.until(connected(true), "b to reconnect to the new Redis")
+      yield* onB.until((items) => numbers(items, "a").length >= 300, "b to get all of a's")
+      yield* onA.until((items) => numbers(items, "b").length >= 100, "a to get all of b's")
+      // One more round trip through the new Redis, so that any late duplicate would have arrived.
+      yield* publishAll(a.hub, "room", "a", [300, 301])
+      yield* onB.until((items) => numbers(items, "a").includes(300), "the last one")
+      expect(numbers(onB.items, "a")).toEqual(range(0, 301))
+      expect(numbers(onA.items, "b")).toEqual(range(0, 100))
+      expect([...a.events.items, ...b.events.items].filter((e) => e._tag === "Lost")).toEqual([])
+    }), 30_000)
+
+  // Deterministic: b is held back (its connections frozen at a proxy) while Redis acknowledges a's
+  // messages; Redis then dies without persistence, so only a's replay can bring them to b.
+  for (const replaySize of [1000, 0]) {
+    itLive(`acknowledged but unread when Redis restarts: ${replaySize ? "the replay delivers them" : "without a replay they are lost, and reported"}`, () =>
+      Effect.gen(function*() {
+        const redis = yield* redisServer
+        const door = yield* proxy(redis.port)
+        const look = yield* inspector(redis.url)
+        const a = yield* hub({ url: redis.url, replaySize })
+        const b = yield* hub({ url: door.url })
+        yield* a.events.until(connected(), "a to connect")
+        yield* b.events.until(connected(), "b to connect")
+        const onB = yield* collect(b.hub, "room")
+        yield* publishAll(a.hub, "room", "a", [0, 1])
+        yield* onB.until((items) => items.length === 1, "the first message")
+        yield* door.freeze
+        yield* publishAll(a.hub, "room", "a", [1, 11])
+        for (let i = 0; i < 200 && (yield* Effect.promise(() => look.xlen("bytechannel:hub:room"))) < 11; i++) yield* Effect.yieldNow()
+        expect(yield* Effect.promise(() => look.xlen("bytechannel:hub:room"))).toBe(11)
+        yield* Effect.sync(() => look.disconnect())
+        yield* redis.kill
+        yield* redis.restart
+        yield* door.cut
+        yield* a.events.until(connected(true), "a to reach the new Redis")
+        yield* b.events.until(connected(true), "b to reach the new Redis")
+        yield* publishAll(a.hub, "room", "a", [11, 12])
+        yield* onB.until((items) => items.includes("a:11"), "the message after the restart")
+        if (replaySize > 0) {
+          expect(numbers(onB.items, "a")).toEqual(range(0, 12))
+        } else {
+          expect(numbers(onB.items, "a")).toEqual([0, 11])
+          expect(b.events.items.filter((e) => e._tag === "Lost")).toEqual([RedisHub.RedisHubEvent.Lost({ topic: "room", count: 10 })])
+        }
+      }), 30_000)
+  }
+
+  itLive("a bounded outbox while Redis is down: the oldest are dropped and counted, the reader reports the gap", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      const a = yield* hub({ url: redis.url, outboxSize: 5 })
+      const b = yield* hub({ url: redis.url })
+      yield* a.events.until(connected(), "a to connect")
+      yield* b.events.until(connected(), "b to connect")
+      const onB = yield* collect(b.hub, "room")
+      yield* publishAll(a.hub, "room", "a", [0, 1])
+      yield* onB.until((items) => items.length === 1, "the first message")
+      yield* redis.kill
+      yield* a.events.until((e) => e.some((x) => x._tag === "Disconnected"), "a to notice")
+      yield* publishAll(a.hub, "room", "a", [1, 21])
+      yield* redis.restart
+      yield* onB.until((items) => items.includes("a:20"), "the last one")
+      expect(numbers(onB.items, "a")).toEqual([0, 16, 17, 18, 19, 20])
+      const droppedCount = a.events.items.reduce((n, e) => n + (e._tag === "Dropped" ? e.count : 0), 0)
+      expect(droppedCount).toBe(15)
+      expect(b.events.items.filter((e) => e._tag === "Lost")).toEqual([RedisHub.RedisHubEvent.Lost({ topic: "room", count: 15 })])
+    }), 30_000)
+
+  itLive("a reader held back past the stream's MAXLEN misses the trimmed entries and says how many", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      const door = yield* proxy(redis.port)
+      const a = yield* hub({ url: redis.url, maxLen: 100 })
+      const b = yield* hub({ url: door.url })
+      yield* a.events.until(connected(), "a to connect")
+      yield* b.events.until(connected(), "b to connect")
+      const onB = yield* collect(b.hub, "room")
+      yield* publishAll(a.hub, "room", "a", [0, 1])
+      yield* onB.until((items) => items.length === 1, "the first message")
+      yield* door.freeze
+      yield* publishAll(a.hub, "room", "a", [1, 1001])
+      yield* door.cut // b reconnects (same Redis) and resumes from its last id
+      yield* onB.until((items) => items.includes("a:1000"), "the last one")
+      const got = numbers(onB.items, "a")
+      const lostCount = b.events.items.reduce((n, e) => n + (e._tag === "Lost" ? e.count : 0), 0)
+      expect(lostCount).toBeGreaterThan(0)
+      expect(got.length + lostCount).toBe(1001)
+      expect(got).toEqual([...got].sort((x, y) => x - y)) // still in order
+    }), 30_000)
+
+  itLive("a slow subscriber: its own bound and policy, the others get everything", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      const a = yield* hub({ url: redis.url })
+      const b = yield* hub({ url: redis.url })
+      yield* a.events.until(connected(), "a to connect")
+      yield* b.events.until(connected(), "b to connect")
+      const stuck = yield* b.hub.subscribe("room", { bufferSize: 8, overflow: "fail" })
+      const onB = yield* collect(b.hub, "room")
+      yield* publishAll(a.hub, "room", "a", [0, 100])
+      yield* onB.until((items) => items.length === 100, "all 100")
+      const error = yield* Effect.flip(Stream.runDrain(stuck))
+      expect(error.reason).toBe("Overflow")
+    }))
+
+  itLive("reconnecting follows the schedule: when it gives up, the hub says so and keeps serving locally", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      const a = yield* hub({ url: redis.url, schedule: Schedule.spaced("20 millis").pipe(Schedule.intersect(Schedule.recurs(3))) })
+      yield* a.events.until(connected(), "a to connect")
+      const onA = yield* collect(a.hub, "room")
+      yield* redis.kill
+      yield* a.events.until((e) => e.some((x) => x._tag === "GaveUp"), "a to give up")
+      yield* publishAll(a.hub, "room", "a", [0, 3])
+      yield* onA.until((items) => items.length === 3, "local delivery")
+    }))
+})
