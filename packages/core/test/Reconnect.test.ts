@@ -165,6 +165,42 @@ describe("Reconnect.framed", () => {
       expect(yield* framed.pending).toBe(2)
     }).pipe(Effect.provide(unreachable)))
 
+  it.scoped("outbox policy \"dropOldest\" never drops the message being handed to the socket: each send is reported as what happened to it", () =>
+    Effect.gen(function*() {
+      const release = yield* Deferred.make<void>()
+      const received: Array<string> = []
+      // The server reads nothing until released; the pair holds one message, so the writer is
+      // stuck handing "b" to the socket while the outbox fills behind it.
+      const server = TestConnector.layerWith((channel) =>
+        Effect.zipRight(
+          Deferred.await(release),
+          ByteChannel.framed(channel, Codec.lines()).messages.pipe(
+            Stream.runForEach((line) => Effect.sync(() => received.push(line)))
+          )
+        ), { pair: { capacity: 1 } })
+      const outcomes = yield* Effect.gen(function*() {
+        const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { outboxSize: 2, outboxPolicy: "dropOldest" })
+        const sends = [yield* Effect.fork(framed.send("a"))]
+        // "a" is in the pair; the writer waits with "b" in flight, "c" behind it.
+        for (let i = 0; i < 100 && received.length === 0; i++) yield* Effect.yieldNow()
+        sends.push(yield* Effect.fork(framed.send("b")), yield* Effect.fork(framed.send("c")))
+        for (let i = 0; i < 100 && (yield* framed.pending) < 2; i++) yield* Effect.yieldNow()
+        expect(yield* framed.pending).toBe(2)
+        // Over the bound: the oldest not in flight ("c") goes, never "b".
+        sends.push(yield* Effect.fork(framed.send("d")))
+        yield* Deferred.succeed(release, undefined)
+        return yield* Effect.forEach(sends, (fiber) => Effect.either(Fiber.join(fiber)))
+      }).pipe(Effect.provide(server))
+      expect(outcomes.map((o) => (o._tag === "Right" ? "sent" : o.left._tag === "NotSent" ? o.left.reason : "?"))).toEqual([
+        "sent",
+        "sent",
+        "Dropped",
+        "sent"
+      ])
+      for (let i = 0; i < 100 && received.length < 3; i++) yield* Effect.yieldNow()
+      expect(received).toEqual(["a", "b", "d"])
+    }))
+
   it.scoped("outbox policy \"suspend\" (default): a send over the bound waits", () =>
     Effect.gen(function*() {
       const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { outboxSize: 2 })

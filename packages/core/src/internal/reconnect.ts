@@ -147,6 +147,8 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
     const events = yield* PubSub.sliding<Reconnect.ReconnectEvent>(256)
     const inbox = yield* Queue.bounded<Take.Take<A, ByteChannel.ReadError | CodecError>>(options?.inboxSize ?? 256)
     const outbox: Array<Pending> = []
+    // The head while the writer hands it to the socket (it may already be on the wire).
+    let inFlight: Pending | undefined
     const room: Array<() => void> = []
     const work: Array<() => void> = []
     // Set once, when the sessions end (clean close, terminal code, refusal, schedule exhausted,
@@ -210,15 +212,18 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
             }
             // Only the wait for the socket is interruptible: once the bytes are handed over, the
             // message leaves the outbox before anything can interrupt, so it is never sent twice.
+            // While it waits it is in flight: `dropOldest` drops the next one, never this one.
+            inFlight = head
             const handed = yield* Effect.uninterruptibleMask((restore) =>
               Effect.flatMap(Effect.either(restore(channel.send(head.bytes))), (sent) => {
+                inFlight = undefined
                 // Not handed to the socket (it closed): it stays first in line for the next session.
                 if (sent._tag === "Left") return Effect.succeed(false)
                 outbox.shift()
                 wake(room)
                 return Effect.as(Deferred.done(head.done, Exit.void), true)
               })
-            )
+            ).pipe(Effect.onInterrupt(() => Effect.sync(() => (inFlight = undefined))))
             if (!handed) return
           }
         })
@@ -264,9 +269,13 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
         while (!finished && outbox.length >= outboxSize) {
           if (policy === "fail") return yield* new NotSent({ reason: "OutboxFull" })
           if (policy === "dropOldest") {
-            const dropped = outbox.shift()!
-            yield* Deferred.fail(dropped.done, new NotSent({ reason: "Dropped" }))
-            break
+            // The oldest not already being handed to the socket (that one may be on the wire).
+            const victim = outbox[0] === inFlight ? 1 : 0
+            if (victim < outbox.length) {
+              const [dropped] = outbox.splice(victim, 1)
+              yield* Deferred.fail(dropped!.done, new NotSent({ reason: "Dropped" }))
+              break
+            }
           }
           yield* waitFor(room)
         }
