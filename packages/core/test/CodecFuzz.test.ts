@@ -36,7 +36,7 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 5_000)
 const CASE_LIMIT_MS = 2_000
 /** The watchdog's budget for one codec's whole run (about 10x a normal one): a decoder in a loop is interrupted after it. */
 const RUN_LIMIT_MS = Number(process.env.FUZZ_WATCHDOG_MS ?? Math.max(60_000, RUNS * 12))
-/** Mirrors of the codecs' constants (src/codec/constants.ts), as the bounds tests hold them to. */
+/** Mirrors of the codecs' constants (src/internal/codec/constants.ts), as the bounds tests hold them to. */
 const UPFRONT = 64 * 1024
 const FRAME_GROWTH_RATIO = 16
 const INITIAL_PENDING = 256

@@ -4,7 +4,7 @@ import * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import * as Stream from "effect/Stream"
 import type { CodecError } from "../CodecError.js"
-import type { Codec } from "../codec/types.js"
+import type { Codec } from "./codec/types.js"
 
 const emit = <A>(out: Array<A>) => (out.length > 0 ? Channel.write(Chunk.unsafeFromArray(out)) : Channel.void)
 

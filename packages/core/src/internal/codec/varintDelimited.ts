@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
-import { DecodeError, FrameTooLarge } from "../CodecError.js"
+import { DecodeError, FrameTooLarge } from "../../CodecError.js"
 import { DEFAULT_MAX_FRAME_LENGTH, MAX_VARINT_BYTES } from "./constants.js"
 import { PayloadAssembler } from "./payload.js"
 import type { Codec, Decoder } from "./types.js"

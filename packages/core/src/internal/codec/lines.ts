@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
-import { DecodeError, EncodeError, FrameTooLarge } from "../CodecError.js"
+import { DecodeError, EncodeError, FrameTooLarge } from "../../CodecError.js"
 import { ByteBuffer } from "./buffer.js"
 import { DEFAULT_MAX_LINE_LENGTH, INITIAL_PENDING_CAPACITY, MAX_RETAINED_CAPACITY } from "./constants.js"
 import type { Codec, Decoder } from "./types.js"

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type * as Either from "effect/Either"
-import type { CodecError } from "../CodecError.js"
+import type { CodecError } from "../../CodecError.js"
 
 /**
  * A stateful, incremental decoder. Plain TypeScript: no Effect per byte or per frame.
