@@ -8,6 +8,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import * as internal from "./internal/connector.js"
 import type { MessageSocket } from "./MessageSocket.js"
 import type { SocketError } from "./SocketError.js"
 
@@ -70,3 +71,26 @@ export const connect = (
   options?: ConnectOptions
 ): Effect.Effect<MessageSocket, SocketError, Connector | Scope.Scope> =>
   Effect.flatMap(Connector, (connector) => connector.connect(url, options))
+
+/**
+ * Parses the URL a connector is asked to open, the same way on every platform: `http:` and
+ * `https:` become `ws:` and `wss:` (as `ws` and WHATWG `WebSocket` do), a relative URL is
+ * resolved against `base`, and an empty, invalid or unsupported URL fails with `SocketError`
+ * reason `Open`, listing the schemes that work. For connector authors.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const parseUrl: (
+  url: string | URL,
+  options: { readonly schemes: ReadonlyArray<string>; readonly base?: string | undefined }
+) => Effect.Effect<URL, SocketError> = internal.parseUrl
+
+/**
+ * Names `url` on an `Open` or `OpenTimeout` error that does not name one yet, so a connection
+ * that could not be opened says where it was going. For connector authors.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const withUrl: (url: URL) => (error: SocketError) => SocketError = internal.withUrl

@@ -1,4 +1,4 @@
-import { Connector, SocketError } from "@bytechannel/core"
+import { Connector } from "@bytechannel/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as BrowserConnector from "../BrowserConnector.js"
@@ -6,50 +6,11 @@ import { connectStream, connectWebSocket, hasWebSocketStream } from "./browserSo
 
 export { hasWebSocketStream }
 
-/** The schemes `connect` accepts: `http:`/`https:` become `ws:`/`wss:`, as WHATWG `WebSocket` does. */
-const SCHEMES: ReadonlyArray<string> = ["ws:", "wss:", "http:", "https:"]
+/** The schemes `connect` accepts (and `http:`/`https:`, taken as `ws:`/`wss:`, as WHATWG `WebSocket` does). */
+const SCHEMES: ReadonlyArray<string> = ["ws:", "wss:"]
 
-const openError = (detail: string, cause?: unknown) => new SocketError.SocketError({ reason: "Open", detail, cause })
-
-/**
- * Parses a connect URL (relative to the page, as `WebSocket` does); the Node connector words its
- * errors the same way.
- *
- * @internal
- */
-export const parseUrl = (url: string | URL): Effect.Effect<URL, SocketError.SocketError> =>
-  Effect.suspend(() => {
-    const text = String(url)
-    const supported = `supported schemes: ${SCHEMES.join(", ")}`
-    if (text.trim() === "") return Effect.fail(openError(`empty URL (${supported})`))
-    let parsed: URL
-    try {
-      parsed = new URL(text, globalThis.location?.href)
-    } catch (cause) {
-      return Effect.fail(openError(`invalid URL ${JSON.stringify(text)} (${supported})`, cause))
-    }
-    if (parsed.protocol === "http:" || parsed.protocol === "https:") parsed.protocol = parsed.protocol === "http:" ? "ws:" : "wss:"
-    if (!SCHEMES.includes(parsed.protocol)) {
-      // `localhost:80` parses as the scheme `localhost:`.
-      const hint = /^[\w.-]+:\d+(\/|$)/.test(text) ? `; did you mean "ws://${text}"?` : ""
-      return Effect.fail(openError(`unsupported URL scheme "${parsed.protocol}" in ${JSON.stringify(text)} (${supported})${hint}`))
-    }
-    return Effect.succeed(parsed)
-  })
-
-// A connection that cannot be opened names its URL.
-const withUrl = (url: URL) => (error: SocketError.SocketError) =>
-  (error.reason === "Open" || error.reason === "OpenTimeout") && error.url === undefined
-    ? new SocketError.SocketError({
-      reason: error.reason,
-      url: url.href,
-      code: error.code,
-      closeReason: error.closeReason,
-      status: error.status,
-      detail: error.detail,
-      cause: error.cause
-    })
-    : error
+/** A connect URL, relative to the page as `WebSocket` resolves it. @internal */
+export const parseUrl = (url: string | URL) => Connector.parseUrl(url, { schemes: SCHEMES, base: globalThis.location?.href })
 
 /** @internal */
 export const make = (options?: BrowserConnector.BrowserConnectorOptions) =>
@@ -60,7 +21,7 @@ export const make = (options?: BrowserConnector.BrowserConnectorOptions) =>
       const strategy = options?.strategy ?? "auto"
       const useStream = strategy === "websocketstream" || (strategy === "auto" && hasWebSocketStream())
       return yield* (useStream ? connectStream(parsed, merged) : connectWebSocket(parsed, merged)).pipe(
-        Effect.mapError(withUrl(parsed))
+        Effect.mapError(Connector.withUrl(parsed))
       )
     }).pipe(Effect.withSpan("bytechannel.connect", { attributes: { "url.full": String(url) } }))
   )

@@ -1,53 +1,15 @@
-import { Connector, SocketError } from "@bytechannel/core"
+import { Connector } from "@bytechannel/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as NodeConnector from "../NodeConnector.js"
 import * as tcp from "./tcpTransport.js"
 import * as ws from "./wsTransport.js"
 
-/** The schemes `connect` accepts: `http:`/`https:` become `ws:`/`wss:`, as in `ws` and WHATWG `WebSocket`. */
-const SCHEMES: ReadonlyArray<string> = ["ws:", "wss:", "http:", "https:", "tcp:"]
+/** The schemes `connect` accepts (and `http:`/`https:`, taken as `ws:`/`wss:`). */
+const SCHEMES: ReadonlyArray<string> = ["ws:", "wss:", "tcp:"]
 
-const openError = (detail: string, cause?: unknown) => new SocketError.SocketError({ reason: "Open", detail, cause })
-
-/**
- * Parses a connect URL; the browser connector words its errors the same way.
- *
- * @internal
- */
-export const parseUrl = (url: string | URL): Effect.Effect<URL, SocketError.SocketError> =>
-  Effect.suspend(() => {
-    const text = String(url)
-    const supported = `supported schemes: ${SCHEMES.join(", ")}`
-    if (text.trim() === "") return Effect.fail(openError(`empty URL (${supported})`))
-    let parsed: URL
-    try {
-      parsed = new URL(text)
-    } catch (cause) {
-      return Effect.fail(openError(`invalid URL ${JSON.stringify(text)} (${supported})`, cause))
-    }
-    if (parsed.protocol === "http:" || parsed.protocol === "https:") parsed.protocol = parsed.protocol === "http:" ? "ws:" : "wss:"
-    if (!SCHEMES.includes(parsed.protocol)) {
-      // `localhost:80` parses as the scheme `localhost:`.
-      const hint = /^[\w.-]+:\d+(\/|$)/.test(text) ? `; did you mean "ws://${text}"?` : ""
-      return Effect.fail(openError(`unsupported URL scheme "${parsed.protocol}" in ${JSON.stringify(text)} (${supported})${hint}`))
-    }
-    return Effect.succeed(parsed)
-  })
-
-// A connection that cannot be opened names its URL.
-const withUrl = (url: URL) => (error: SocketError.SocketError) =>
-  (error.reason === "Open" || error.reason === "OpenTimeout") && error.url === undefined
-    ? new SocketError.SocketError({
-      reason: error.reason,
-      url: url.href,
-      code: error.code,
-      closeReason: error.closeReason,
-      status: error.status,
-      detail: error.detail,
-      cause: error.cause
-    })
-    : error
+/** @internal */
+export const parseUrl = (url: string | URL) => Connector.parseUrl(url, { schemes: SCHEMES })
 
 /** @internal */
 export const make = (options?: NodeConnector.NodeConnectorOptions) =>
@@ -62,7 +24,7 @@ export const make = (options?: NodeConnector.NodeConnectorOptions) =>
         attributes: { "url.full": parsed.href, "network.transport": parsed.protocol === "tcp:" ? "tcp" : "websocket" }
       })
       return yield* (parsed.protocol === "tcp:" ? tcp.connect(parsed, merged) : ws.connect(parsed, merged)).pipe(
-        Effect.mapError(withUrl(parsed))
+        Effect.mapError(Connector.withUrl(parsed))
       )
     })
   )

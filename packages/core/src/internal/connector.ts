@@ -1,0 +1,46 @@
+import * as Effect from "effect/Effect"
+import { SocketError } from "../SocketError.js"
+
+const openError = (detail: string, cause?: unknown) => new SocketError({ reason: "Open", detail, cause })
+
+/** @internal */
+export const parseUrl = (
+  url: string | URL,
+  options: { readonly schemes: ReadonlyArray<string>; readonly base?: string | undefined }
+): Effect.Effect<URL, SocketError> =>
+  Effect.suspend(() => {
+    const text = String(url)
+    // `http:`/`https:` are listed beside the WebSocket schemes they stand for.
+    const schemes = options.schemes.flatMap((scheme) =>
+      scheme === "wss:" ? ["wss:", "http:", "https:"] : [scheme]
+    )
+    const supported = `supported schemes: ${schemes.join(", ")}`
+    if (text.trim() === "") return Effect.fail(openError(`empty URL (${supported})`))
+    let parsed: URL
+    try {
+      parsed = new URL(text, options.base)
+    } catch (cause) {
+      return Effect.fail(openError(`invalid URL ${JSON.stringify(text)} (${supported})`, cause))
+    }
+    if (parsed.protocol === "http:" || parsed.protocol === "https:") parsed.protocol = parsed.protocol === "http:" ? "ws:" : "wss:"
+    if (!options.schemes.includes(parsed.protocol)) {
+      // `localhost:80` parses as the scheme `localhost:`.
+      const hint = /^[\w.-]+:\d+(\/|$)/.test(text) ? `; did you mean "ws://${text}"?` : ""
+      return Effect.fail(openError(`unsupported URL scheme "${parsed.protocol}" in ${JSON.stringify(text)} (${supported})${hint}`))
+    }
+    return Effect.succeed(parsed)
+  })
+
+/** @internal */
+export const withUrl = (url: URL) => (error: SocketError): SocketError =>
+  (error.reason === "Open" || error.reason === "OpenTimeout") && error.url === undefined
+    ? new SocketError({
+      reason: error.reason,
+      url: url.href,
+      code: error.code,
+      closeReason: error.closeReason,
+      status: error.status,
+      detail: error.detail,
+      cause: error.cause
+    })
+    : error
