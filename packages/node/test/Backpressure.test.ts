@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ByteChannel } from "@bytechannel/core"
+import { ByteChannel, SocketMetrics } from "@bytechannel/core"
 import { NodeByteChannel, NodeConnector, NodeServer } from "@bytechannel/node"
 import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
 import * as Stream from "effect/Stream"
 import { Readable, Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
@@ -25,6 +26,9 @@ const readAll = (url: string, total: number) =>
     client.on("error", (error) => resume(Effect.fail(error)))
     return Effect.sync(() => client.terminate())
   })
+
+/** Bytes every transport in this process has handed to its socket engine so far. */
+const bytesTaken = Effect.map(Metric.value(SocketMetrics.bytesReceived), (state) => Number(state.count))
 
 const child = (name: string, args: ReadonlyArray<string> = []) => spawnPeer(name, args, { nodeOptions: ["--expose-gc"] })
 
@@ -60,20 +64,23 @@ describe("backpressure against real sockets", () => {
     Effect.gen(function*() {
       const TOTAL = 32 * MiB
       const CHUNK = 64 * 1024
-      // Every connection is offered TOTAL bytes at once (chunk i filled with i % 251); the
-      // server-side sockets are kept to read what each still holds.
+      // The first connection is offered TOTAL bytes at once (chunk i filled with i % 251), the
+      // next one twice that; the server-side sockets are kept to read what each still holds.
       const serverSides: Array<WebSocket> = []
       const { url } = yield* rawServer((ws) => {
-        serverSides.push(ws)
-        for (let i = 0; i < TOTAL / CHUNK; i++) ws.send(Buffer.alloc(CHUNK, i % 251))
+        const chunks = (serverSides.push(ws) === 1 ? TOTAL : 2 * TOTAL) / CHUNK
+        for (let i = 0; i < chunks; i++) ws.send(Buffer.alloc(CHUNK, i % 251))
       })
       const result = yield* Effect.gen(function*() {
+        const taken = yield* bytesTaken
         const channel = yield* ByteChannel.connect(url)
         // The clock of this test: a plain ws client that reads everything, connected next and
-        // offered the same amount. When it has all of it, an unpaused channel (its head start
-        // and the same loopback) would have had all of its own too.
-        yield* readAll(url, TOTAL)
+        // offered twice as much. When it has all of it, an unpaused channel (half the bytes, a
+        // head start, the same loopback) would have had all of its own long before.
+        yield* readAll(url, 2 * TOTAL)
         const held = serverSides[0]!.bufferedAmount
+        // What the transport handed to this process meanwhile (the plain client is not counted).
+        const inProcess = (yield* bytesTaken) - taken
         // Now read it all: reading resumes the socket, and nothing is lost or reordered.
         let bytes = 0
         let bad = -1
@@ -86,11 +93,13 @@ describe("backpressure against real sockets", () => {
           }),
           Stream.runDrain
         )
-        return { held, bytes, bad }
+        return { held, inProcess, bytes, bad }
       }).pipe(Effect.scoped, Effect.provide(NodeConnector.layerWith({ receiveHighWaterMessages: 8 })))
       // Paused at 8 unread messages: beyond those and the kernel's socket buffers, the bytes
       // wait in the sender.
       expect(result.held).toBeGreaterThan(TOTAL / 2)
+      // And this process took no more than the queue's 8 messages, and the one ws was parsing.
+      expect(result.inProcess).toBeLessThanOrEqual(16 * CHUNK)
       expect(result.bad).toBe(-1)
       expect(result.bytes).toBe(TOTAL)
     }).pipe(Effect.scoped), 60_000)
