@@ -1,11 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ByteChannel, Codec } from "@bytechannel/core"
+import { ByteChannel, Codec, SocketMetrics } from "@bytechannel/core"
 import { BrowserConnector } from "@bytechannel/browser"
 import { truncateUtf8 } from "../src/internal/browserSocket.js"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -54,6 +55,9 @@ const readBytes = (channel: ByteChannel.ByteChannel, total: number) =>
     }
     return concat(parts)
   })
+
+/** Bytes every channel in this page has taken from its transport so far. */
+const bytesTaken = Effect.map(Metric.value(SocketMetrics.bytesReceived), (state) => Number(state.count))
 
 /** A plain WebSocket that reads `total` bytes from `url` as fast as they come, then closes. */
 const readAllPlain = (url: string, total: number) =>
@@ -221,6 +225,7 @@ for (const strategy of strategies) {
       it.live("flood: WebSocketStream pulls, so the server's buffer grows instead of this page's memory", () =>
         Effect.gen(function*() {
           const connection = id()
+          const taken = yield* bytesTaken
           yield* connected((channel) =>
             Effect.gen(function*() {
               const first = yield* readBytes(channel, MiB)
@@ -228,9 +233,12 @@ for (const strategy of strategies) {
               // 64 MiB offered; the page read ~1 MiB. The clock of this test: a plain WebSocket
               // (which reads all it gets) offered the same 64 MiB by the same server, opened now.
               // When it has them all, a channel that kept pulling (same page, same loopback,
-              // a head start) would have had all of its own too. Ours must still be in the server.
+              // a head start) would have had all of its own too. Ours must still be in the server,
+              // and the channel must have taken no more than it read and its queue's bound (64
+              // messages of 64 KiB).
               yield* readAllPlain(`${servers.ws}/flood?mb=64`, 64 * MiB)
               expect((yield* stats(connection)).bufferedAmount).toBeGreaterThan(32 * MiB)
+              expect((yield* bytesTaken) - taken).toBeLessThanOrEqual(first.length + 65 * 64 * 1024)
             }), `/flood?mb=64&id=${connection}`, { closeTimeout: "100 millis" })
         }))
     }
