@@ -1,20 +1,29 @@
 /**
- * The chat server: NodeServer on /chat, NDJSON with a Schema, every message broadcast to every
- * client. Each client has a bounded outbox (the oldest messages are dropped for a client that
- * cannot keep up), so one slow client can neither stall nor bloat the others. Plain HTTP
- * requests get the page.
+ * The chat server: NodeServer on /chat, NDJSON with a Schema, every message said published to
+ * the room through the `Hub`. With `Hub.layer` the room lives in this process; with
+ * `RedisHub.layer` it spans every server process sharing a Redis, and nothing here changes.
+ *
+ * Each connection subscribes to the room with a bounded buffer (the oldest messages are dropped
+ * for a client that cannot keep up), so one slow client can neither stall nor bloat the
+ * others. Servers tell each other how many people they have (the presence topic), so every
+ * page shows who is online everywhere. Plain HTTP requests get the page.
  */
-import { ByteChannel, Codec } from "@bytechannel/core"
+import { ByteChannel, Codec, Hub } from "@bytechannel/core"
 import type { MessageSocket } from "@bytechannel/core"
 import { NodeServer } from "@bytechannel/node"
 import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
 import { readFile } from "node:fs/promises"
 import type * as Http from "node:http"
 import { extname, join, normalize } from "node:path"
-import { ClientMessage, maxLineLength, ServerMessage } from "./protocol.js"
+import { ClientMessage, maxLineLength, Presence, ServerMessage } from "./protocol.js"
 
 export interface ChatServerOptions {
   readonly host?: string | undefined
@@ -23,7 +32,15 @@ export interface ChatServerOptions {
   readonly pageDir: string
   /** Messages queued for one client before its oldest are dropped. Default 256. */
   readonly outboxSize?: number | undefined
+  /** How this server process is named on the page. Default "pid N on :port". */
+  readonly serverName?: string | undefined
+  /** How often servers tell each other their head count; a server silent for 3 intervals is gone. Default 2 seconds. */
+  readonly presenceInterval?: Duration.DurationInput | undefined
 }
+
+/** The room, and where servers count heads. */
+export const ROOM = "chat"
+export const PRESENCE = "chat:presence"
 
 const types: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml" }
 
@@ -42,11 +59,42 @@ const servePage = (pageDir: string) => (request: Http.IncomingMessage, response:
 
 export const serveChat = (options: ChatServerOptions) =>
   Effect.gen(function*() {
-    const clients = new Set<Queue.Queue<ServerMessage>>()
+    const hub = yield* Hub.Hub
     // Who said what last, by name: lets an operator (or a test) cut a client's connection.
     const sockets = new Map<string, MessageSocket.MessageSocket>()
-    const encode = Codec.ndjson(ServerMessage, { maxLength: maxLineLength })
+    const codec = Codec.ndjson(ServerMessage, { maxLength: maxLineLength })
+    const encode = (message: ServerMessage) => Either.getOrThrow(codec.encode(message))
     const decode = Codec.ndjson(ClientMessage, { maxLength: maxLineLength })
+    const interval = Duration.decode(options.presenceInterval ?? "2 seconds")
+    const encodePresence = Schema.encodeSync(Presence)
+    const decodePresence = Schema.decodeUnknownEither(Presence)
+
+    // Presence: our own head count, the others' as last heard, the total for the pages.
+    let here = 0
+    const elsewhere = new Map<string, { online: number; at: number }>()
+    const online = yield* SubscriptionRef.make(0)
+    const recount = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      let total = here
+      for (const [server, seen] of elsewhere) {
+        if (now - seen.at > 3 * Duration.toMillis(interval)) elsewhere.delete(server)
+        else total += seen.online
+      }
+      yield* SubscriptionRef.update(online, () => total)
+    })
+    let name = options.serverName ?? ""
+    const announce = Effect.suspend(() => hub.publish(PRESENCE, new TextEncoder().encode(encodePresence({ server: name, online: here }))))
+    const presence = yield* hub.subscribe(PRESENCE)
+    yield* Effect.forkScoped(presence.pipe(
+      Stream.runForEach((bytes) =>
+        Effect.gen(function*() {
+          const heard = decodePresence(new TextDecoder().decode(bytes))
+          if (Either.isLeft(heard) || heard.right.server === name) return
+          elsewhere.set(heard.right.server, { online: heard.right.online, at: yield* Clock.currentTimeMillis })
+          yield* recount
+        })
+      )
+    ))
 
     const server = yield* NodeServer.serve({
       host: options.host,
@@ -56,30 +104,41 @@ export const serveChat = (options: ChatServerOptions) =>
       onRequest: servePage(options.pageDir)
     }, (channel) =>
       Effect.gen(function*() {
-        const outbox = yield* Queue.sliding<ServerMessage>(options.outboxSize ?? 256)
-        clients.add(outbox)
-        yield* Effect.addFinalizer(() => Effect.sync(() => clients.delete(outbox)))
-        yield* Stream.fromQueue(outbox).pipe(Codec.encode(encode), Stream.run(channel.write), Effect.ignore, Effect.forkScoped)
+        // Subscribed before the Welcome: a client that has it gets everything said after.
+        const room = yield* hub.subscribe(ROOM, { bufferSize: options.outboxSize ?? 256, overflow: "dropOldest" })
+        const replies = yield* Queue.sliding<ServerMessage>(16)
+        here++
+        yield* Effect.addFinalizer(() => Effect.suspend(() => (here--, Effect.zipRight(recount, announce))))
+        yield* Effect.zipRight(recount, announce)
+        yield* channel.send(encode({ _tag: "Welcome", server: name, online: yield* SubscriptionRef.get(online) }))
+        yield* Stream.mergeAll([
+          room,
+          Stream.fromQueue(replies).pipe(Stream.map(encode)),
+          online.changes.pipe(Stream.changes, Stream.map((count) => encode({ _tag: "Online", count })))
+        ], { concurrency: 3 }).pipe(Stream.run(channel.write), Effect.ignore, Effect.forkScoped)
         yield* ByteChannel.framed(channel, decode).messages.pipe(
           Stream.runForEach((message) =>
             Effect.gen(function*() {
               if (message._tag === "Ping") {
-                yield* Queue.offer(outbox, { _tag: "Pong" })
+                yield* Queue.offer(replies, { _tag: "Pong" })
                 return
               }
               sockets.set(message.from, channel.socket)
-              const said: ServerMessage = { _tag: "Said", from: message.from, text: message.text, at: yield* Clock.currentTimeMillis }
-              for (const client of clients) client.unsafeOffer(said)
+              const at = yield* Clock.currentTimeMillis
+              yield* hub.publish(ROOM, encode({ _tag: "Said", from: message.from, text: message.text, at }))
             })
           )
         )
       }))
+    if (name === "") name = `pid ${process.pid} on :${server.port}`
+    yield* Effect.forkScoped(Effect.repeat(Effect.zipRight(announce, recount), Schedule.spaced(interval)))
 
     return {
       ...server,
       url: `http://${server.host}:${server.port}/`,
-      clients: () => clients.size,
+      name,
+      clients: () => here,
       /** Drops the connection of whoever last spoke as `name`, without a close frame. */
-      kick: (name: string): Effect.Effect<void> => Effect.suspend(() => sockets.get(name)?.terminate ?? Effect.void)
+      kick: (who: string): Effect.Effect<void> => Effect.suspend(() => sockets.get(who)?.terminate ?? Effect.void)
     }
   })

@@ -1,9 +1,11 @@
 /**
  * End to end, as a person would use it: the chat server with its Vite-built page, two pages in
  * Debian's Chromium (Playwright, executablePath) and one terminal client. Every message shows
- * on all three; one page's connection is cut server-side and it reconnects and keeps chatting.
+ * on all three, and the pages show their server and how many are online; one page's connection
+ * is cut server-side and it reconnects and keeps chatting.
  * A screenshot is saved to reports/chat.png.
  */
+import { Hub } from "@bytechannel/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
@@ -75,6 +77,9 @@ describe("chat demo, end to end", () => {
       const term = yield* terminal(server.port, "tess")
       yield* eventually(async () => (await alice.innerText("#status")) === "connected" && (await bob.innerText("#status")) === "connected", "both pages to connect")
       yield* eventually(() => term.output().includes("* connected"), "the terminal to connect")
+      // The page says which server process it is on and how many people are online.
+      yield* eventually(async () => (await alice.innerText("#where")) === `· server ${server.name} · 3 online`, "alice to see 3 online")
+      expect(term.output()).toContain(`* on server ${server.name}`)
 
       yield* say(alice, "hello from alice")
       term.say("hello from the terminal")
@@ -96,5 +101,5 @@ describe("chat demo, end to end", () => {
       mkdirSync(reports, { recursive: true })
       yield* Effect.promise(() => alice.screenshot({ path: `${reports}chat.png` }))
       expect(yield* Effect.promise(() => logOf(bob))).toContain("hello from the terminal")
-    }).pipe(Effect.scoped), 90_000)
+    }).pipe(Effect.scoped, Effect.provide(Hub.layer)), 90_000)
 })

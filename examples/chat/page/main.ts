@@ -1,6 +1,7 @@
 /**
  * The chat page: BrowserConnector (WebSocketStream in Chromium) with Reconnect.framed and an
- * application-level heartbeat, since browsers have no ping API.
+ * application-level heartbeat, since browsers have no ping API. Shows which server process it is
+ * on and how many people are online (on every process).
  */
 import { BrowserConnector } from "@bytechannel/browser"
 import { Codec, Reconnect } from "@bytechannel/core"
@@ -14,6 +15,9 @@ const element = <T extends HTMLElement>(id: string) => document.getElementById(i
 element("me").textContent = name
 const status = element<HTMLSpanElement>("status")
 const log = element<HTMLUListElement>("log")
+const where = element<HTMLSpanElement>("where")
+let server = ""
+const showWhere = (online: number) => (where.textContent = `· server ${server} · ${online} online`)
 
 const codec: Codec.Codec<ClientMessage | ServerMessage> = {
   name: "chat",
@@ -46,6 +50,11 @@ const program = Effect.gen(function*() {
   yield* chat.messages.pipe(
     Stream.runForEach((message) =>
       Effect.sync(() => {
+        if (message._tag === "Welcome") {
+          server = message.server
+          showWhere(message.online)
+        }
+        if (message._tag === "Online") showWhere(message.count)
         if (message._tag !== "Said") return
         const item = document.createElement("li")
         const who = document.createElement("b")
