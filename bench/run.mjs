@@ -16,6 +16,7 @@ const scripts = [
   { file: "framed.mjs", title: "Framed messages end to end" },
   { file: "slow-consumer.mjs", title: "Slow consumer memory" },
   { file: "fanout.mjs", title: "Fan-out" },
+  { file: "fanout-hub.mjs", title: "Fan-out across processes (Hub, RedisHub)" },
   { file: "browser.mjs", title: "Browser, in Chromium" }
 ].filter((s) => only.length === 0 || only.some((o) => s.file.startsWith(o)))
 

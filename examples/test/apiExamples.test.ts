@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url"
 import ts from "typescript"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
-const PACKAGES = ["core", "node", "browser"] as const
+const PACKAGES = ["core", "node", "browser", "redis"] as const
 
 /** The entry points that must carry an example (`Module.export`). */
 const REQUIRED = [
@@ -39,7 +39,9 @@ const REQUIRED = [
   "node/NodeServer.attach",
   "node/NodeServer.serveTcp",
   "node/NodeByteChannel.toDuplex",
-  "browser/BrowserConnector.layerWith"
+  "browser/BrowserConnector.layerWith",
+  "core/Hub.layer",
+  "redis/RedisHub.layer"
 ]
 
 interface Example {
