@@ -183,7 +183,9 @@ export interface ReconnectingFramed<A> {
    * Queues `value`; completes when it was handed to an open socket's transport (at-most-once
    * from then on), fails with `NotSent` when the outbox policy refused or dropped it, or with
    * `NotSent` (`"Ended"`) at once when the sessions have ended or the scope has closed, whether
-   * it was queued before or sent after.
+   * it was queued before or sent after. Interrupting a waiting `send` (a timeout, a race)
+   * withdraws the message from the outbox, so a retry never sends it twice — unless it was
+   * already being handed to a socket at that moment.
    */
   readonly send: (value: A) => Effect.Effect<void, NotSent | CodecError>
   /** State changes from the moment of subscription. */

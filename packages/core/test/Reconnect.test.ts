@@ -201,6 +201,35 @@ describe("Reconnect.framed", () => {
       expect(received).toEqual(["a", "b", "d"])
     }))
 
+  it.scoped("an interrupted send withdraws its message: it is never sent after the caller gave up", () =>
+    Effect.gen(function*() {
+      const release = yield* Deferred.make<void>()
+      const received: Array<string> = []
+      const server = TestConnector.layerWith((channel) =>
+        Effect.zipRight(
+          Deferred.await(release),
+          ByteChannel.framed(channel, Codec.lines()).messages.pipe(
+            Stream.runForEach((line) => Effect.sync(() => received.push(line)))
+          )
+        ), { pair: { capacity: 1 } })
+      yield* Effect.gen(function*() {
+        const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { outboxSize: 8 })
+        // "a" fills the pair; then "b" is in flight (waiting for room), "c" waits behind it and
+        // is given up on.
+        yield* framed.send("a")
+        yield* Effect.fork(framed.send("b"))
+        for (let i = 0; i < 100 && (yield* framed.pending) < 1; i++) yield* Effect.yieldNow()
+        const c = yield* Effect.fork(framed.send("c"))
+        yield* Effect.fork(framed.send("d"))
+        for (let i = 0; i < 100 && (yield* framed.pending) < 3; i++) yield* Effect.yieldNow()
+        yield* Fiber.interrupt(c)
+        expect(yield* framed.pending).toBe(2)
+        yield* Deferred.succeed(release, undefined)
+        for (let i = 0; i < 200 && received.length < 3; i++) yield* Effect.yieldNow()
+      }).pipe(Effect.provide(server))
+      expect(received).toEqual(["a", "b", "d"])
+    }))
+
   it.scoped("outbox policy \"suspend\" (default): a send over the bound waits", () =>
     Effect.gen(function*() {
       const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { outboxSize: 2 })

@@ -281,9 +281,22 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
         }
         if (finished) return yield* new NotSent({ reason: "Ended" })
         const done = yield* Deferred.make<void, NotSent>()
-        outbox.push({ bytes: encoded.right, done })
+        const entry = { bytes: encoded.right, done }
+        outbox.push(entry)
         wake(work)
-        return yield* Deferred.await(done)
+        // An interrupted send withdraws its message (a caller that gives up and retries must
+        // not have it sent twice), unless the writer is already handing it to a socket.
+        return yield* Deferred.await(done).pipe(
+          Effect.onInterrupt(() =>
+            Effect.sync(() => {
+              const index = outbox.indexOf(entry)
+              if (index >= 0 && entry !== inFlight) {
+                outbox.splice(index, 1)
+                wake(room)
+              }
+            })
+          )
+        )
       })
 
     const framedValue: Reconnect.ReconnectingFramed<A> = {
