@@ -1,0 +1,342 @@
+/**
+ * The `bytechannel` executable, run in child processes (bundled from src, see globalSetup.ts):
+ * against in-process `NodeServer`s and clients of the library, against the Python `websockets`
+ * peer, against itself (`serve`), with a 100 MiB transfer whose memory is measured, and with
+ * `--exec`. 127.0.0.1 and OS-chosen ports only; every process is killed with its test's scope.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { ByteChannel, Codec, Connector, type MessageSocket } from "@bytechannel/core"
+import { NodeConnector, NodeServer } from "@bytechannel/node"
+import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { createHash, randomBytes } from "node:crypto"
+import { readFileSync } from "node:fs"
+import { createServer } from "node:net"
+import { fileURLToPath } from "node:url"
+import { bin, children, listening, peakRss, run } from "./fixtures.js"
+
+const MIB = 1024 * 1024
+const text = new TextDecoder()
+const bytes = (s: string) => new TextEncoder().encode(s)
+
+/** Every message the peer sends until it closes, as received (text stays a string). */
+const receiveAll = (socket: MessageSocket.MessageSocket) =>
+  Effect.gen(function*() {
+    const messages: Array<MessageSocket.Message> = []
+    while (true) {
+      const next = yield* Effect.orElseSucceed(socket.receive, () => Option.none())
+      if (Option.isNone(next)) return messages
+      messages.push(next.value)
+    }
+  })
+
+/** A library server on 127.0.0.1, port 0, closed with the scope. */
+const server = <E>(handler: (channel: ByteChannel.ByteChannel, info: NodeServer.ConnectionInfo) => Effect.Effect<void, E>) =>
+  NodeServer.serve({ host: "127.0.0.1", port: 0 }, handler)
+
+/** A port nothing listens on (bound by the OS, then released). */
+const closedPort = Effect.async<number>((resume) => {
+  const probe = createServer().listen(0, "127.0.0.1", () => {
+    const { port } = probe.address() as { port: number }
+    probe.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+describe("connect", () => {
+  it.live("each line is one message; the end of input closes with 1000 after the last one; --stats counts them", () =>
+    Effect.gen(function*() {
+      const done = yield* Deferred.make<{ messages: ReadonlyArray<MessageSocket.Message>; info: MessageSocket.CloseInfo }>()
+      const { url } = yield* server((channel) =>
+        Effect.flatMap(receiveAll(channel.socket), (messages) =>
+          Effect.flatMap(channel.closed, (info) => Deferred.succeed(done, { messages, info })))
+      )
+      const client = yield* bin(["connect", "--codec", "lines", "--stats", url])
+      yield* client.write("first\nsecond\r\nthird")
+      client.process.stdin.end()
+      const { messages, info } = yield* Deferred.await(done)
+      // Binary messages, one per line, re-encoded by the codec (the \r and the missing \n of the tail normalized).
+      expect(messages.map((m) => (typeof m === "string" ? `text:${m}` : text.decode(m)))).toEqual(["first\n", "second\n", "third\n"])
+      expect(info).toMatchObject({ code: 1000, local: false, wasClean: true })
+      expect((yield* client.exited).code).toBe(0)
+      expect(client.stderr()).toMatch(/connected to ws:\/\/127\.0\.0\.1:\d+/)
+      expect(client.stderr()).toMatch(/stats: sent 3 messages \(19 B\), received 0 messages/)
+      expect(client.stderr()).toMatch(/closed 1000 by us \(end of input\)\n$/)
+    }).pipe(Effect.scoped))
+
+  it.live("--text: each line is one text message; each message received is written as a line; the peer's 1000 exits 0", () =>
+    Effect.gen(function*() {
+      const received = yield* Deferred.make<ReadonlyArray<MessageSocket.Message>>()
+      const { url } = yield* server((channel) =>
+        Effect.gen(function*() {
+          yield* channel.socket.send("hello")
+          yield* channel.socket.send(bytes("binary"))
+          const first = yield* channel.socket.receive
+          const second = yield* channel.socket.receive
+          yield* Deferred.succeed(received, [Option.getOrThrow(first), Option.getOrThrow(second)])
+          yield* channel.close({ code: 1000, reason: "enough" })
+        })
+      )
+      const client = yield* bin(["connect", "--text", url])
+      yield* client.write("x\ny\n") // stdin stays open: the server's close ends the run
+      expect(yield* Deferred.await(received)).toEqual(["x", "y"])
+      expect((yield* client.exited).code).toBe(0)
+      expect(client.stdout().toString()).toBe("hello\nbinary\n")
+      expect(client.stderr()).toMatch(/closed 1000 "enough" by the peer\n$/)
+    }).pipe(Effect.scoped))
+
+  it.live("the exit status tells how it ended: 4000 from the peer 3, a lost connection 4, no server 1, wrong arguments 2", () =>
+    Effect.gen(function*() {
+      const { url } = yield* server((channel, info) =>
+        info.url === "/bye" ? Effect.asVoid(channel.close({ code: 4000, reason: "bye" })) : channel.socket.terminate
+      )
+      const port = yield* closedPort
+      const exec = (args: ReadonlyArray<string>) =>
+        Effect.gen(function*() {
+          const client = yield* bin(args)
+          return { status: (yield* client.exited).code, stderr: client.stderr() }
+        })
+      const [bye, lost, refused, usage] = yield* Effect.all([
+        exec(["connect", `${url}/bye`]),
+        exec(["connect", `${url}/drop`]),
+        exec(["connect", `ws://127.0.0.1:${port}/`]),
+        exec(["connect", "--text", "--codec", "length", url])
+      ], { concurrency: "unbounded" })
+      expect(bye).toMatchObject({ status: 3, stderr: expect.stringMatching(/closed 4000 "bye" by the peer\n$/) })
+      expect(lost).toMatchObject({ status: 4, stderr: expect.stringMatching(/connection lost \(1006\)\n$/) })
+      expect(refused).toMatchObject({ status: 1, stderr: expect.stringMatching(/error: Open: cannot connect to ws:\/\/127\.0\.0\.1:\d+\/: .*ECONNREFUSED/) })
+      expect(usage).toMatchObject({ status: 2, stderr: expect.stringMatching(/--text sends lines: it does not combine with --codec length/) })
+    }).pipe(Effect.scoped))
+
+  it.live("Ctrl-C closes with 1000 (the peer sees it) and exits 130", () =>
+    Effect.gen(function*() {
+      const closed = yield* Deferred.make<MessageSocket.CloseInfo>()
+      const { url } = yield* server((channel) =>
+        Effect.zipRight(Stream.runDrain(channel.read).pipe(Effect.ignore), Effect.flatMap(channel.closed, (info) => Deferred.succeed(closed, info)))
+      )
+      const client = yield* bin(["connect", url])
+      yield* client.stderrLine(/connected to/)
+      client.process.kill("SIGINT")
+      expect(yield* Deferred.await(closed)).toMatchObject({ code: 1000, reason: "SIGINT", local: false, wasClean: true })
+      expect((yield* client.exited).code).toBe(130)
+      expect(client.stderr()).toMatch(/closed 1000 "SIGINT" by us\n$/)
+    }).pipe(Effect.scoped))
+
+  it.live("--reconnect: a session closed with 1011 is followed by another; the pipe goes on; the server's 1000 ends it", () =>
+    Effect.gen(function*() {
+      const lines = yield* Deferred.make<ReadonlyArray<string>>()
+      let sessions = 0
+      const { url } = yield* server((channel) =>
+        Effect.gen(function*() {
+          if (++sessions === 1) return yield* Effect.asVoid(channel.socket.closeWithProtocolCode({ code: 1011, reason: "restart" }))
+          const received = yield* ByteChannel.framed(channel, Codec.lines()).messages.pipe(Stream.take(2), Stream.runCollect)
+          yield* Deferred.succeed(lines, Chunk.toReadonlyArray(received))
+          yield* channel.close({ code: 1000 })
+        })
+      )
+      const client = yield* bin(["connect", "--reconnect", "--codec", "lines", url])
+      yield* client.stderrLine(/reconnect: connected \(attempt 2\)/)
+      yield* client.write("one\ntwo\n")
+      expect(yield* Deferred.await(lines)).toEqual(["one", "two"])
+      expect((yield* client.exited).code).toBe(0)
+      const stderr = client.stderr()
+      expect(stderr).toMatch(/reconnect: connecting \(attempt 1\)\n.*reconnect: connected \(attempt 1\)\n.*reconnect: closed 1011 "restart" by the peer\n.*reconnect: retrying in .* \(attempt 1\)\n/s)
+      expect(stderr).toMatch(/reconnect: closed 1000 by the peer\n.*reconnect: gave up \(CleanClose\)\n/s)
+    }).pipe(Effect.scoped))
+})
+
+describe("interop with Python websockets", () => {
+  const PYTHON = "/usr/bin/python3"
+  const PEER = fileURLToPath(new URL("../../node/test/peers/python_peer.py", import.meta.url))
+  const COUNT = 300
+  const payload = (i: number) => Uint8Array.from({ length: (i * 7919) % 3000 }, (_, j) => (i * 7 + j) & 0xff)
+  const lengthDelimited = (payloads: ReadonlyArray<Uint8Array>) =>
+    Buffer.concat(payloads.flatMap((p) => {
+      const head = Buffer.alloc(4)
+      head.writeUInt32BE(p.length)
+      return [head, Buffer.from(p)]
+    }))
+  const frames = lengthDelimited(Array.from({ length: COUNT }, (_, i) => payload(i)))
+
+  it.live("connect --codec length: frames split at random with text mixed in come out whole; their 4000 \"bye\" exits 3", () =>
+    Effect.gen(function*() {
+      const peer = yield* run(PYTHON, [PEER, "server"])
+      const port = (yield* peer.stdoutLine(/^\d+$/)).trim()
+      const client = yield* bin(["connect", "--codec", "length", "--on-text", "ignore", `ws://127.0.0.1:${port}/`])
+      yield* client.write(frames)
+      yield* client.write(lengthDelimited([Uint8Array.of(0xff, 0x45, 0x4e, 0x44)])) // the end marker; stdin stays open
+      expect((yield* client.exited).code).toBe(3)
+      expect(client.stdout().equals(frames)).toBe(true)
+      expect(client.stderr()).toMatch(/closed 4000 "bye" by the peer\n$/)
+    }).pipe(Effect.scoped))
+
+  it.live("serve --exec: their frames reach the command whole; its exit (status 0) closes with 1000, seen there", () =>
+    Effect.gen(function*() {
+      const served = yield* bin([
+        "serve", "--codec", "length", "--on-text", "ignore",
+        "--exec", `head -c ${frames.length} | sha256sum >&2`
+      ])
+      const url = yield* listening(served)
+      const peer = yield* run(PYTHON, [PEER, "client", url])
+      expect(JSON.parse(yield* peer.stdoutLine(/code/))).toEqual({ code: 1000, reason: "" })
+      yield* served.stderrLine(new RegExp(`^${createHash("sha256").update(frames).digest("hex")}  -$`))
+      yield* served.stderrLine(/#1 closed 1000 by us/)
+    }).pipe(Effect.scoped))
+})
+
+describe("serve", () => {
+  it.live("--echo gives every message back as it came (text stays text); --broadcast --tcp gives every frame to every client; Ctrl-C closes them with 1001", () =>
+    Effect.gen(function*() {
+      const echo = yield* bin(["serve", "--echo"])
+      const relay = yield* bin(["serve", "--tcp", "--broadcast", "--codec", "lines"])
+      const [echoUrl, relayUrl] = yield* Effect.all([listening(echo), listening(relay)], { concurrency: "unbounded" })
+      expect(relayUrl).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/)
+
+      const socket = yield* Connector.connect(echoUrl)
+      yield* socket.send("text")
+      yield* socket.send(Uint8Array.of(1, 2, 3))
+      expect(Option.getOrThrow(yield* socket.receive)).toBe("text")
+      expect([...(Option.getOrThrow(yield* socket.receive) as Uint8Array)]).toEqual([1, 2, 3])
+
+      const a = ByteChannel.framed(yield* ByteChannel.connect(relayUrl), Codec.lines())
+      const b = ByteChannel.framed(yield* ByteChannel.connect(relayUrl), Codec.lines())
+      yield* relay.stderrLine(/#2 open/)
+      yield* a.send("from a")
+      expect(yield* a.next).toEqual(Option.some("from a"))
+      expect(yield* b.next).toEqual(Option.some("from a"))
+      yield* b.send("from b")
+      expect(yield* a.next).toEqual(Option.some("from b"))
+      expect(yield* b.next).toEqual(Option.some("from b"))
+
+      echo.process.kill("SIGINT")
+      relay.process.kill("SIGINT")
+      expect(yield* socket.closed).toMatchObject({ code: 1001, local: false })
+      expect((yield* echo.exited).code).toBe(130)
+      expect((yield* relay.exited).code).toBe(130)
+      expect(relay.stderr()).toMatch(/SIGINT: stopping; 2 connections close with 1001/)
+      // TCP has no close codes: the relay's clients see its FIN as a clean end.
+      expect((yield* a.closed).code).toBe(1000)
+    }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer)))
+
+  it.live("--exec cat over --tcp: each connection talks to a process of its own, which ends with it (closed or lost)", () =>
+    Effect.gen(function*() {
+      const served = yield* bin(["serve", "--tcp", "--exec", "cat"])
+      const url = yield* listening(served)
+      const one = yield* bin(["connect", url])
+      const two = yield* bin(["connect", url])
+      yield* one.write("one\n")
+      yield* two.write("two\n")
+      expect((yield* one.stdoutBytes(4)).toString()).toBe("one\n")
+      expect((yield* two.stdoutBytes(4)).toString()).toBe("two\n")
+      expect(children(served.process.pid!)).toHaveLength(2)
+      one.process.stdin.end() // closes with 1000: cat sees the end of its input
+      two.process.kill("SIGKILL") // lost: cat sees the end of its input too
+      expect((yield* one.exited).code).toBe(0)
+      yield* served.stderrLine(/#1 command exit status 0/)
+      yield* served.stderrLine(/#2 command exit status 0/)
+      expect(served.stderr()).toMatch(/#1 closed 1000 by the peer/)
+      expect(children(served.process.pid!)).toEqual([])
+    }).pipe(Effect.scoped))
+
+  it.live("--exec: the command's exit closes the connection (status 0: 1000, else 1011); one that outlives its connection is killed", () =>
+    Effect.gen(function*() {
+      const served = yield* bin([
+        "serve", "--text",
+        "--exec", "read line; case $line in wait) exec sleep 30;; esac; echo \"got $line\"; exit $line"
+      ])
+      const url = yield* listening(served)
+      const [ok, failed, waiting] = yield* Effect.all([bin(["connect", "--text", url]), bin(["connect", "--text", url]), bin(["connect", "--text", url])])
+      yield* ok.write("0\n")
+      yield* failed.write("3\n")
+      yield* waiting.write("wait\n")
+      expect((yield* ok.exited).code).toBe(0)
+      expect(ok.stdout().toString()).toBe("got 0\n")
+      expect((yield* failed.exited).code).toBe(3)
+      expect(failed.stdout().toString()).toBe("got 3\n")
+      expect(failed.stderr()).toMatch(/closed 1011 "command exit status 3" by the peer\n$/)
+      waiting.process.kill("SIGKILL")
+      yield* served.stderrLine(/#\d command killed by SIGTERM/)
+      expect(children(served.process.pid!)).toEqual([])
+    }).pipe(Effect.scoped))
+
+  it.live("100 MiB through --codec length, connect to serve, to a slow reader: the same bytes, memory bounded on both sides", () =>
+    Effect.gen(function*() {
+      const TOTAL = 100 * MIB
+      const received = createHash("sha256")
+      const served = yield* bin(["serve", "--codec", "length"], {
+        // A slow reader: a pause after every chunk of the server's stdout.
+        onStdout: (chunk, stream) => {
+          received.update(chunk)
+          stream.pause()
+          setTimeout(() => stream.resume(), 2)
+        }
+      })
+      const url = yield* listening(served)
+      const client = yield* bin(["connect", "--codec", "length", "--stats", url])
+      yield* client.stderrLine(/connected to/)
+      const serverBefore = peakRss(served.process.pid!)
+      const clientBefore = peakRss(client.process.pid!)
+
+      const sent = createHash("sha256")
+      let sentBytes = 0
+      for (let i = 0; sentBytes < TOTAL; i++) {
+        const size = 1 + ((i * 7919) % (256 * 1024))
+        const frame = Buffer.allocUnsafe(4 + size)
+        frame.writeUInt32BE(size, 0)
+        randomBytes(size).copy(frame, 4)
+        sent.update(frame)
+        sentBytes += frame.length
+        yield* client.write(frame)
+      }
+      client.process.stdin.end()
+      expect((yield* client.exited).code, client.stderr()).toBe(0)
+      expect(client.stderr()).toMatch(/closed 1000 by us \(end of input\)/)
+      yield* served.stderrLine(/#1 closed 1000 by the peer/)
+      yield* served.stdoutBytes(sentBytes)
+      expect(received.digest("hex")).toBe(sent.digest("hex"))
+
+      // Peak resident memory growth. As it is: +35-55 MiB on each side (garbage the GC has not
+      // collected yet counts). A stage that buffers instead of waiting holds most of the 100 MiB:
+      // +90-97 MiB (server's stdout not waiting for drain), +89 MiB (stdin read ahead).
+      const serverGrowth = peakRss(served.process.pid!) - serverBefore
+      const clientGrowth = Number(/peak RSS ([\d.]+) MiB/.exec(client.stderr())![1]) * MIB - clientBefore
+      console.log(`100 MiB: peak RSS growth: serve +${(serverGrowth / MIB).toFixed(1)} MiB, connect +${(clientGrowth / MIB).toFixed(1)} MiB`)
+      expect(serverGrowth).toBeLessThan(72 * MIB)
+      expect(clientGrowth).toBeLessThan(72 * MIB)
+    }).pipe(Effect.scoped), 60_000)
+})
+
+describe("the command line", () => {
+  it.live("--help documents every option and the exit statuses; --version is the package's; conflicting options exit 2", () =>
+    Effect.gen(function*() {
+      const exec = (args: ReadonlyArray<string>) =>
+        Effect.gen(function*() {
+          const process = yield* bin(args)
+          const exit = yield* process.exited
+          return { status: exit.code, stdout: process.stdout().toString(), stderr: process.stderr() }
+        })
+      const [connect, serve, version, conflict, tcp] = yield* Effect.all([
+        exec(["connect", "--help"]),
+        exec(["serve", "--help"]),
+        exec(["--version"]),
+        exec(["serve", "--echo", "--exec", "cat"]),
+        exec(["serve", "--tcp", "--path", "/x"])
+      ], { concurrency: "unbounded" })
+      const shared = ["--codec", "--text", "--on-text", "--max-frame", "--protocol", "--ping", "--stats", "--quiet"]
+      for (const option of ["--header", "--insecure", "--reconnect", "<url>", ...shared]) expect(connect.stdout).toContain(option)
+      for (const option of ["--port", "--host", "--path", "--tcp", "--echo", "--broadcast", "--exec", "--max-connections", "--origin", ...shared]) {
+        expect(serve.stdout).toContain(option)
+      }
+      for (const help of [connect, serve]) {
+        expect(help.status).toBe(0)
+        expect(help.stdout).toMatch(/EXIT STATUS/)
+        expect(help.stdout).not.toMatch(/\u001b\[/) // plain text when not on a terminal
+      }
+      const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+      expect(version.stdout.trim()).toBe(manifest.version)
+      expect(conflict).toMatchObject({ status: 2, stderr: expect.stringMatching(/--echo and --exec do not combine/) })
+      expect(tcp).toMatchObject({ status: 2, stderr: expect.stringMatching(/--path: WebSocket only, not with --tcp/) })
+    }).pipe(Effect.scoped))
+})
