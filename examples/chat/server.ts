@@ -22,6 +22,7 @@ import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import { readFile } from "node:fs/promises"
 import type * as Http from "node:http"
+import { hostname } from "node:os"
 import { extname, join, normalize } from "node:path"
 import { ClientMessage, maxLineLength, Presence, ServerMessage } from "./protocol.js"
 
@@ -32,7 +33,7 @@ export interface ChatServerOptions {
   readonly pageDir: string
   /** Messages queued for one client before its oldest are dropped. Default 256. */
   readonly outboxSize?: number | undefined
-  /** How this server process is named on the page. Default "pid N on :port". */
+  /** How this server process is named on the page. Default "host:port (pid N)". */
   readonly serverName?: string | undefined
   /** How often servers tell each other their head count; a server silent for 3 intervals is gone. Default 2 seconds. */
   readonly presenceInterval?: Duration.DurationInput | undefined
@@ -114,7 +115,8 @@ export const serveChat = (options: ChatServerOptions) =>
         yield* Stream.mergeAll([
           room,
           Stream.fromQueue(replies).pipe(Stream.map(encode)),
-          online.changes.pipe(Stream.changes, Stream.map((count) => encode({ _tag: "Online", count })))
+          // Settled counts only: a crowd joining at once is one update, not one per person.
+          online.changes.pipe(Stream.changes, Stream.debounce("100 millis"), Stream.map((count) => encode({ _tag: "Online", count })))
         ], { concurrency: 3 }).pipe(Stream.run(channel.write), Effect.ignore, Effect.forkScoped)
         yield* ByteChannel.framed(channel, decode).messages.pipe(
           Stream.runForEach((message) =>
@@ -130,7 +132,7 @@ export const serveChat = (options: ChatServerOptions) =>
           )
         )
       }))
-    if (name === "") name = `pid ${process.pid} on :${server.port}`
+    if (name === "") name = `${hostname()}:${server.port} (pid ${process.pid})`
     yield* Effect.forkScoped(Effect.repeat(Effect.zipRight(announce, recount), Schedule.spaced(interval)))
 
     return {
