@@ -19,6 +19,8 @@
  *   streams from their start; duplicates are dropped. So a restart loses nothing a process
  *   published among its last `replaySize` messages before it, nor anything published during
  *   the outage within `outboxSize`.
+ * - **Closing**: when the hub's scope closes, what still waits for Redis is sent once more
+ *   (within `commandTimeout`); with Redis unreachable then, it is dropped.
  * - **Retention is capped**: each topic's stream keeps about `maxLen` entries (default 10,000,
  *   `MAXLEN ~`). A reader that falls further behind than that (a long pause of its process)
  *   misses the trimmed entries.

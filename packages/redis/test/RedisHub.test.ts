@@ -212,6 +212,21 @@ describe("RedisHub against redis-server", () => {
       expect(got).toEqual([...got].sort((x, y) => x - y)) // still in order
     }), 30_000)
 
+  itLive("closing a hub sends what it still holds for Redis", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      const b = yield* hub({ url: redis.url })
+      yield* b.events.until(connected(), "b to connect")
+      const onB = yield* collect(b.hub, "room")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const a = yield* hub({ url: redis.url })
+        yield* a.events.until(connected(), "a to connect")
+        yield* publishAll(a.hub, "room", "a", [0, 50]) // and a closes at once
+      }))
+      yield* onB.until((items) => items.length === 50, "all 50 from the closed hub")
+      expect(numbers(onB.items, "a")).toEqual(range(0, 50))
+    }))
+
   itLive("a slow subscriber: its own bound and policy, the others get everything", () =>
     Effect.gen(function*() {
       const redis = yield* redisServer

@@ -373,6 +373,14 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
       }
     })
     yield* Effect.forkScoped(supervise)
+    // Closing: what still waits for Redis is sent once more, within a command's deadline.
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        const current = session
+        const pending = [...inflight, ...outbox.take(outbox.size)]
+        return current === undefined || pending.length === 0 ? Effect.void : Effect.ignore(xadd(current.writer, pending))
+      })
+    )
 
     // ---- the service --------------------------------------------------------------------------
 
