@@ -39,7 +39,9 @@ describe("Reconnect against a real server", () => {
         let maxPending = 0
         const producer = yield* Effect.fork(Effect.gen(function*() {
           for (let n = 0; n < 1000; n++) {
-            sends.push(yield* Effect.fork(framed.send({ n })))
+            // In the test's scope, not the producer's: a send still waiting when the producer ends
+            // must not be interrupted (an interrupted send is withdrawn).
+            sends.push(yield* Effect.forkScoped(framed.send({ n })))
             maxPending = Math.max(maxPending, yield* framed.pending)
             yield* Effect.sleep("2 millis")
           }
