@@ -181,7 +181,7 @@ describe("packaging: the tarballs installed with npm outside the workspace", () 
     writeFileSync(join(project, "probe.mjs"), probe)
     const lines = (await run(process.execPath, ["probe.mjs"], project)).trim().split("\n")
     expect(lines.slice(0, 4)).toEqual([
-      "ByteChannel,CloseCode,Codec,CodecError,Connector,Framed,Hub,Keepalive,MemorySocket,MessageSocket,Reconnect,SocketError,SocketMetrics,TestConnector",
+      "ByteChannel,CloseCode,Codec,CodecError,Connector,Framed,Hub,Keepalive,MemorySocket,MessageSocket,Reconnect,SocketError,SocketMetrics,TestConnector,Transport",
       "NodeByteChannel,NodeConnector,NodeServer",
       "BrowserConnector",
       "NodeByteChannel,NodeConnector,NodeServer"

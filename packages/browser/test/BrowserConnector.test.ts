@@ -1,7 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ByteChannel, Codec, SocketMetrics } from "@bytechannel/core"
+import { ByteChannel, CloseCode, Codec, SocketMetrics } from "@bytechannel/core"
 import { BrowserConnector } from "@bytechannel/browser"
-import { truncateUtf8 } from "../src/internal/browserSocket.js"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -293,13 +292,13 @@ for (const strategy of strategies) {
 
 describe("close reasons", () => {
   const utf8 = new TextEncoder()
-  it("truncateUtf8 keeps the longest prefix within the byte bound, never splitting a character", () => {
+  it("CloseCode.truncateReason keeps the longest prefix within the byte bound, never splitting a character", () => {
     const random = prng(3)
     const alphabet = ["a", "é", "€", "𝄞", "\ud800", "\udc00", "z"] // 1, 2, 3, 4 bytes; lone surrogates encode as 3
     for (let n = 0; n < 500; n++) {
       const text = Array.from({ length: Math.floor(random() * 80) }, () => alphabet[Math.floor(random() * alphabet.length)]).join("")
       const max = Math.floor(random() * 130)
-      const cut = truncateUtf8(text, max)
+      const cut = CloseCode.truncateReason(text, max)
       expect(text.startsWith(cut)).toBe(true)
       expect(utf8.encode(cut).length).toBeLessThanOrEqual(max)
       // Longest: one more character would not fit (a surrogate pair counts as one).

@@ -69,22 +69,27 @@ export const isApplicationCode = (code: number): boolean =>
 export const isSendable = (code: number): boolean =>
   isApplicationCode(code) || (code >= GoingAway && code <= UnsupportedData) || (code >= InvalidPayload && code <= BadGateway)
 
-const utf8 = new TextEncoder()
-
 /**
- * `reason` cut to at most `maxBytes` UTF-8 bytes, never inside a character.
+ * `reason` cut to at most `maxBytes` UTF-8 bytes, never inside a character (a surrogate pair
+ * is one 4-byte character; a lone surrogate counts 3, as it is sent as U+FFFD).
  *
  * @since 0.1.0
  * @category utils
  */
 export const truncateReason = (reason: string, maxBytes: number = MAX_REASON_BYTES): string => {
+  // Each UTF-16 unit is at most 3 UTF-8 bytes: short strings need no counting.
   if (reason.length * 3 <= maxBytes) return reason
-  const bytes = utf8.encode(reason)
-  if (bytes.length <= maxBytes) return reason
-  let end = maxBytes
-  // Back up to the first byte of a character (continuation bytes are 10xxxxxx).
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--
-  return new TextDecoder().decode(bytes.subarray(0, end))
+  let bytes = 0
+  for (let i = 0; i < reason.length; i++) {
+    const unit = reason.charCodeAt(i)
+    const pair = unit >= 0xd800 && unit <= 0xdbff && i + 1 < reason.length &&
+      (reason.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    const size = pair ? 4 : unit < 0x80 ? 1 : unit < 0x800 ? 2 : 3
+    if (bytes + size > maxBytes) return reason.slice(0, i)
+    bytes += size
+    if (pair) i++
+  }
+  return reason
 }
 
 /**

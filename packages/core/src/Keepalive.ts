@@ -11,7 +11,7 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as internal from "./internal/keepalive.js"
-import type * as MessageSocket from "./MessageSocket.js"
+import type * as Transport from "./Transport.js"
 
 /**
  * @since 0.1.0
@@ -49,7 +49,7 @@ export interface Probe {
  * @category constructors
  */
 export const run: (
-  controller: MessageSocket.Controller,
+  controller: Transport.Controller,
   probe: Probe,
   options: KeepaliveOptions
 ) => Effect.Effect<void, never, Scope.Scope> = internal.run

@@ -16,6 +16,7 @@ import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import * as internal from "./internal/messageSocket.js"
+import type * as TransportModule from "./Transport.js"
 import type { CloseArgumentError, SocketError } from "./SocketError.js"
 
 /**
@@ -128,61 +129,28 @@ export interface MessageSocket {
 }
 
 /**
- * What a transport does for the shared socket engine. None of these may throw; failures are
- * reported through the {@link Controller}.
- *
+ * @deprecated Use {@link TransportModule.Transport} from the `Transport` module.
  * @since 0.1.0
  * @category models
  */
-export interface Transport {
-  /** Hands one message to the transport. */
-  readonly write: (message: Message) => void
-  /** What the transport holds unsent, in the unit of `sendHighWaterMark` (bytes for real sockets). */
-  readonly bufferedAmount: () => number
-  /** Sends a close frame (the start, or the answer, of a close handshake). */
-  readonly sendClose: (code: number, reason: string) => void
-  /** Drops the connection at once. */
-  readonly terminate: () => void
-  /** Stops reading from the network (receive backpressure). */
-  readonly pause: () => void
-  /** Starts reading from the network again. */
-  readonly resume: () => void
-  /** The negotiated subprotocol ("" or absent when none); read when asked, as a client learns it at open. */
-  readonly protocol?: (() => string) | undefined
-}
+export type Transport = TransportModule.Transport
 
 /**
- * The handle a transport drives from its callbacks.
- *
+ * The engine's controller under its former names as well (`offer`, `drained`, `closed`, `fail`).
+ * @deprecated Use {@link TransportModule.Controller} from the `Transport` module (`onMessage`,
+ * `onDrain`, `onClose`, `onError`).
  * @since 0.1.0
  * @category models
  */
-export interface Controller {
-  readonly socket: MessageSocket
-  /** A message arrived from the network. */
+export interface Controller extends TransportModule.Controller {
+  /** @deprecated `onMessage` */
   readonly offer: (message: Message) => void
-  /** The transport's send buffer went down: wakes waiting senders. */
+  /** @deprecated `onDrain` */
   readonly drained: () => void
-  /**
-   * The connection is closed: both close frames were exchanged (call it as soon as they were,
-   * with the peer's code, even while the transport still tears down), or it was lost. Later
-   * calls are ignored.
-   */
+  /** @deprecated `onClose` */
   readonly closed: (info: { readonly code: number; readonly reason: string; readonly wasClean: boolean }) => void
-  /** The transport failed: `receive` fails with `error` once the messages before it were taken. */
+  /** @deprecated `onError` */
   readonly fail: (error: SocketError) => void
-  /** Publishes an out-of-band event. */
-  readonly emit: (event: SocketEvent) => void
-  /** The socket's state as the engine sees it. */
-  readonly state: () => "open" | "closing" | "closed"
-  /** Messages received and not yet taken. */
-  readonly receiveQueueSize: () => number
-  /** Messages received since the socket opened (for liveness checks). */
-  readonly receivedMessages: () => number
-  /** Times the transport was paused by receive backpressure (for liveness checks). */
-  readonly receivePauses: () => number
-  /** Whether the transport is paused by receive backpressure now. */
-  readonly receivePaused: () => boolean
 }
 
 /**
@@ -203,22 +171,16 @@ export interface SocketOptions {
 }
 
 /**
- * What a transport tells the engine beside the user's bounds: what it can do. Users never set
- * these (a transport that cannot pause must not be told to).
+ * @deprecated Use {@link TransportModule.TransportOptions} from the `Transport` module.
  * @since 0.1.0
  * @category models
  */
-export interface ControllerOptions extends SocketOptions {
-  /**
-   * What to do when the receive queue reaches its high-water mark: `"pause"` the transport
-   * (real backpressure), or `"fail"` for transports that cannot pause (the browser
-   * `WebSocket`): fail `receive` with `ReceiveOverflow` and close with 1009.
-   */
-  readonly receiveOverflow?: "pause" | "fail" | undefined
-}
+export type ControllerOptions = TransportModule.TransportOptions
 
 /**
  * Builds the shared socket engine over a transport.
+ * @deprecated Use `Transport.make((controller) => transport)`: the transport gets the controller
+ * when it is built.
  *
  * @since 0.1.0
  * @category constructors

@@ -101,6 +101,13 @@ export * as SocketMetrics from "./SocketMetrics.js"
 export * as SocketError from "./SocketError.js"
 
 /**
+ * For transport authors: a transport is one short function over the shared engine.
+ *
+ * @since 0.1.0
+ */
+export * as Transport from "./Transport.js"
+
+/**
  * A `Connector` served in memory.
  *
  * @since 0.1.0

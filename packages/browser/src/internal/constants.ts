@@ -4,8 +4,8 @@
  * @internal
  */
 
-/** A close frame's reason is at most 123 UTF-8 bytes (125 bytes of payload, 2 for the code). */
-export const MAX_CLOSE_REASON_BYTES = 123
+/** WebSocket strategy: `send` waits while `bufferedAmount` is at or above this (as the engine's default). */
+export const DEFAULT_SEND_HIGH_WATER_BYTES = 1024 * 1024
 
 /** Default time the opening handshake may take. */
 export const DEFAULT_OPEN_TIMEOUT_MILLIS = 10_000

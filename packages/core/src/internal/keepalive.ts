@@ -2,13 +2,13 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Keepalive from "../Keepalive.js"
-import type * as MessageSocket from "../MessageSocket.js"
+import type * as Transport from "../Transport.js"
 import { SocketError } from "../SocketError.js"
 import * as CloseCode from "../CloseCode.js"
 
 /** @internal */
 export const run = (
-  controller: MessageSocket.Controller,
+  controller: Transport.Controller,
   probe: Keepalive.Probe,
   options: Keepalive.KeepaliveOptions
 ): Effect.Effect<void, never, Scope.Scope> => {
@@ -27,7 +27,7 @@ export const run = (
       yield* Effect.sleep(timeout)
       if (controller.state() !== "open") return
       if (signs() !== before || controller.receivePaused()) continue
-      controller.fail(
+      controller.onError(
         new SocketError({
           reason: "Read",
           code: CloseCode.Abnormal,

@@ -1,11 +1,12 @@
 import * as Effect from "effect/Effect"
 import type * as MemorySocket from "../MemorySocket.js"
 import * as MessageSocket from "../MessageSocket.js"
+import * as Transport from "../Transport.js"
 import * as constants from "./constants.js"
 import * as CloseCode from "../CloseCode.js"
 
 interface Side {
-  controller: MessageSocket.Controller | undefined
+  controller: Transport.Controller | undefined
   peer: Side | undefined
   closeFrameSent: boolean
   closeFrameReceived: boolean
@@ -30,24 +31,24 @@ const receiveCloseFrame = (side: Side, code: number, reason: string) => {
     side.closeFrameSent = true
     receiveCloseFrame(side.peer!, code, reason)
   }
-  side.controller!.closed({ code, reason, wasClean: true })
+  side.controller!.onClose({ code, reason, wasClean: true })
 }
 
 const loseConnection = (side: Side) => {
-  side.controller!.closed({ code: CloseCode.Abnormal, reason: "", wasClean: false })
+  side.controller!.onClose({ code: CloseCode.Abnormal, reason: "", wasClean: false })
 }
 
-const makeTransport = (side: Side, options: MemorySocket.PairOptions | undefined): MessageSocket.Transport => {
+const makeTransport = (side: Side, options: MemorySocket.PairOptions | undefined): Transport.Transport => {
   const rechunk = options?.rechunk
   const protocol = options?.protocol ?? ""
   return {
     protocol: () => protocol,
     write: (message) => {
       const peer = side.peer!.controller!
-      if (typeof message === "string") return peer.offer(message)
+      if (typeof message === "string") return peer.onMessage(message)
       // Copy, as a real socket would serialize: the sender may reuse its buffer once `send` returns.
-      if (rechunk === undefined) return peer.offer(message.slice())
-      for (const piece of rechunk(message)) peer.offer(piece.slice())
+      if (rechunk === undefined) return peer.onMessage(message.slice())
+      for (const piece of rechunk(message)) peer.onMessage(piece.slice())
     },
     bufferedAmount: () => side.peer!.controller!.receiveQueueSize(),
     sendClose: (code, reason) => {
@@ -60,7 +61,7 @@ const makeTransport = (side: Side, options: MemorySocket.PairOptions | undefined
       loseConnection(side.peer!)
     },
     pause: () => {},
-    resume: () => side.peer!.controller!.drained()
+    resume: () => side.peer!.controller!.onDrain()
   }
 }
 
@@ -71,7 +72,7 @@ export const makePair = (
   Effect.gen(function*() {
     const capacity = options?.capacity ?? constants.DEFAULT_MEMORY_CAPACITY
     if (!(capacity >= 1)) return yield* Effect.dieMessage(`MemorySocket: capacity must be at least 1, got ${capacity}`)
-    const controllerOptions: MessageSocket.ControllerOptions = {
+    const controllerOptions: Transport.TransportOptions = {
       // The receiver's queue is the sender's send buffer: the sender waits at `capacity`
       // messages and is woken by every take below it.
       receiveHighWaterMessages: capacity,
@@ -84,8 +85,12 @@ export const makePair = (
     const b = newSide()
     a.peer = b
     b.peer = a
-    a.controller = yield* MessageSocket.make(makeTransport(a, options), controllerOptions)
-    b.controller = yield* MessageSocket.make(makeTransport(b, options), controllerOptions)
+    for (const side of [a, b]) {
+      yield* Transport.make((controller) => {
+        side.controller = controller
+        return makeTransport(side, options)
+      }, controllerOptions)
+    }
     const toMemorySocket = (side: Side): MemorySocket.MemorySocket => ({
       ...side.controller!.socket,
       drop: Effect.sync(() => {

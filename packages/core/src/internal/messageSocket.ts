@@ -10,6 +10,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as CloseCode from "../CloseCode.js"
 import type * as MessageSocket from "../MessageSocket.js"
+import type * as Transport from "../Transport.js"
 import { CloseArgumentError, SocketError } from "../SocketError.js"
 import * as SocketMetrics from "../SocketMetrics.js"
 import * as constants from "./constants.js"
@@ -110,20 +111,26 @@ class Inbox {
 }
 
 /** @internal */
+export const makeWith = (
+  build: (controller: Transport.Controller) => Transport.Transport,
+  options?: Transport.TransportOptions
+): Effect.Effect<Transport.Controller> =>
+  Effect.map(Deferred.make<MessageSocket.CloseInfo>(), (closedDeferred) => unsafeMake(build, closedDeferred, options))
+
+/** @internal */
 export const make = (
   transport: MessageSocket.Transport,
   options?: MessageSocket.ControllerOptions
 ): Effect.Effect<MessageSocket.Controller> =>
-  Effect.gen(function*() {
-    const closedDeferred = yield* Deferred.make<MessageSocket.CloseInfo>()
-    return unsafeMake(transport, closedDeferred, options)
-  })
+  Effect.map(Deferred.make<MessageSocket.CloseInfo>(), (closedDeferred) => unsafeMake(() => transport, closedDeferred, options))
 
 const unsafeMake = (
-  transport: MessageSocket.Transport,
+  build: (controller: Transport.Controller) => Transport.Transport,
   closedDeferred: Deferred.Deferred<MessageSocket.CloseInfo>,
-  options: MessageSocket.ControllerOptions | undefined
+  options: Transport.TransportOptions | undefined
 ): MessageSocket.Controller => {
+  // Bound right below, once the controller exists: the transport's callbacks need it.
+  let transport: Transport.Transport = undefined as unknown as Transport.Transport
   const highMessages = options?.receiveHighWaterMessages ?? constants.DEFAULT_RECEIVE_HIGH_WATER_MESSAGES
   const highBytes = options?.receiveHighWaterBytes ?? constants.DEFAULT_RECEIVE_HIGH_WATER_BYTES
   const resumeRatio = options?.receiveResumeRatio ?? 0.5
@@ -379,19 +386,26 @@ const unsafeMake = (
     events
   }
 
-  return {
+  const controller: MessageSocket.Controller = {
     socket,
-    offer,
-    drained,
-    closed,
-    fail,
+    onMessage: offer,
+    onDrain: drained,
+    onClose: closed,
+    onError: fail,
     emit,
     state: () => state,
     receiveQueueSize: () => inbox.size,
     receivedMessages: () => received,
     receivePauses: () => pauses,
-    receivePaused: () => inbox.paused
+    receivePaused: () => inbox.paused,
+    // Deprecated names (MessageSocket.Controller).
+    offer,
+    drained,
+    closed,
+    fail
   }
+  transport = build(controller)
+  return controller
 }
 
 /** @internal */

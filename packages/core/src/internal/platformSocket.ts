@@ -9,7 +9,8 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import type * as ByteChannel from "../ByteChannel.js"
-import * as MessageSocket from "../MessageSocket.js"
+import type * as MessageSocket from "../MessageSocket.js"
+import * as Transport from "../Transport.js"
 import { SocketError } from "../SocketError.js"
 import { handle } from "./handle.js"
 import * as CloseCode from "../CloseCode.js"
@@ -27,8 +28,8 @@ export const fromSocket = (
     const outbox = yield* Queue.unbounded<Outgoing>()
     let queuedBytes = 0
     let runFiber: Fiber.RuntimeFiber<void, unknown> | undefined
-    let controller: MessageSocket.Controller | undefined
-    const transport: MessageSocket.Transport = {
+    // The platform socket cannot pause: receiving is bounded by the "fail" policy instead.
+    const controller = yield* Transport.makeScoped(() => ({
       write: (message) => {
         queuedBytes += sizeOf(message)
         outbox.unsafeOffer(message)
@@ -40,12 +41,9 @@ export const fromSocket = (
       terminate: () => {
         if (runFiber) Effect.runFork(Fiber.interrupt(runFiber))
       },
-      // The platform socket cannot pause: receiving is bounded by the "fail" policy instead.
       pause: () => {},
       resume: () => {}
-    }
-    const engine = yield* MessageSocket.make(transport, { ...options, receiveOverflow: "fail" })
-    controller = engine
+    }), { ...options, receiveOverflow: "fail" })
 
     const write = yield* socket.writer
     yield* Effect.forkScoped(
@@ -54,30 +52,29 @@ export const fromSocket = (
           Effect.ignore(write(item)),
           Effect.sync(() => {
             queuedBytes -= sizeOf(item)
-            controller?.drained()
+            controller.onDrain()
           })
         )))
     )
 
     runFiber = yield* Effect.forkScoped(
       socket.runRaw((data) => {
-        engine.offer(data)
+        controller.onMessage(data)
       }).pipe(
         Effect.onExit((exit) =>
           Effect.sync(() => {
-            if (Exit.isSuccess(exit)) return engine.closed({ code: CloseCode.Normal, reason: "", wasClean: true })
+            if (Exit.isSuccess(exit)) return controller.onClose({ code: CloseCode.Normal, reason: "", wasClean: true })
             const error = Option.getOrUndefined(Cause.failureOption(exit.cause))
             if (error && error.reason === "Close") {
-              return engine.closed({ code: error.code, reason: error.closeReason ?? "", wasClean: error.code !== CloseCode.Abnormal })
+              return controller.onClose({ code: error.code, reason: error.closeReason ?? "", wasClean: error.code !== CloseCode.Abnormal })
             }
-            if (error) engine.fail(new SocketError({ reason: error.reason === "Write" ? "Write" : "Read", cause: error }))
-            engine.closed({ code: CloseCode.Abnormal, reason: "", wasClean: false })
+            if (error) controller.onError(new SocketError({ reason: error.reason === "Write" ? "Write" : "Read", cause: error }))
+            controller.onClose({ code: CloseCode.Abnormal, reason: "", wasClean: false })
           })
         )
       )
     )
-    yield* MessageSocket.closeOnScopeClose(engine.socket)
-    return engine.socket
+    return controller.socket
   })
 
 /** @internal */

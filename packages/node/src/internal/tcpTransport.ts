@@ -1,59 +1,57 @@
-import { CloseCode, MessageSocket, SocketError } from "@bytechannel/core"
+import { CloseCode, type MessageSocket, SocketError, Transport } from "@bytechannel/core"
 import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Net from "node:net"
 import * as constants from "./constants.js"
 
 /**
- * Wires a TCP socket to the shared engine. TCP has no messages and no close codes: each chunk
- * read is a message, an orderly end (FIN both ways) is a 1000 close, anything else 1006.
+ * A TCP socket as a transport. TCP has no messages and no close codes: each chunk read is a
+ * message, an orderly end (FIN both ways) is a 1000 close, anything else 1006.
  * @internal
  */
 export const fromNetSocket = (
   socket: Net.Socket,
   options?: MessageSocket.SocketOptions
 ): Effect.Effect<MessageSocket.MessageSocket, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    let controller: MessageSocket.Controller | undefined
-    let failed = false
-    const transport: MessageSocket.Transport = {
-      write: (message) => {
-        socket.write(message)
-      },
-      bufferedAmount: () => socket.writableLength,
-      sendClose: () => {
-        socket.end()
-      },
-      terminate: () => {
-        socket.destroy()
-      },
-      pause: () => {
-        socket.pause()
-      },
-      resume: () => {
-        socket.resume()
+  Effect.map(
+    Transport.makeScoped((controller) => {
+      let failed = false
+      socket.on("data", (chunk: Buffer) => controller.onMessage(chunk))
+      socket.on("drain", controller.onDrain)
+      // The peer ended its side: end ours (the TCP close handshake).
+      socket.on("end", () => {
+        if (!socket.writableEnded) socket.end()
+      })
+      socket.on("error", () => {
+        failed = true
+      })
+      socket.on("close", (hadError: boolean) => {
+        const clean = !hadError && !failed
+        controller.onClose({ code: clean ? CloseCode.Normal : CloseCode.Abnormal, reason: "", wasClean: clean })
+      })
+      return {
+        write: (message) => {
+          socket.write(message)
+        },
+        bufferedAmount: () => socket.writableLength,
+        sendClose: () => {
+          socket.end()
+        },
+        terminate: () => {
+          socket.destroy()
+        },
+        pause: () => {
+          socket.pause()
+        },
+        resume: () => {
+          socket.resume()
+        }
       }
-    }
-    const engine = yield* MessageSocket.make(transport, options)
-    controller = engine
-    socket.on("data", (chunk: Buffer) => engine.offer(chunk))
-    socket.on("drain", () => controller?.drained())
-    // The peer ended its side: end ours (the TCP close handshake).
-    socket.on("end", () => {
-      if (!socket.writableEnded) socket.end()
-    })
-    socket.on("error", () => {
-      failed = true
-    })
-    socket.on("close", (hadError: boolean) => {
-      const clean = !hadError && !failed
-      engine.closed({ code: clean ? CloseCode.Normal : CloseCode.Abnormal, reason: "", wasClean: clean })
-    })
-    yield* MessageSocket.closeOnScopeClose(engine.socket)
-    return engine.socket
-  })
+    }, { ...options, receiveOverflow: "pause" }),
+    (controller) => controller.socket
+  )
 
 /** Opens a tcp://host:port connection. @internal */
 export const connect = (
@@ -72,13 +70,10 @@ export const connect = (
     socket.once("error", (error) =>
       Deferred.unsafeDone(opened, Effect.fail(new SocketError.SocketError({ reason: "Open", cause: error, detail: error.message }))))
     const messageSocket = yield* fromNetSocket(socket, options)
-    const openTimeout = Duration.decode(options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS)
-    yield* Deferred.await(opened).pipe(
-      Effect.timeoutFail({
-        duration: openTimeout,
-        onTimeout: () => new SocketError.SocketError({ reason: "OpenTimeout", detail: `no connection within ${Duration.format(openTimeout)}` })
-      }),
-      Effect.onExit((exit) => (exit._tag === "Failure" ? Effect.sync(() => socket.destroy()) : Effect.void))
-    )
+    yield* Transport.awaitOpen(opened, {
+      timeout: options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS,
+      what: "connection",
+      abort: () => socket.destroy()
+    })
     return messageSocket
   })

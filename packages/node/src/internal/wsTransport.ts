@@ -1,4 +1,4 @@
-import { CloseCode, Keepalive, MessageSocket, SocketError } from "@bytechannel/core"
+import { CloseCode, Keepalive, MessageSocket, SocketError, Transport } from "@bytechannel/core"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -52,82 +52,79 @@ export const fromWebSocket = (
   options?: WsSocketOptions
 ): Effect.Effect<MessageSocket.MessageSocket, never, Scope.Scope> =>
   Effect.gen(function*() {
-    let controller: MessageSocket.Controller | undefined
-    const drained = () => controller?.drained()
-    const transport: MessageSocket.Transport = {
-      // No per-send callback: a sender only waits when bufferedAmount is above the high-water
-      // mark, far above the socket's own, so the socket's "drain" event is what wakes it.
-      write: (message) => ws.send(message, typeof message === "string" ? TEXT : BINARY),
-      bufferedAmount: () => ws.bufferedAmount,
-      sendClose: (code, reason) => ws.close(code, reason),
-      terminate: () => ws.terminate(),
-      pause: () => ws.pause(),
-      resume: () => ws.resume(),
-      protocol: () => ws.protocol
-    }
-    // ws pauses the socket itself: real backpressure, whatever the options object holds.
-    const engine = yield* MessageSocket.make(transport, { ...options, receiveOverflow: "pause" })
-    controller = engine
-
-    ws.binaryType = "nodebuffer"
-    // binaryType "nodebuffer": every message arrives as one Buffer.
-    ws.on("message", (data, isBinary) => {
-      const buffer = data as Buffer
-      engine.offer(isBinary ? buffer : buffer.toString("utf8"))
-    })
-    // Pongs are ours (ws's autoPong is off): a peer whose pings outrun the pongs we can write
-    // is flooding us, and gets a typed 1008 rather than ws's silent terminate.
-    let pendingPongs = 0
-    const pongWritten = () => {
-      pendingPongs--
-    }
-    ws.on("ping", (data) => {
-      engine.emit(MessageSocket.SocketEvent.Ping({ data }))
-      if (ws.readyState !== WebSocket.OPEN) return
-      if (pendingPongs >= constants.MAX_PENDING_PONGS) {
-        engine.fail(
-          new SocketError.SocketError({
-            reason: "Read",
-            code: CloseCode.PolicyViolation,
-            detail: `ping flood: more than ${constants.MAX_PENDING_PONGS} pongs waiting to be sent`
-          })
-        )
-        ws.close(CloseCode.PolicyViolation, "ping flood")
-        return
-      }
-      pendingPongs++
-      ws.pong(data, undefined, pongWritten)
-    })
     let pongs = 0
-    ws.on("pong", (data) => {
-      pongs++
-      engine.emit(MessageSocket.SocketEvent.Pong({ data }))
-    })
-    ws.on("close", (code, reason) => {
-      engine.closed({ code, reason: reason.toString("utf8"), wasClean: code !== CloseCode.Abnormal })
-    })
-    ws.on("error", (cause) => {
-      const error = cause as Error & { readonly code?: string }
-      // Protocol errors (too big, invalid UTF-8, bad frames) fail `read` with the code ws sent;
-      // transport errors end as a 1006 close, reported by the "close" event that follows.
-      if (ws.readyState === WebSocket.CONNECTING || !error.code?.startsWith("WS_ERR_")) return
-      engine.fail(new SocketError.SocketError({ reason: "Read", code: wireCodeOf(error), cause: error, detail: error.message }))
-    })
-    const onOpen = () => {
-      const internals = ws as unknown as WsInternals
-      internals._socket?.on("drain", drained)
-      // The peer's close frame: ws answers it at once (or had sent ours), so the close handshake
-      // is complete now, with the peer's code. ws's "close" waits for TCP to end too, which a
-      // peer can hold open; the engine need not wait for that (ws's closeTimeout bounds it).
-      internals._receiver?.on("conclude", (code, reason) => {
-        engine.closed({ code, reason: reason.toString("utf8"), wasClean: true })
+    const controller = yield* Transport.makeScoped((controller) => {
+      ws.binaryType = "nodebuffer"
+      // binaryType "nodebuffer": every message arrives as one Buffer.
+      ws.on("message", (data, isBinary) => {
+        const buffer = data as Buffer
+        controller.onMessage(isBinary ? buffer : buffer.toString("utf8"))
       })
-    }
-    if (ws.readyState === WebSocket.OPEN) onOpen()
-    else ws.once("open", onOpen)
+      // Pongs are ours (ws's autoPong is off): a peer whose pings outrun the pongs we can write
+      // is flooding us, and gets a typed 1008 rather than ws's silent terminate.
+      let pendingPongs = 0
+      const pongWritten = () => {
+        pendingPongs--
+      }
+      ws.on("ping", (data) => {
+        controller.emit(MessageSocket.SocketEvent.Ping({ data }))
+        if (ws.readyState !== WebSocket.OPEN) return
+        if (pendingPongs >= constants.MAX_PENDING_PONGS) {
+          controller.onError(
+            new SocketError.SocketError({
+              reason: "Read",
+              code: CloseCode.PolicyViolation,
+              detail: `ping flood: more than ${constants.MAX_PENDING_PONGS} pongs waiting to be sent`
+            })
+          )
+          ws.close(CloseCode.PolicyViolation, "ping flood")
+          return
+        }
+        pendingPongs++
+        ws.pong(data, undefined, pongWritten)
+      })
+      ws.on("pong", (data) => {
+        pongs++
+        controller.emit(MessageSocket.SocketEvent.Pong({ data }))
+      })
+      ws.on("close", (code, reason) => {
+        controller.onClose({ code, reason: reason.toString("utf8"), wasClean: code !== CloseCode.Abnormal })
+      })
+      ws.on("error", (cause) => {
+        const error = cause as Error & { readonly code?: string }
+        // Protocol errors (too big, invalid UTF-8, bad frames) fail `read` with the code ws sent;
+        // transport errors end as a 1006 close, reported by the "close" event that follows.
+        if (ws.readyState === WebSocket.CONNECTING || !error.code?.startsWith("WS_ERR_")) return
+        controller.onError(new SocketError.SocketError({ reason: "Read", code: wireCodeOf(error), cause: error, detail: error.message }))
+      })
+      const onOpen = () => {
+        const internals = ws as unknown as WsInternals
+        // No per-send callback: a sender only waits when bufferedAmount is above the high-water
+        // mark, far above the socket's own, so the socket's "drain" event is what wakes it.
+        internals._socket?.on("drain", controller.onDrain)
+        // The peer's close frame: ws answers it at once (or had sent ours), so the close
+        // handshake is complete now, with the peer's code. ws's "close" waits for TCP to end too,
+        // which a peer can hold open; the engine need not wait for that (ws's closeTimeout bounds it).
+        internals._receiver?.on("conclude", (code, reason) => {
+          controller.onClose({ code, reason: reason.toString("utf8"), wasClean: true })
+        })
+      }
+      if (ws.readyState === WebSocket.OPEN) onOpen()
+      else ws.once("open", onOpen)
+      return {
+        write: (message) => ws.send(message, typeof message === "string" ? TEXT : BINARY),
+        bufferedAmount: () => ws.bufferedAmount,
+        sendClose: (code, reason) => ws.close(code, reason),
+        terminate: () => ws.terminate(),
+        pause: () => ws.pause(),
+        resume: () => ws.resume(),
+        protocol: () => ws.protocol
+      }
+      // ws pauses the socket itself: real backpressure, whatever the options object holds.
+    }, { ...options, receiveOverflow: "pause" })
 
     if (options?.pingInterval !== undefined) {
-      yield* Keepalive.run(engine, {
+      yield* Keepalive.run(controller, {
         answer: "pong",
         send: () => ws.ping(),
         // Pings wait for the handshake: ws throws on a ping while CONNECTING.
@@ -135,9 +132,7 @@ export const fromWebSocket = (
         answers: () => pongs
       }, { interval: options.pingInterval, timeout: options.pongTimeout })
     }
-
-    yield* MessageSocket.closeOnScopeClose(engine.socket)
-    return engine.socket
+    return controller.socket
   })
 
 /** ws's own close timer (its default is 30 s) set to ours: no wait outlives `closeTimeout`. @internal */
@@ -154,7 +149,6 @@ export const connect = (
 ): Effect.Effect<MessageSocket.MessageSocket, SocketError.SocketError, Scope.Scope> =>
   Effect.gen(function*() {
     const opened = yield* Deferred.make<void, SocketError.SocketError>()
-    const openTimeout = Duration.decode(options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS)
     const ws = new WebSocket(url, toProtocols(options.protocols), {
       autoPong: false,
       // ws 8.23 takes closeTimeout; its type declarations do not list it yet.
@@ -199,13 +193,9 @@ export const connect = (
     })
     const socket = yield* fromWebSocket(ws, options)
     // A deadline, not an idle timer: a server that dribbles its answer is cut at `openTimeout`.
-    yield* Deferred.await(opened).pipe(
-      Effect.timeoutFail({
-        duration: openTimeout,
-        onTimeout: () =>
-          new SocketError.SocketError({ reason: "OpenTimeout", detail: `no handshake within ${Duration.format(openTimeout)}` })
-      }),
-      Effect.onExit((exit) => (exit._tag === "Failure" ? Effect.sync(() => ws.terminate()) : Effect.void))
-    )
+    yield* Transport.awaitOpen(opened, {
+      timeout: options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS,
+      abort: () => ws.terminate()
+    })
     return socket
   })
