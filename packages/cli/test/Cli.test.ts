@@ -14,9 +14,10 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { createHash, randomBytes } from "node:crypto"
 import { readFileSync } from "node:fs"
+import { createServer as createHttpsServer } from "node:https"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
-import { bin, children, listening, peakRss, run } from "./fixtures.js"
+import { bin, children, listening, peakRss, run, selfSignedCertificate } from "./fixtures.js"
 
 const MIB = 1024 * 1024
 const text = new TextDecoder()
@@ -108,6 +109,42 @@ describe("connect", () => {
       expect(lost).toMatchObject({ status: 4, stderr: expect.stringMatching(/connection lost \(1006\)\n$/) })
       expect(refused).toMatchObject({ status: 1, stderr: expect.stringMatching(/error: Open: cannot connect to ws:\/\/127\.0\.0\.1:\d+\/: .*ECONNREFUSED/) })
       expect(usage).toMatchObject({ status: 2, stderr: expect.stringMatching(/--text sends lines: it does not combine with --codec length/) })
+    }).pipe(Effect.scoped))
+
+  it.live("--header and --protocol reach the server; --insecure accepts a self-signed wss:// server, which is refused without it", () =>
+    Effect.gen(function*() {
+      const seen = yield* Deferred.make<{ readonly token: unknown; readonly protocol: string }>()
+      const { key, cert } = selfSignedCertificate()
+      const https = createHttpsServer({ key, cert })
+      yield* NodeServer.attach(https, { protocols: ["v2", "v1"] }, (channel, info) =>
+        Effect.zipRight(Deferred.succeed(seen, { token: info.headers["x-token"], protocol: info.protocol }), Effect.ignore(Stream.runDrain(channel.read))))
+      const port = yield* Effect.acquireRelease(
+        Effect.async<number>((resume) => void https.listen(0, "127.0.0.1", () => resume(Effect.succeed((https.address() as { port: number }).port)))),
+        () => Effect.async<void>((resume) => {
+          https.close(() => resume(Effect.void))
+          https.closeAllConnections()
+        })
+      )
+      const url = `wss://127.0.0.1:${port}/`
+      const refused = yield* bin(["connect", url])
+      expect((yield* refused.exited).code).toBe(1)
+      expect(refused.stderr()).toMatch(/error: Open: cannot connect to wss:\/\/127\.0\.0\.1:\d+\/: .*self.signed/i)
+      const client = yield* bin(["connect", "--insecure", "-H", "X-Token: abc", "--protocol", "v1", "--protocol", "v2", url])
+      yield* client.stderrLine(/connected to wss:\/\/127\.0\.0\.1:\d+\/ \(protocol "v2"\)/)
+      expect(yield* Deferred.await(seen)).toEqual({ token: "abc", protocol: "v2" })
+      client.process.stdin.end()
+      expect((yield* client.exited).code).toBe(0)
+    }).pipe(Effect.scoped))
+
+  it.live("--ping sends WebSocket pings (the server's socket sees them)", () =>
+    Effect.gen(function*() {
+      const pinged = yield* Deferred.make<void>()
+      const { url } = yield* server((channel) =>
+        channel.events.pipe(Stream.filter((event) => event._tag === "Ping"), Stream.take(2), Stream.runDrain, Effect.zipRight(Deferred.succeed(pinged, undefined)))
+      )
+      const client = yield* bin(["connect", "--ping", "50ms", url])
+      yield* client.stderrLine(/connected to/)
+      yield* Deferred.await(pinged)
     }).pipe(Effect.scoped))
 
   it.live("Ctrl-C closes with 1000 (the peer sees it) and exits 130", () =>
@@ -219,6 +256,21 @@ describe("serve", () => {
       // TCP has no close codes: the relay's clients see its FIN as a clean end.
       expect((yield* a.closed).code).toBe(1000)
     }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer)))
+
+  it.live("--max-connections closes the one too many with 1013; --origin refuses another origin with HTTP 403", () =>
+    Effect.gen(function*() {
+      const served = yield* bin(["serve", "--echo", "--max-connections", "1", "--origin", "http://allowed.example"])
+      const url = yield* listening(served)
+      const from = (origin: string) => NodeConnector.layerWith({ headers: { Origin: origin } })
+      const first = yield* ByteChannel.connect(url).pipe(Effect.provide(from("http://allowed.example")))
+      yield* served.stderrLine(/#1 open/)
+      const second = yield* ByteChannel.connect(url).pipe(Effect.provide(from("http://allowed.example")))
+      expect(yield* second.closed).toMatchObject({ code: 1013, local: false })
+      const other = yield* Effect.flip(ByteChannel.connect(url).pipe(Effect.provide(from("http://other.example"))))
+      expect(other).toMatchObject({ reason: "Open", status: 403 })
+      yield* first.send(bytes("still served"))
+      expect(text.decode(Option.getOrThrow(yield* first.readChunk()))).toBe("still served")
+    }).pipe(Effect.scoped))
 
   it.live("--exec cat over --tcp: each connection talks to a process of its own, which ends with it (closed or lost)", () =>
     Effect.gen(function*() {
