@@ -21,10 +21,17 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   })
 }
 
-Effect.runPromise(main(process.argv, Deferred.await(signals))).then(
-  (status) => process.exit(status),
-  (error) => {
-    process.stderr.write(`${constants.NAME}: ${String(error)}\n`)
-    process.exit(constants.EXIT_FAILURE)
+/** Exits once stdout and stderr have handed everything written to the system (pipes may be asynchronous). */
+const exit = (status: number) => {
+  let pending = 2
+  const done = () => {
+    if (--pending === 0) process.exit(status)
   }
-)
+  process.stdout.write("", done)
+  process.stderr.write("", done)
+}
+
+Effect.runPromise(main(process.argv, Deferred.await(signals))).then(exit, (error) => {
+  process.stderr.write(`${constants.NAME}: ${String(error)}\n`)
+  exit(constants.EXIT_FAILURE)
+})
