@@ -14,6 +14,58 @@ declare module "vitest" {
   }
 }
 
+/**
+ * One contract peer: what arrives on `data` is forwarded to `control` (binary as binary, text as
+ * `{ ev: "text" }`, the close as `{ ev: "close" }`); binary frames from `control` are sent on
+ * `data`, JSON frames are commands, acknowledged with `{ ev: "ack" }` when they ask for it.
+ */
+const servePeer = (data: WebSocket, control: WebSocket | undefined) => {
+  if (control === undefined) return data.close(1011, "no control connection")
+  const tell = (event: object) => control.readyState === control.OPEN && control.send(JSON.stringify(event))
+  data.on("message", (message: Buffer, isBinary) => {
+    if (control.readyState !== control.OPEN) return
+    if (isBinary) control.send(message, { binary: true })
+    else tell({ ev: "text", data: message.toString("utf8") })
+  })
+  data.on("close", (code, reason) => tell({ ev: "close", code, reason: reason.toString("utf8") }))
+  control.on("close", () => data.terminate())
+  control.on("message", (message: Buffer, isBinary) => {
+    if (isBinary) return data.readyState === data.OPEN && data.send(message, { binary: true })
+    const command = JSON.parse(message.toString("utf8"))
+    switch (command.op) {
+      case "send":
+        if (data.readyState === data.OPEN) data.send(command.text as string)
+        break
+      case "flood":
+        // The bytes of the suite's floodMessage(i, size).
+        for (let i = 0; i < command.count && data.readyState === data.OPEN; i++) {
+          const bytes = Buffer.alloc(command.size)
+          for (let j = 0; j < command.size; j++) bytes[j] = (i * 31 + j) & 0xff
+          data.send(bytes, { binary: true })
+        }
+        break
+      case "held":
+        tell({ ev: "held", bytes: data.bufferedAmount })
+        break
+      case "pause":
+      case "hang":
+        data.pause()
+        break
+      case "resume":
+        data.resume()
+        break
+      case "close":
+        data.close(command.code, command.reason)
+        break
+      case "drop":
+        data.terminate()
+        break
+    }
+    if (command.ack) tell({ ev: "ack" })
+  })
+  tell({ ev: "open" })
+}
+
 const listen = (server: Net.Server) =>
   new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as Net.AddressInfo).port)))
 
@@ -26,6 +78,9 @@ export default async function setup(project: TestProject) {
     response.end(JSON.stringify(entry ? { bufferedAmount: entry.ws.bufferedAmount, received: entry.received, close: entry.close ?? null } : null))
   })
   const wss = new WebSocketServer({ server: http, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 })
+  // The transport contract's peer (test/contract/remotePeer.ts): a page drives a plain ws end of
+  // its subject's connection (/contract-peer) through a control connection (/contract-control).
+  const contractControls = new Map<string, WebSocket>()
   wss.on("connection", (ws, request) => {
     const url = new URL(request.url ?? "/", "http://x")
     const id = url.searchParams.get("id")
@@ -57,6 +112,15 @@ export default async function setup(project: TestProject) {
         break
       case "/terminate":
         ws.once("message", () => ws.terminate())
+        break
+      case "/contract-control": {
+        const peer = url.searchParams.get("peer") ?? ""
+        contractControls.set(peer, ws)
+        ws.on("close", () => contractControls.delete(peer))
+        break
+      }
+      case "/contract-peer":
+        servePeer(ws, contractControls.get(url.searchParams.get("peer") ?? ""))
         break
     }
   })

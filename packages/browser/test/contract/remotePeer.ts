@@ -1,0 +1,93 @@
+/**
+ * The contract peer of a browser subject: a plain `ws` end in the Node test server
+ * (test/globalSetup.ts, `/contract-peer`), driven from the page through a control connection
+ * (`/contract-control`, a plain browser WebSocket): binary frames are messages to send, JSON
+ * frames are commands; what the peer receives comes back the same way.
+ */
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import type * as Scope from "effect/Scope"
+import type { Peer, PeerClose } from "../../../core/test/contract/suite.js"
+
+type Received = Option.Option<string | Uint8Array>
+
+type ControlEvent =
+  | { readonly ev: "open" }
+  | { readonly ev: "ack" }
+  | { readonly ev: "text"; readonly data: string }
+  | { readonly ev: "close"; readonly code: number; readonly reason: string }
+  | { readonly ev: "held"; readonly bytes: number }
+
+let peers = 0
+
+/**
+ * Opens the control connection of a new peer. `url` is where the subject connects; `attached`
+ * completes once the subject's connection reached the peer. Closed with the scope.
+ */
+export const remotePeer = (server: string): Effect.Effect<
+  { readonly url: string; readonly attached: Effect.Effect<void>; readonly peer: Peer },
+  Error,
+  Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const id = `p${Date.now()}-${peers++}`
+    const inbox = yield* Queue.unbounded<Received>()
+    const closed = yield* Deferred.make<PeerClose>()
+    const attached = yield* Deferred.make<void>()
+    // Replies come in the order the commands went: one waiter per command that expects one.
+    const replies: Array<(event: ControlEvent) => void> = []
+
+    const control = yield* Effect.acquireRelease(
+      Effect.async<WebSocket, Error>((resume) => {
+        const ws = new WebSocket(`${server}/contract-control?peer=${id}`)
+        ws.binaryType = "arraybuffer"
+        ws.onmessage = (event: MessageEvent) => {
+          if (typeof event.data !== "string") return inbox.unsafeOffer(Option.some(new Uint8Array(event.data as ArrayBuffer)))
+          const message = JSON.parse(event.data) as ControlEvent
+          switch (message.ev) {
+            case "open":
+              return Deferred.unsafeDone(attached, Effect.void)
+            case "text":
+              return inbox.unsafeOffer(Option.some(message.data))
+            case "close":
+              inbox.unsafeOffer(Option.none())
+              return Deferred.unsafeDone(closed, Effect.succeed({ code: message.code, reason: message.reason }))
+            case "ack":
+            case "held":
+              return replies.shift()?.(message)
+          }
+        }
+        ws.onopen = () => resume(Effect.succeed(ws))
+        ws.onerror = () => resume(Effect.fail(new Error("the contract control connection failed")))
+      }),
+      (ws) => Effect.sync(() => ws.close())
+    )
+
+    const command = (op: string, fields?: object) => Effect.sync(() => control.send(JSON.stringify({ op, ...fields })))
+    const request = (op: string, fields?: object) =>
+      Effect.async<ControlEvent>((resume) => {
+        replies.push((event) => resume(Effect.succeed(event)))
+        control.send(JSON.stringify({ op, ...fields }))
+      })
+    const acknowledged = (op: string) => Effect.asVoid(request(op, { ack: true }))
+
+    const peer: Peer = {
+      send: (message) =>
+        typeof message === "string" ? command("send", { text: message }) : Effect.sync(() => control.send(message)),
+      flood: (count, size) =>
+        Effect.as(request("flood", { count, size, ack: true }), {
+          held: Effect.map(request("held"), (event) => (event.ev === "held" ? event.bytes : -1))
+        }),
+      // After the end, every later `receive` sees it too.
+      receive: Effect.tap(Queue.take(inbox), (next) => (Option.isNone(next) ? Queue.offer(inbox, next) : Effect.void)),
+      pause: acknowledged("pause"),
+      resume: acknowledged("resume"),
+      close: (code, reason) => command("close", { code, reason }),
+      drop: command("drop"),
+      hang: acknowledged("hang"),
+      closed: Deferred.await(closed)
+    }
+    return { url: `${server}/contract-peer?peer=${id}`, attached: Deferred.await(attached), peer }
+  })
