@@ -88,10 +88,14 @@ describe("connect", () => {
       expect(client.stderr()).toMatch(/closed 1000 "enough" by the peer\n$/)
     }).pipe(Effect.scoped))
 
-  it.live("the exit status tells how it ended: 4000 from the peer 3, a lost connection 4, no server 1, wrong arguments 2", () =>
+  it.live("the exit status tells how it ended: 4000 from the peer 3, a lost connection 4, no server or bad input 1, wrong arguments 2", () =>
     Effect.gen(function*() {
       const { url } = yield* server((channel, info) =>
-        info.url === "/bye" ? Effect.asVoid(channel.close({ code: 4000, reason: "bye" })) : channel.socket.terminate
+        info.url === "/bye"
+          ? Effect.asVoid(channel.close({ code: 4000, reason: "bye" }))
+          : info.url === "/drop"
+          ? channel.socket.terminate
+          : Effect.ignore(Stream.runDrain(channel.read))
       )
       const port = yield* closedPort
       const exec = (args: ReadonlyArray<string>) =>
@@ -99,16 +103,24 @@ describe("connect", () => {
           const client = yield* bin(args)
           return { status: (yield* client.exited).code, stderr: client.stderr() }
         })
-      const [bye, lost, refused, usage] = yield* Effect.all([
+      const badInput = Effect.gen(function*() {
+        const client = yield* bin(["connect", "--codec", "ndjson", `${url}/read`])
+        yield* client.write("{\"ok\": true}\nnot json\n")
+        client.process.stdin.end()
+        return { status: (yield* client.exited).code, stderr: client.stderr() }
+      })
+      const [bye, lost, refused, usage, bad] = yield* Effect.all([
         exec(["connect", `${url}/bye`]),
         exec(["connect", `${url}/drop`]),
         exec(["connect", `ws://127.0.0.1:${port}/`]),
-        exec(["connect", "--text", "--codec", "length", url])
+        exec(["connect", "--text", "--codec", "length", url]),
+        badInput
       ], { concurrency: "unbounded" })
       expect(bye).toMatchObject({ status: 3, stderr: expect.stringMatching(/closed 4000 "bye" by the peer\n$/) })
       expect(lost).toMatchObject({ status: 4, stderr: expect.stringMatching(/connection lost \(1006\)\n$/) })
       expect(refused).toMatchObject({ status: 1, stderr: expect.stringMatching(/error: Open: cannot connect to ws:\/\/127\.0\.0\.1:\d+\/: .*ECONNREFUSED/) })
       expect(usage).toMatchObject({ status: 2, stderr: expect.stringMatching(/--text sends lines: it does not combine with --codec length/) })
+      expect(bad).toMatchObject({ status: 1, stderr: expect.stringMatching(/error: Stdin: InvalidJson in line 2.*\n.*closed 1011 "stdin: InvalidJson in line 2/) })
     }).pipe(Effect.scoped))
 
   it.live("--header and --protocol reach the server; --insecure accepts a self-signed wss:// server, which is refused without it", () =>
