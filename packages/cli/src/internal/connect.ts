@@ -10,7 +10,7 @@
  * @internal
  */
 import { ByteChannel, Codec, Reconnect } from "@bytechannel/core"
-import type { MessageSocket } from "@bytechannel/core"
+import type { CodecError, MessageSocket } from "@bytechannel/core"
 import { NodeConnector } from "@bytechannel/node"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
@@ -65,6 +65,10 @@ const first = <E1, E2>(
     Effect.map(Fiber.await(output), (exit) => ({ _tag: "Output", exit })),
     Effect.map(signal, (signal) => ({ _tag: "Signal", signal }))
   ])
+
+/** A failure of the input (unreadable, or a frame the codec refuses) is the input's: exit status 1. */
+const asInputError = (error: CliError | CodecError.CodecError): CliError =>
+  error._tag === "CliError" ? error : new CliError({ reason: "Stdin", detail: describe(error), cause: error })
 
 const failureOf = <E>(exit: Exit.Exit<void, E>): E | undefined =>
   Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
@@ -127,7 +131,7 @@ const direct = (options: ConnectOptions, signal: Effect.Effect<Signal>): Effect.
           return yield* finish({}, yield* channel.closed)
         }
         const info = yield* close({ code: constants.CLOSE_INTERNAL_ERROR, reason: clipReason(`stdin: ${describe(error)}`) })
-        return yield* finish({ error, why: "bad input" }, info)
+        return yield* finish({ error: asInputError(error), why: "bad input" }, info)
       }
       case "Output": {
         yield* Fiber.interrupt(inputFiber)
@@ -211,7 +215,7 @@ const reconnecting = (
             const outputExit = yield* Fiber.await(outputFiber)
             return yield* finish({ info: last, error: failureOf(outputExit) })
           }
-          return yield* finish({ info: last, error })
+          return yield* finish({ info: last, error: asInputError(error) })
         }
         case "Output": {
           const error = failureOf(event.exit)
