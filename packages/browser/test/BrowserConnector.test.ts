@@ -88,6 +88,8 @@ for (const strategy of strategies) {
     ByteChannel.connect(`${servers.ws}${path}`, options).pipe(Effect.flatMap(f), Effect.scoped, Effect.provide(layer(options)))
 
   describe(`BrowserConnector (${strategy})`, () => {
+    // The close table, 1006, the close and open timeouts, the text policy and sends after close
+    // run on both strategies in the contract suite (BrowserContract.test.ts).
     it.live("byte integrity: 1,000 random-sized messages, zero-length included, echoed", () =>
       connected((channel) =>
         Effect.gen(function*() {
@@ -157,43 +159,6 @@ for (const strategy of strategies) {
           expect(Chunk.toReadonlyArray(echoed)).toEqual(chats.slice(0, 5))
         }), "/echo"))
 
-    it.live("close 4000 \"bye\" from the server fails read with the code and reason", () =>
-      connected((channel) =>
-        Effect.gen(function*() {
-          const error = yield* Effect.flip(Stream.runDrain(channel.read))
-          expect(error).toMatchObject({ _tag: "SocketError", reason: "Closed", code: 4000, closeReason: "bye" })
-        }), "/close?code=4000&reason=bye"))
-
-    it.live("close 4000 \"bye\" from here is seen by the server with the code and reason", () =>
-      Effect.gen(function*() {
-        const connection = id()
-        const info = yield* connected((channel) => channel.close({ code: 4000, reason: "bye" }), `/echo?id=${connection}`)
-        expect(info).toMatchObject({ code: 4000, reason: "bye", local: true })
-        // The server records the close when its TCP socket is gone, which can be after our side
-        // completed: ask until it has (bounded), there is no event to wait on across processes.
-        const seen = yield* stats(connection).pipe(
-          Effect.filterOrFail((s) => s.close !== null, () => "not yet"),
-          Effect.retry({ times: 100, schedule: Schedule.spaced("20 millis") })
-        )
-        expect(seen.close).toEqual({ code: 4000, reason: "bye" })
-      }))
-
-    it.live("a server that never answers the close frame: close completes after closeTimeout", () =>
-      connected((channel) =>
-        Effect.gen(function*() {
-          const info = yield* channel.close({ code: 4000 })
-          expect(info).toMatchObject({ code: 1006, wasClean: false, local: true })
-          expect(yield* Effect.flip(channel.send(new Uint8Array([1])))).toMatchObject({ reason: "Closed" })
-        }), "/never-close", { closeTimeout: "300 millis" }))
-
-    it.live("a server-side terminate is 1006: read fails", () =>
-      connected((channel) =>
-        Effect.gen(function*() {
-          yield* channel.send(new Uint8Array([1]))
-          const error = yield* Effect.flip(Stream.runDrain(channel.read))
-          expect(error).toMatchObject({ _tag: "SocketError", reason: "Closed", code: 1006 })
-        }), "/terminate"))
-
     it.live("send backpressure: while the server does not read, what is handed over stays bounded", () =>
       Effect.gen(function*() {
         const connection = id()
@@ -211,16 +176,8 @@ for (const strategy of strategies) {
         expect(handedOver).toBeLessThan(48 * MiB)
       }))
 
-    if (strategy === "websocket") {
-      it.live("flood: the WebSocket strategy closes at its bound with ReceiveOverflow (1009 locally)", () =>
-        connected((channel) =>
-          Effect.gen(function*() {
-            // Reading nothing until the connection closes: the unread messages pass the 4 MiB bound.
-            yield* channel.closed
-            const error = yield* Effect.flip(Stream.runDrain(channel.read))
-            expect(error).toMatchObject({ _tag: "SocketError", reason: "ReceiveOverflow", code: 1009 })
-          }), "/flood?mb=64", { receiveLimitBytes: 4 * MiB }))
-    } else {
+    // The WebSocket strategy's ReceiveOverflow (1009) at its bound runs in the contract suite.
+    if (strategy !== "websocket") {
       it.live("flood: WebSocketStream pulls, so the server's buffer grows instead of this page's memory", () =>
         Effect.gen(function*() {
           const connection = id()
@@ -242,28 +199,10 @@ for (const strategy of strategies) {
         }))
     }
 
-    it.live("open timeout against a server that accepts TCP but never upgrades", () =>
-      Effect.gen(function*() {
-        const error = yield* ByteChannel.connect(`${servers.silent}/`).pipe(
-          Effect.flip,
-          Effect.scoped,
-          Effect.provide(layer({ openTimeout: "500 millis" }))
-        )
-        expect(error).toMatchObject({ _tag: "SocketError", reason: "OpenTimeout" })
-      }))
-
     it.live("connecting to a closed port is a typed Open error", () =>
       Effect.gen(function*() {
         const error = yield* ByteChannel.connect(`${servers.closed}/`).pipe(Effect.flip, Effect.scoped, Effect.provide(layer()))
         expect(error).toMatchObject({ _tag: "SocketError", reason: "Open" })
-      }))
-
-    it.live("text policy: text frames become UTF-8 bytes by default, or are skipped", () =>
-      Effect.gen(function*() {
-        const bytes = yield* connected((channel) => readBytes(channel, 3 + 15 + 2), "/text")
-        expect(new TextDecoder().decode(bytes.subarray(3, bytes.length - 2))).toBe("héllo € 𝄞")
-        const skipped = yield* connected((channel) => readBytes(channel, 5), "/text", { text: "ignore" })
-        expect(Array.from(skipped)).toEqual([1, 2, 3, 4, 5])
       }))
 
     it.live("a protocol code goes on the wire as 1000 with the code in the reason, cut to 123 UTF-8 bytes between characters", () =>
@@ -280,13 +219,6 @@ for (const strategy of strategies) {
         // The longest whole-character prefix within 123 bytes: 6 + 60 + 14 * 4 = 122.
         expect(seen.close).toEqual({ code: 1000, reason: `1011: ${"é".repeat(30)}${"𝄞".repeat(14)}` })
       }))
-
-    it.live("writes after close fail at once", () =>
-      connected((channel) =>
-        Effect.gen(function*() {
-          yield* channel.close()
-          expect(yield* Effect.flip(channel.send(new Uint8Array([1])))).toMatchObject({ reason: "Closed" })
-        }), "/echo"))
   })
 }
 

@@ -12,8 +12,6 @@ import * as TestClock from "effect/TestClock"
 import { awaitSuspended, makePattern, prng } from "./utils.js"
 
 const bytes = (...values: Array<number>) => new Uint8Array(values)
-const utf8 = new TextEncoder()
-
 const channels = (options?: MemorySocket.PairOptions, channelOptions?: ByteChannel.ByteChannelOptions) =>
   Effect.map(MemorySocket.pair(options), ([a, b]) =>
     [ByteChannel.fromSocket(a, channelOptions), ByteChannel.fromSocket(b, channelOptions), a, b] as const)
@@ -66,35 +64,6 @@ describe("ByteChannel over MemorySocket", () => {
 
     it.scoped("small writes re-chunked into 1..3 byte messages", () =>
       Effect.asVoid(integrity(2_000, 300, { rechunk: MemorySocket.randomRechunk({ maxChunkSize: 3, seed: 9 }) }, 3)))
-
-    it.scoped("a zero-length message is a zero-length chunk, not EOF", () =>
-      Effect.gen(function*() {
-        const [a, b] = yield* channels()
-        yield* a.send(new Uint8Array(0))
-        yield* a.send(bytes(1, 2, 3))
-        const chunks = yield* b.read.pipe(Stream.take(2), Stream.runCollect)
-        expect(Chunk.toReadonlyArray(chunks)).toEqual([bytes(), bytes(1, 2, 3)])
-      }))
-
-    it.scoped("writes above maxMessageSize are split into messages of at most that size", () =>
-      Effect.gen(function*() {
-        const [a, b, , rawB] = yield* channels({}, { maxMessageSize: 4 })
-        yield* a.send(bytes(0, 1, 2, 3, 4, 5, 6, 7, 8, 9))
-        const messages = [yield* rawB.receive, yield* rawB.receive, yield* rawB.receive].map(Option.getOrThrow)
-        expect(messages).toEqual([bytes(0, 1, 2, 3), bytes(4, 5, 6, 7), bytes(8, 9)])
-        expect(b).toBeDefined()
-      }))
-
-    it.scoped("the write Sink splits a chunk above maxMessageSize too, in order, and leaves small ones whole", () =>
-      Effect.gen(function*() {
-        const [a, , , rawB] = yield* channels({}, { maxMessageSize: 4 })
-        // One Stream chunk of three writes: the Sink sees them together.
-        yield* Stream.run(Stream.make(bytes(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), bytes(10), bytes(11, 12, 13, 14, 15)), a.write)
-        yield* a.close()
-        const messages = []
-        for (let next = yield* rawB.receive; Option.isSome(next); next = yield* rawB.receive) messages.push(next.value)
-        expect(messages).toEqual([bytes(0, 1, 2, 3), bytes(4, 5, 6, 7), bytes(8, 9), bytes(10), bytes(11, 12, 13, 14), bytes(15)])
-      }))
 
     it.scoped("the memory transport copies each message, as a real socket serializes it", () =>
       Effect.gen(function*() {
@@ -219,41 +188,6 @@ describe("ByteChannel over MemorySocket", () => {
   })
 
   describe("close", () => {
-    it.scoped("close 4000 \"bye\": the peer's read fails with the code and reason, both sides report it", () =>
-      Effect.gen(function*() {
-        const [a, b] = yield* channels()
-        yield* a.send(bytes(1))
-        const info = yield* a.close({ code: 4000, reason: "bye" })
-        expect(info).toEqual({ code: 4000, reason: "bye", wasClean: true, local: true })
-        // Data sent before the close is still delivered, then the close shows.
-        const collected: Array<Uint8Array> = []
-        const error = yield* b.read.pipe(Stream.runForEach((chunk) => Effect.sync(() => collected.push(chunk))), Effect.flip)
-        expect(collected).toEqual([bytes(1)])
-        expect(error._tag).toBe("SocketError")
-        expect(error).toMatchObject({ reason: "Closed", code: 4000, closeReason: "bye" })
-        expect(yield* b.closed).toEqual({ code: 4000, reason: "bye", wasClean: true, local: false })
-        expect(yield* a.closed).toEqual(info)
-        // The side that closed reads to a clean end.
-        expect(Chunk.size(yield* Stream.runCollect(a.read))).toBe(0)
-      }))
-
-    it.scoped("a code declared clean ends the peer's read", () =>
-      Effect.gen(function*() {
-        const [a, rawB] = yield* MemorySocket.pair()
-        const b = ByteChannel.fromSocket(rawB, { cleanCloseCodes: [1000, 4000] })
-        yield* ByteChannel.fromSocket(a).close({ code: 4000, reason: "bye" })
-        expect(Chunk.size(yield* Stream.runCollect(b.read))).toBe(0)
-      }))
-
-    it.scoped("a remote close with 1000 is EOF", () =>
-      Effect.gen(function*() {
-        const [a, b] = yield* channels()
-        yield* a.send(bytes(7))
-        yield* a.close()
-        const all = yield* Stream.runCollect(b.read)
-        expect(Chunk.toReadonlyArray(all)).toEqual([bytes(7)])
-      }))
-
     it.scoped("a lost connection fails read with SocketError code 1006 on both sides, even if 1006 is declared clean", () =>
       Effect.gen(function*() {
         const [rawA, rawB] = yield* MemorySocket.pair()
@@ -385,42 +319,12 @@ describe("ByteChannel over MemorySocket", () => {
         expect(yield* b.closed).toMatchObject({ code: 1011, reason: "oops", local: false })
       }))
 
-    it.scoped("the events stream ends with the Close event", () =>
-      Effect.gen(function*() {
-        const [a, b] = yield* channels()
-        const events = yield* Effect.fork(Stream.runCollect(b.events))
-        yield* awaitSuspended(events)
-        yield* a.close({ code: 4003 })
-        const all = Chunk.toReadonlyArray(yield* Fiber.join(events))
-        expect(all.map((event) => event._tag)).toEqual(["Close"])
-        // Subscribing after the close still tells how it closed.
-        const late = Chunk.toReadonlyArray(yield* Stream.runCollect(b.events))
-        expect(late).toMatchObject([{ _tag: "Close", info: { code: 4003 } }])
-      }))
   })
 
+  // The text policy's "bytes" and "ignore", zero-length messages, maxMessageSize splitting and the
+  // close table run on every transport in the contract suite (test/contract/suite.ts).
   describe("text policy", () => {
     const text = "héllo € 𝄞"
-
-    it.scoped("\"bytes\" (default) reads a text message as its UTF-8 bytes", () =>
-      Effect.gen(function*() {
-        const [rawA, rawB] = yield* MemorySocket.pair()
-        yield* rawA.send(text)
-        const chunk = yield* ByteChannel.fromSocket(rawB).readChunk()
-        expect(chunk).toEqual(Option.some(utf8.encode(text)))
-        expect(new TextDecoder().decode(Option.getOrThrow(chunk))).toBe(text)
-      }))
-
-    it.scoped("\"ignore\" skips text messages and keeps binary ones in order", () =>
-      Effect.gen(function*() {
-        const [rawA, rawB] = yield* MemorySocket.pair()
-        yield* rawA.send(bytes(1))
-        yield* rawA.send(text)
-        yield* rawA.send(bytes(2))
-        const b = ByteChannel.fromSocket(rawB, { text: "ignore" })
-        const all = yield* b.read.pipe(Stream.take(2), Stream.runCollect)
-        expect(Chunk.toReadonlyArray(all)).toEqual([bytes(1), bytes(2)])
-      }))
 
     it.scoped("\"error\" fails read with ProtocolError and closes with 1003", () =>
       Effect.gen(function*() {

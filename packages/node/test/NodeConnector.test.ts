@@ -40,6 +40,8 @@ const echoRoundTrip = (url: string) =>
   }).pipe(Effect.scoped)
 
 describe("NodeConnector + NodeServer", () => {
+  // A peer's close code, a lost connection (ws terminate, TCP reset), the close timeout and the
+  // open timeout run on every transport in the contract suite (WsContract, TcpContract).
   it.live("echo over ws, wss and tcp: the same program, only the URL changes", () =>
     Effect.gen(function*() {
       const ws = yield* NodeServer.serve({ path: "/echo" }, echo)
@@ -82,17 +84,6 @@ describe("NodeConnector + NodeServer", () => {
         { from: "server", text: "B" },
         { from: "server", text: "C" }
       ])
-    }).pipe(Effect.scoped))
-
-  it.live("close 4000 \"bye\" from the server fails the client's read with the code and reason", () =>
-    Effect.gen(function*() {
-      const server = yield* NodeServer.serve({}, (channel) => Effect.asVoid(channel.close({ code: 4000, reason: "bye" })))
-      const error = yield* ByteChannel.connect(server.url).pipe(
-        Effect.flatMap((channel) => Effect.flip(Stream.runDrain(channel.read))),
-        Effect.scoped,
-        Effect.provide(NodeConnector.layer)
-      )
-      expect(error).toMatchObject({ _tag: "SocketError", reason: "Closed", code: 4000, closeReason: "bye" })
     }).pipe(Effect.scoped))
 
   it.live("the server's scope closing closes every connection with 1001", () =>
@@ -190,27 +181,6 @@ describe("NodeConnector + NodeServer", () => {
       expect(error.message).toContain("already in use")
     }).pipe(Effect.scoped))
 
-  it.live("open timeout against a server that accepts TCP but never answers the handshake", () =>
-    Effect.gen(function*() {
-      const sockets = new Set<Net.Socket>()
-      const silent = Net.createServer((socket) => sockets.add(socket))
-      const port = yield* Effect.acquireRelease(
-        Effect.async<number>((resume) => {
-          silent.listen(0, "127.0.0.1", () => resume(Effect.succeed((silent.address() as Net.AddressInfo).port)))
-        }),
-        () => Effect.async<void>((resume) => {
-          for (const socket of sockets) socket.destroy()
-          silent.close(() => resume(Effect.void))
-        })
-      )
-      const error = yield* ByteChannel.connect(`ws://127.0.0.1:${port}/`).pipe(
-        Effect.flip,
-        Effect.scoped,
-        Effect.provide(NodeConnector.layerWith({ openTimeout: "300 millis" }))
-      )
-      expect(error).toMatchObject({ _tag: "SocketError", reason: "OpenTimeout" })
-    }).pipe(Effect.scoped))
-
   it.live("connecting to a closed port is a typed Open error", () =>
     Effect.gen(function*() {
       // Listen, note the port, close: nothing listens there now.
@@ -257,17 +227,6 @@ describe("NodeConnector + NodeServer", () => {
         Effect.provide(NodeConnector.layer)
       )
       expect(error).toMatchObject({ _tag: "SocketError", reason: "Read", code: 1007 })
-    }).pipe(Effect.scoped))
-
-  it.live("a peer that never answers the close frame: close completes after closeTimeout", () =>
-    Effect.gen(function*() {
-      const url = yield* rawServer((ws) => ws.pause()) // reads nothing, so never sees our close frame
-      const info = yield* ByteChannel.connect(url, { closeTimeout: "300 millis" }).pipe(
-        Effect.flatMap((channel) => channel.close({ code: 4000 })),
-        Effect.scoped,
-        Effect.provide(NodeConnector.layer)
-      )
-      expect(info).toEqual({ code: 1006, reason: "", wasClean: false, local: true })
     }).pipe(Effect.scoped))
 
   it.live("keepalive: a peer that stops answering pings fails the channel and closes it", () =>
@@ -386,46 +345,6 @@ describe("NodeConnector + NodeServer", () => {
       expect(Chunk.size(pongs)).toBe(2)
     }).pipe(Effect.scoped))
 
-  it.live("a TCP reset is a lost connection (1006), never a clean close, on the client and on the server", () =>
-    Effect.gen(function*() {
-      // Client side: a server that resets the connection when our byte arrives (nothing of its
-      // own unsent, so the kernel sends RST, not FIN).
-      const resetting = yield* netServer((socket) => socket.once("data", () => socket.resetAndDestroy()))
-      const client = yield* ByteChannel.connect(`tcp://127.0.0.1:${resetting}`).pipe(
-        Effect.tap((channel) => channel.send(new Uint8Array([0]))),
-        Effect.flatMap((channel) => Effect.zip(Effect.either(Stream.runDrain(channel.read)), channel.closed)),
-        Effect.scoped,
-        Effect.provide(NodeConnector.layer)
-      )
-      expect(client[0]).toMatchObject(Either.left({ _tag: "SocketError", reason: "Closed", code: 1006 }))
-      expect(client[1]).toMatchObject({ code: 1006, wasClean: false })
-      // Server side: a client that sends a byte, and resets when the answer arrives.
-      const seen = yield* Deferred.make<readonly [Either.Either<void, unknown>, { readonly code: number; readonly wasClean: boolean }]>()
-      const server = yield* NodeServer.serveTcp({}, (channel) =>
-        channel.readChunk().pipe(
-          Effect.zipRight(channel.send(new Uint8Array([1]))),
-          Effect.zipRight(Effect.zip(Effect.either(Stream.runDrain(channel.read)), channel.closed)),
-          Effect.flatMap((result) => Deferred.succeed(seen, result))
-        ))
-      const peer = Net.connect({ host: "127.0.0.1", port: server.port }, () => peer.write(Buffer.from([0])))
-      peer.once("data", () => peer.resetAndDestroy())
-      peer.on("error", () => {})
-      const [read, info] = yield* Deferred.await(seen)
-      expect(read).toMatchObject(Either.left({ _tag: "SocketError", reason: "Closed", code: 1006 }))
-      expect(info).toMatchObject({ code: 1006, wasClean: false })
-    }).pipe(Effect.scoped))
-
-  it.live("a lost connection (server terminates the TCP socket) fails read with 1006", () =>
-    Effect.gen(function*() {
-      const url = yield* rawServer((ws) => setTimeout(() => ws.terminate(), 20))
-      const error = yield* ByteChannel.connect(url).pipe(
-        Effect.flatMap((channel) => Effect.flip(Stream.runDrain(channel.read))),
-        Effect.scoped,
-        Effect.provide(NodeConnector.layer)
-      )
-      expect(error).toMatchObject({ _tag: "SocketError", reason: "Closed", code: 1006 })
-    }).pipe(Effect.scoped))
-
   it.live("100 concurrent connections exchange verified byte streams", () =>
     Effect.gen(function*() {
       const server = yield* NodeServer.serve({}, echo)
@@ -451,24 +370,5 @@ describe("NodeConnector + NodeServer", () => {
       expect(results).toHaveLength(100)
     }).pipe(Effect.scoped))
 })
-
-/** A `node:net` server on 127.0.0.1 whose connections `onConnection` drives; its port. Closed with the scope. */
-const netServer = (onConnection: (socket: Net.Socket) => void) =>
-  Effect.acquireRelease(
-    Effect.async<{ readonly server: Net.Server; readonly sockets: Set<Net.Socket> }>((resume) => {
-      const sockets = new Set<Net.Socket>()
-      const server = Net.createServer((socket) => {
-        sockets.add(socket)
-        socket.on("error", () => {})
-        onConnection(socket)
-      })
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, sockets })))
-    }),
-    ({ server, sockets }) =>
-      Effect.async<void>((resume) => {
-        for (const socket of sockets) socket.destroy()
-        server.close(() => resume(Effect.void))
-      })
-  ).pipe(Effect.map(({ server }) => (server.address() as Net.AddressInfo).port))
 
 const rawServer = (onConnection: (ws: WebSocket) => void) => Effect.map(rawWsServer(onConnection), ({ url }) => url)
