@@ -251,6 +251,7 @@ describe("serve", () => {
 
       const a = ByteChannel.framed(yield* ByteChannel.connect(relayUrl), Codec.lines())
       const b = ByteChannel.framed(yield* ByteChannel.connect(relayUrl), Codec.lines())
+      yield* relay.stderrLine(/#1 open/) // logged once subscribed
       yield* relay.stderrLine(/#2 open/)
       yield* a.send("from a")
       expect(yield* a.next).toEqual(Option.some("from a"))
@@ -308,7 +309,7 @@ describe("serve", () => {
     Effect.gen(function*() {
       const served = yield* bin([
         "serve", "--text",
-        "--exec", "read line; case $line in wait) exec sleep 30;; esac; echo \"got $line\"; exit $line"
+        "--exec", "read line; case $line in wait) echo waiting >&2; exec sleep 30;; esac; echo \"got $line\"; exit $line"
       ])
       const url = yield* listening(served)
       const [ok, failed, waiting] = yield* Effect.all([bin(["connect", "--text", url]), bin(["connect", "--text", url]), bin(["connect", "--text", url])])
@@ -320,6 +321,7 @@ describe("serve", () => {
       expect((yield* failed.exited).code).toBe(3)
       expect(failed.stdout().toString()).toBe("got 3\n")
       expect(failed.stderr()).toMatch(/closed 1011 "command exit status 3" by the peer\n$/)
+      yield* served.stderrLine(/^waiting$/) // its process has the line: it sleeps, not reading its input
       waiting.process.kill("SIGKILL")
       yield* served.stderrLine(/#\d command killed by SIGTERM/)
       expect(children(served.process.pid!)).toEqual([])
