@@ -179,6 +179,13 @@ const randomMessages = (seed: number, count: number, maxSize: number, empty: boo
   })
 }
 
+/** The error `effect` fails with; a success fails the case, saying what came instead. */
+const failure = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<E, Error, R> =>
+  Effect.flatMap(Effect.either(effect), (result) =>
+    result._tag === "Left"
+      ? Effect.succeed(result.left)
+      : Effect.fail(new Error(`expected a failure, got a success: ${result.right === undefined ? "(end of input)" : String(result.right)}`)))
+
 /** Every case, by the name a transport's `omit` uses. */
 export const CASES = [
   "order",
@@ -301,7 +308,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
 
   const expectSendClosed = (channel: ByteChannel.ByteChannel) =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(channel.send(bytesOf(1)))
+      const error = yield* failure(channel.send(bytesOf(1)))
       expect(error).toMatchObject({ _tag: "SocketError", reason: "Closed" })
     })
 
@@ -403,7 +410,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
         yield* peer.send(bytesOf(1))
         yield* peer.send(TEXT)
         expect(chunkNumbers(yield* within("chunk", channel.readChunk()))).toEqual([1])
-        expect(yield* Effect.flip(within("failure", channel.readChunk()))).toMatchObject({ _tag: "ProtocolError", reason: "UnexpectedText" })
+        expect(yield* failure(within("failure", channel.readChunk()))).toMatchObject({ _tag: "ProtocolError", reason: "UnexpectedText" })
         expectWireCode(yield* within("peer close", peer.closed), 1003)
         expect(yield* within("close", subject.closed)).toMatchObject({ local: true })
         yield* expectSendClosed(channel)
@@ -434,7 +441,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
         const writer = yield* startWriter(channel, 512, 32 * KiB)
         yield* awaitSuspended(writer.fiber)
         yield* peer.drop
-        const error = yield* Effect.flip(within("failed send", Fiber.join(writer.fiber)))
+        const error = yield* failure(within("failed send", Fiber.join(writer.fiber)))
         expect(error).toMatchObject({ _tag: "SocketError", reason: "Closed" })
         expect(yield* within("close", subject.closed)).toMatchObject({ code: 1006, wasClean: false })
       }))
@@ -488,7 +495,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
           const info = yield* within("close", subject.closed)
           expect(info).toMatchObject({ local: true })
           const chunks: Array<Uint8Array> = []
-          const error = yield* Effect.flip(within("failure", Stream.runForEach(channel.read, (chunk) => Effect.sync(() => chunks.push(chunk)))))
+          const error = yield* failure(within("failure", Stream.runForEach(channel.read, (chunk) => Effect.sync(() => chunks.push(chunk)))))
           expect(error).toMatchObject({ _tag: "SocketError", reason: "ReceiveOverflow", code: 1009 })
           // What was queued before the bound is delivered, in order; never more than the bound.
           expect(chunks.length).toBeLessThanOrEqual(RECEIVE_BOUNDS.receiveHighWaterMessages)
@@ -561,7 +568,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
         yield* peer.send(bytesOf(2))
         yield* peer.close(4000, "bye")
         const chunks: Array<Uint8Array> = []
-        const error = yield* Effect.flip(within("failure", Stream.runForEach(channel.read, (chunk) => Effect.sync(() => chunks.push(chunk)))))
+        const error = yield* failure(within("failure", Stream.runForEach(channel.read, (chunk) => Effect.sync(() => chunks.push(chunk)))))
         expect(numbers(chunks)).toEqual([[1], [2]])
         expect(error).toMatchObject({ _tag: "SocketError", reason: "Closed", code: 4000, closeReason: "bye" })
         expect(yield* within("closed", channel.closed)).toEqual({ code: 4000, reason: "bye", wasClean: true, local: false })
@@ -585,7 +592,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
         const channel = ByteChannel.fromSocket(subject, { cleanCloseCodes: [1000, 1006] })
         yield* peer.send(bytesOf(1, 2))
         expectSameBytes(concat(yield* readChunks(channel, 2)), bytesOf(1, 2), "before the loss")
-        const reading = yield* Effect.fork(Effect.flip(Stream.runDrain(channel.read)))
+        const reading = yield* Effect.fork(failure(Stream.runDrain(channel.read)))
         yield* awaitSuspended(reading)
         yield* peer.drop
         expect(yield* within("failure", Fiber.join(reading))).toMatchObject({ _tag: "SocketError", reason: "Closed", code: 1006 })
@@ -620,8 +627,8 @@ export const transportContract = (name: string, transport: ContractTransport): R
       Effect.gen(function*() {
         const { peer, subject } = yield* connect()
         const channel = ByteChannel.fromSocket(subject)
-        expect(yield* Effect.flip(channel.close({ code: 1001 }))).toMatchObject({ _tag: "CloseArgumentError", reason: "InvalidCode" })
-        expect(yield* Effect.flip(channel.close({ reason: "é".repeat(62) }))).toMatchObject({ reason: "ReasonTooLong" })
+        expect(yield* failure(channel.close({ code: 1001 }))).toMatchObject({ _tag: "CloseArgumentError", reason: "InvalidCode" })
+        expect(yield* failure(channel.close({ reason: "é".repeat(62) }))).toMatchObject({ reason: "ReasonTooLong" })
         // Nothing was sent: both ways still work.
         yield* channel.send(bytesOf(1))
         expect(numbers(yield* peerReceive(peer, 1))).toEqual([[1]])
@@ -649,7 +656,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
 
     register("open timeout", transport.openSilent !== undefined, "a server that never completes the handshake: OpenTimeout at openTimeout", () =>
       Effect.gen(function*() {
-        const error = yield* afterTimeout(Effect.flip(Effect.scoped(transport.openSilent!(closeTimeout))), closeTimeout)
+        const error = yield* afterTimeout(failure(Effect.scoped(transport.openSilent!(closeTimeout))), closeTimeout)
         expect(error).toMatchObject({ _tag: "SocketError", reason: "OpenTimeout" })
       }))
   })
