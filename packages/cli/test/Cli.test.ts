@@ -270,6 +270,26 @@ describe("serve", () => {
       expect((yield* a.closed).code).toBe(1000)
     }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer)))
 
+  it.live("by default stdin goes to every client (read only once one is there) and every client's frames to stdout", () =>
+    Effect.gen(function*() {
+      const served = yield* bin(["serve", "--codec", "lines", "--path", "/p"])
+      const url = yield* listening(served)
+      expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/p$/)
+      yield* served.write("typed before anyone came\n")
+      const a = ByteChannel.framed(yield* ByteChannel.connect(url), Codec.lines())
+      expect(yield* a.next).toEqual(Option.some("typed before anyone came"))
+      const b = ByteChannel.framed(yield* ByteChannel.connect(url), Codec.lines())
+      yield* served.stderrLine(/#2 open/) // logged once subscribed
+      yield* served.write("to both\n")
+      expect(yield* a.next).toEqual(Option.some("to both"))
+      expect(yield* b.next).toEqual(Option.some("to both"))
+      yield* a.send("from a")
+      yield* b.send("from b")
+      yield* served.stdoutLine(/from a/)
+      yield* served.stdoutLine(/from b/)
+      expect(served.stdout().toString().split("\n").sort()).toEqual(["", "from a", "from b"])
+    }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer)))
+
   it.live("--max-connections closes the one too many with 1013; --origin refuses another origin with HTTP 403", () =>
     Effect.gen(function*() {
       const served = yield* bin(["serve", "--echo", "--max-connections", "1", "--origin", "http://allowed.example"])
