@@ -26,18 +26,25 @@ const refuse = (socket: Duplex, status: number, message: string) => {
  * Wraps a listener the library registers on `node:http`, `ws` or `node:net`: nothing thrown
  * inside may escape to the emitter (where it would end the process).
  */
-const guard = <A extends ReadonlyArray<unknown>>(listener: (...args: A) => void, onThrow: (...args: A) => void) =>
+const guard = <A extends ReadonlyArray<unknown>>(listener: (...args: A) => unknown, onThrow: (...args: A) => void) =>
 (...args: A): void => {
-  try {
-    listener(...args)
-  } catch {
+  const fallback = () => {
     try {
       onThrow(...args)
     } catch {
       // nothing more can be done for this socket
     }
   }
+  try {
+    const result = listener(...args)
+    // An async listener (a user's `onRequest`) that rejects must not become an unhandled rejection.
+    if (result instanceof Promise) result.then(undefined, fallback)
+  } catch {
+    fallback()
+  }
 }
+
+const ignore = () => {}
 
 /**
  * The path of a request target, or `undefined` when the target is malformed: only origin-form
@@ -57,32 +64,43 @@ const pathOf = (target: string | undefined): string | undefined => {
  * a bound on how many there may be.
  */
 const makePending = (timeout: number, max: number) => {
-  const timers = new Map<Duplex, ReturnType<typeof setTimeout>>()
+  const entries = new Map<Duplex, { readonly timer: ReturnType<typeof setTimeout>; onTimeout: () => void }>()
   const done = (socket: Duplex) => {
-    const timer = timers.get(socket)
-    if (timer === undefined) return
-    clearTimeout(timer)
-    timers.delete(socket)
+    const entry = entries.get(socket)
+    if (entry === undefined) return
+    clearTimeout(entry.timer)
+    entries.delete(socket)
   }
   return {
-    /** Starts the deadline of a socket; false when the bound is reached (the caller drops it). */
+    /**
+     * Starts the deadline of a socket, or (already started) changes what happens when it
+     * passes; false when the bound is reached (the caller drops the socket).
+     */
     add: (socket: Duplex, onTimeout: () => void): boolean => {
-      if (timers.has(socket)) return true
-      if (timers.size >= max) return false
-      timers.set(socket, setTimeout(() => {
-        timers.delete(socket)
-        onTimeout()
-      }, timeout))
+      const existing = entries.get(socket)
+      if (existing !== undefined) {
+        existing.onTimeout = onTimeout
+        return true
+      }
+      if (entries.size >= max) return false
+      const entry = {
+        timer: setTimeout(() => {
+          entries.delete(socket)
+          entry.onTimeout()
+        }, timeout),
+        onTimeout
+      }
+      entries.set(socket, entry)
       socket.once("close", () => done(socket))
       return true
     },
     done,
     closeAll: () => {
-      for (const [socket, timer] of timers) {
-        clearTimeout(timer)
+      for (const [socket, entry] of entries) {
+        clearTimeout(entry.timer)
         socket.destroy()
       }
-      timers.clear()
+      entries.clear()
     }
   }
 }
@@ -123,6 +141,9 @@ export const attach = <E, R>(
     const serveConnection = (ws: WebSocket, request: Http.IncomingMessage) =>
       Effect.gen(function*() {
         if (options.maxConnections !== undefined && open >= options.maxConnections) {
+          // ws still reads a refused socket until the close handshake ends: a bad frame from it
+          // must find a listener (an "error" without one would throw out of ws).
+          ws.on("error", ignore)
           ws.close(CloseCode.TryAgainLater, "too many connections")
           return
         }
@@ -157,6 +178,9 @@ export const attach = <E, R>(
       })
 
     const onUpgrade = guard((request: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      // node:http removed its own listener on "upgrade": a reset while we decide (verifyClient)
+      // must find one, or it throws out of the socket.
+      socket.on("error", ignore)
       if (!accepting) return refuse(socket, 503, "Service Unavailable")
       if (!pending.add(socket, () => refuse(socket, 408, "Request Timeout"))) return refuse(socket, 503, "Service Unavailable")
       const pathname = pathOf(request.url)
@@ -279,6 +303,10 @@ export const serveTcp = <E, R>(
   handler: (channel: ByteChannel.ByteChannel, info: { readonly remoteAddress: string | undefined }) => Effect.Effect<void, E, R>
 ) =>
   Effect.gen(function*() {
+    let server: Net.Server | undefined
+    // Finalizers run in reverse: connections close (1001) first, then the listener (whose
+    // close waits for every connection).
+    yield* Effect.addFinalizer(() => server?.listening ? closeServer(server) : Effect.void)
     const run = yield* FiberSet.makeRuntime<Exclude<R, Scope.Scope>>()
     let open = 0
     const serveConnection = (connection: Net.Socket) =>
@@ -298,7 +326,7 @@ export const serveTcp = <E, R>(
         Effect.scoped,
         Effect.catchAllCause((cause) => Effect.logWarning("bytechannel: could not serve a connection", cause))
       )
-    const server = Net.createServer(
+    server = Net.createServer(
       { allowHalfOpen: true, noDelay: true },
       guard(
         (connection: Net.Socket) => {
@@ -307,7 +335,6 @@ export const serveTcp = <E, R>(
         (connection) => connection.destroy()
       )
     )
-    yield* Effect.addFinalizer(() => server.listening ? closeServer(server) : Effect.void)
     const address = yield* listen(server, options.host ?? constants.DEFAULT_HOST, options.port ?? 0)
     return {
       host: address.host,
