@@ -137,6 +137,20 @@ describe("NodeConnector against a hostile server", () => {
       expect(peer.reader.frames.filter((f) => f.opcode === 0xa).map((f) => f.payload.toString())).toEqual(["a", "b"])
     }))
 
+  it.scopedLive("a burst of 500 pings in one packet from a peer that reads: all answered, no flood", () =>
+    Effect.gen(function*() {
+      const server = yield* hostileServer((peer) => {
+        peer.socket.write(Buffer.concat(Array.from({ length: 500 }, () => frame({ opcode: 0x9, payload: "p" }))))
+        peer.socket.write(frame({ opcode: 0x2, payload: "after" }))
+      })
+      const channel = yield* connect(server.url)
+      const chunk = yield* channel.readChunk()
+      expect(Option.map(chunk, (c) => Buffer.from(c).toString())).toEqual(Option.some("after"))
+      const peer = yield* server.peer
+      expect(yield* peer.reader.until((frames) => frames.filter((f) => f.opcode === 0xa).length === 500)).toBe(true)
+      expect(peer.reader.closeFrame()).toBeUndefined()
+    }))
+
   it.scopedLive("a ping flood: 1008 on the wire and in read (not a silent drop)", () =>
     Effect.gen(function*() {
       const server = yield* hostileServer((peer) => {
@@ -279,6 +293,28 @@ describe("NodeConnector against a hostile server", () => {
       expect(info).toMatchObject({ code: 1000, wasClean: true })
       expect(peer.reader.closeFrame()).toBeDefined()
     }), 30_000)
+})
+
+describe("closing while paused, from a protocol error", () => {
+  it.scopedLive("a ping flood while our receiving is paused: 1008, and the peer's answer is read at once (no close timeout)", () =>
+    Effect.gen(function*() {
+      const server = yield* hostileServer((peer) => {
+        const parts: Array<Buffer> = []
+        for (let i = 0; i < 70; i++) parts.push(frame({ opcode: 0x2, payload: new Uint8Array(16) }))
+        for (let i = 0; i < 1_100; i++) parts.push(frame({ opcode: 0x9, payload: "p" }))
+        peer.socket.write(Buffer.concat(parts))
+        Effect.runFork(
+          Effect.gen(function*() {
+            yield* peer.reader.awaitClose
+            peer.socket.write(frame({ opcode: 0x8, payload: closePayload(1008) }))
+          })
+        )
+      })
+      // Paused after 8 messages; a close timeout longer than the test's own.
+      const channel = yield* connect(server.url, { closeTimeout: "60 seconds", receiveHighWaterMessages: 8 })
+      const info = yield* channel.closed
+      expect(info).toMatchObject({ code: 1008, wasClean: true, local: true })
+    }), 20_000)
 })
 
 describe("cancel-safe reads", () => {

@@ -185,9 +185,14 @@ const unsafeMake = (
     received++
     SocketMetrics.messagesReceived.unsafeUpdate(1, [])
     SocketMetrics.bytesReceived.unsafeUpdate(messageSize(message), [])
-    // After a local close nothing more is queued: the transport reads on (discarding) until
-    // the peer's close frame, which may sit behind data the reader will never take.
-    if (state === "closing" && localClose) return
+    const full = inbox.size >= highMessages || inbox.bytes >= highBytes
+    // After a local close the transport is never paused again: it reads on until the peer's
+    // close frame, which may sit behind data. What fits in the bounds is still delivered (a
+    // reply to what we sent before closing); what does not is discarded.
+    if (state === "closing" && localClose) {
+      if (!full) inbox.push(message)
+      return
+    }
     inbox.push(message)
     if (!inbox.paused && (inbox.size >= highMessages || inbox.bytes >= highBytes)) {
       if (overflow === "fail") {
@@ -225,6 +230,7 @@ const unsafeMake = (
       state = "closing"
       localClose = true
       wakeWriters(failWriters)
+      readOnPastPause()
     }
     emit(SocketEvent.Error({ error }))
     if (inbox.size === 0) inbox.finish()
@@ -250,17 +256,20 @@ const unsafeMake = (
     if (writers.length > 0 && transport.bufferedAmount() < sendHighWater) wakeWriters(() => Exit.void)
   }
 
+  // A paused transport would never read the peer's close frame behind the unread data.
+  const readOnPastPause = () => {
+    if (!inbox.paused) return
+    inbox.paused = false
+    transport.resume()
+  }
+
   const beginClose = (code: number, reason: string) => {
     if (state !== "open") return
     state = "closing"
     localClose = true
     wakeWriters(failWriters)
     transport.sendClose(code, reason)
-    // A paused transport would never read the peer's answer: read on, discarding.
-    if (inbox.paused) {
-      inbox.paused = false
-      transport.resume()
-    }
+    readOnPastPause()
   }
 
   const terminateNow = () => {

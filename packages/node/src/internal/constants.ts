@@ -22,6 +22,10 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MILLIS = 10_000
 /** Default number of connections a server holds before their upgrade completes; more are dropped at once. */
 export const DEFAULT_MAX_PENDING_HANDSHAKES = 1024
 
-/** Pongs written but not yet flushed before a peer's pings count as a flood (1008); as ws's own default. */
-export const MAX_PENDING_PONGS = 60
+/**
+ * Pongs written but not yet flushed before a peer's pings count as a flood (1008). Write
+ * callbacks always come later, so this is also the largest burst of pings answered in one read
+ * (ws's own 60 takes an honest burst for a flood); at most ~130 KB of pongs are held.
+ */
+export const MAX_PENDING_PONGS = 1024
 

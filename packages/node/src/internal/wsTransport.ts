@@ -149,16 +149,22 @@ export const connect = (
 ): Effect.Effect<MessageSocket.MessageSocket, SocketError.SocketError, Scope.Scope> =>
   Effect.gen(function*() {
     const opened = yield* Deferred.make<void, SocketError.SocketError>()
-    const ws = new WebSocket(url, toProtocols(options.protocols), {
-      autoPong: false,
-      // ws 8.23 takes closeTimeout; its type declarations do not list it yet.
-      ...{ closeTimeout: closeTimeoutMillis(options) },
-      perMessageDeflate: options.perMessageDeflate ?? false,
-      maxPayload: options.maxPayload ?? constants.DEFAULT_MAX_PAYLOAD,
-      headers: options.headers,
-      followRedirects: false,
-      ...options.tls
-    })
+    let ws: WebSocket
+    try {
+      ws = new WebSocket(url, toProtocols(options.protocols), {
+        autoPong: false,
+        // ws 8.23 takes closeTimeout; its type declarations do not list it yet.
+        ...{ closeTimeout: closeTimeoutMillis(options) },
+        perMessageDeflate: options.perMessageDeflate ?? false,
+        maxPayload: options.maxPayload ?? constants.DEFAULT_MAX_PAYLOAD,
+        headers: options.headers,
+        followRedirects: false,
+        ...options.tls
+      })
+    } catch (cause) {
+      // Options ws refuses synchronously (a header with a line break, a bad protocol name).
+      return yield* new SocketError.SocketError({ reason: "Open", cause, detail: cause instanceof Error ? cause.message : String(cause) })
+    }
     ws.on("unexpected-response", (request, response) => {
       Deferred.unsafeDone(
         opened,
