@@ -36,6 +36,23 @@ describe("NodeConnector error messages", () => {
       expect(tcp.message).toBe(`Open: cannot connect to tcp://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`)
     }))
 
+  it.live("input ws would throw on is a typed Open error, never a defect; a password never reaches a message", () =>
+    Effect.gen(function*() {
+      const port = yield* closedPort
+      const fragment = yield* openFailure(`ws://127.0.0.1:${port}/#part`)
+      expect(fragment).toMatchObject({ _tag: "SocketError", reason: "Open" })
+      expect(fragment.message).toContain("no fragment")
+      const header = yield* ByteChannel.connect(`ws://127.0.0.1:${port}/`).pipe(
+        Effect.provide(NodeConnector.layerWith({ headers: { "x-bad": "a\r\nInjected: 1" } })),
+        Effect.flip,
+        Effect.scoped
+      )
+      expect(header).toMatchObject({ _tag: "SocketError", reason: "Open" })
+      const secret = yield* openFailure(`ws://user:s3cret@127.0.0.1:${port}/`)
+      expect(secret.message).not.toContain("s3cret")
+      expect(secret.url).toBe(`ws://user:***@127.0.0.1:${port}/`)
+    }))
+
   it.scoped("a refused handshake names the URL and the HTTP status", () =>
     Effect.gen(function*() {
       const server = yield* NodeServer.serve({ host: "127.0.0.1", port: 0, path: "/echo" }, echo)

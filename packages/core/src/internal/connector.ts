@@ -22,6 +22,8 @@ export const parseUrl = (
     } catch (cause) {
       return Effect.fail(openError(`invalid URL ${JSON.stringify(text)} (${supported})`, cause))
     }
+    // WHATWG WebSocket and ws refuse a fragment by throwing: here it is a typed error.
+    if (parsed.hash !== "") return Effect.fail(openError(`a WebSocket URL has no fragment: ${JSON.stringify(text)}`))
     if (parsed.protocol === "http:" || parsed.protocol === "https:") parsed.protocol = parsed.protocol === "http:" ? "ws:" : "wss:"
     if (!options.schemes.includes(parsed.protocol)) {
       // `localhost:80` parses as the scheme `localhost:`.
@@ -31,12 +33,20 @@ export const parseUrl = (
     return Effect.succeed(parsed)
   })
 
+/** The URL as errors show it: a password in it is masked (errors end up in logs). */
+const redacted = (url: URL): string => {
+  if (url.password === "") return url.href
+  const copy = new URL(url.href)
+  copy.password = "***"
+  return copy.href
+}
+
 /** @internal */
 export const withUrl = (url: URL) => (error: SocketError): SocketError =>
   (error.reason === "Open" || error.reason === "OpenTimeout") && error.url === undefined
     ? new SocketError({
       reason: error.reason,
-      url: url.href,
+      url: redacted(url),
       code: error.code,
       closeReason: error.closeReason,
       status: error.status,
