@@ -230,6 +230,33 @@ describe("Reconnect.framed", () => {
       expect(received).toEqual(["a", "b", "d"])
     }))
 
+  it.live("a send interrupted while in flight is dropped if that hand-over fails: a retry never makes it go twice", () =>
+    Effect.gen(function*() {
+      const drop = yield* Deferred.make<void>()
+      const second: Array<string> = []
+      let sessions = 0
+      // Session 1 reads nothing (the one-message pair fills), then dies; session 2 reads all.
+      const server = TestConnector.layerWith((channel) =>
+        ++sessions === 1
+          ? Effect.zipRight(Deferred.await(drop), channel.socket.terminate)
+          : ByteChannel.framed(channel, Codec.lines()).messages.pipe(
+            Stream.runForEach((line) => Effect.sync(() => second.push(line)))
+          ), { pair: { capacity: 1 } })
+      yield* Effect.gen(function*() {
+        const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { schedule: Schedule.spaced("10 millis") })
+        yield* framed.send("a")
+        const b = yield* Effect.fork(framed.send("b"))
+        for (let i = 0; i < 100 && (yield* framed.pending) < 1; i++) yield* Effect.yieldNow()
+        yield* Fiber.interrupt(b)
+        yield* Deferred.succeed(drop, undefined)
+        // The caller retries "b".
+        yield* framed.send("b")
+        yield* framed.send("end")
+        for (let i = 0; i < 500 && !second.includes("end"); i++) yield* Effect.sleep("2 millis")
+      }).pipe(Effect.provide(server), Effect.scoped)
+      expect(second).toEqual(["b", "end"])
+    }))
+
   it.scoped("outbox policy \"suspend\" (default): a send over the bound waits", () =>
     Effect.gen(function*() {
       const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { outboxSize: 2 })

@@ -137,6 +137,8 @@ interface Pending {
   // Encoded when queued: an encoding error fails `send` before the message enters the outbox.
   readonly bytes: Uint8Array
   readonly done: Deferred.Deferred<void, NotSent>
+  /** Its caller was interrupted while it was in flight: if that hand-over fails, it is dropped. */
+  withdrawn: boolean
 }
 
 /** @internal */
@@ -217,8 +219,16 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
             const handed = yield* Effect.uninterruptibleMask((restore) =>
               Effect.flatMap(Effect.either(restore(channel.send(head.bytes))), (sent) => {
                 inFlight = undefined
-                // Not handed to the socket (it closed): it stays first in line for the next session.
-                if (sent._tag === "Left") return Effect.succeed(false)
+                // Not handed to the socket (it closed): it stays first in line for the next
+                // session, unless its caller gave up on it meanwhile (then it is dropped: a retry
+                // must not make it go twice).
+                if (sent._tag === "Left") {
+                  if (head.withdrawn) {
+                    outbox.shift()
+                    wake(room)
+                  }
+                  return Effect.succeed(false)
+                }
                 outbox.shift()
                 wake(room)
                 return Effect.as(Deferred.done(head.done, Exit.void), true)
@@ -281,7 +291,7 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
         }
         if (finished) return yield* new NotSent({ reason: "Ended" })
         const done = yield* Deferred.make<void, NotSent>()
-        const entry = { bytes: encoded.right, done }
+        const entry: Pending = { bytes: encoded.right, done, withdrawn: false }
         outbox.push(entry)
         wake(work)
         // An interrupted send withdraws its message (a caller that gives up and retries must
@@ -290,10 +300,13 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
           Effect.onInterrupt(() =>
             Effect.sync(() => {
               const index = outbox.indexOf(entry)
-              if (index >= 0 && entry !== inFlight) {
-                outbox.splice(index, 1)
-                wake(room)
+              if (index < 0) return
+              if (entry === inFlight) {
+                entry.withdrawn = true
+                return
               }
+              outbox.splice(index, 1)
+              wake(room)
             })
           )
         )
