@@ -7,22 +7,14 @@ transportContract("tcp client ↔ serveTcp", {
   clock: "live",
   capabilities: TCP,
   peerCanHang: false,
-  connect: tcpClientToServeTcp,
-  omit: [
-    // defect reported: the tcp transport's terminate (and the close-timeout drop) ends TCP with a FIN, so the other end reads a clean 1000, not 1006
-    "connection lost (1006)"
-  ]
+  connect: tcpClientToServeTcp
 })
 
 transportContract("serveTcp ↔ tcp client", {
   clock: "live",
   capabilities: TCP,
   peerCanHang: false,
-  connect: serveTcpToTcpClient,
-  omit: [
-    // defect reported: the tcp transport's terminate (and the close-timeout drop) ends TCP with a FIN, so the other end reads a clean 1000, not 1006
-    "connection lost (1006)"
-  ]
+  connect: serveTcpToTcpClient
 })
 
 transportContract("tcp client ↔ plain net server", {

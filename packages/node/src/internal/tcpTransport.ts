@@ -39,8 +39,10 @@ export const fromNetSocket = (
         sendClose: () => {
           socket.end()
         },
+        // A reset, not a FIN: the peer must see a lost connection (1006), never a clean end.
         terminate: () => {
-          socket.destroy()
+          if (socket.destroyed) return
+          socket.resetAndDestroy()
         },
         pause: () => {
           socket.pause()
