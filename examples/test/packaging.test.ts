@@ -244,7 +244,7 @@ describe("packaging: the tarballs installed with npm outside the workspace", () 
     }
     // The import style the README teaches for esbuild: only the codec used is bundled.
     const codecs = (inputs: ReadonlyArray<string>) =>
-      inputs.filter((path) => path.includes("@bytechannel/core/dist/codec/")).map((path) => path.replace(/.*\/codec\//, "")).sort()
+      inputs.filter((path) => path.includes("@bytechannel/core/dist/internal/codec/")).map((path) => path.replace(/.*\/codec\//, "")).sort()
     const unused = ["json.js", "lengthDelimited.js", "varintDelimited.js"]
     expect(codecs(deep.inputs)).toContain("lines.js")
     expect(codecs(deep.inputs).filter((file) => unused.includes(file))).toEqual([])
