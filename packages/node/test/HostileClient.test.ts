@@ -37,6 +37,17 @@ const hostileServer = (script: (peer: Peer) => void) =>
     return { url: `ws://127.0.0.1:${port}/`, peer: Deferred.await(peers) }
   })
 
+/** A server that reads each upgrade request and lets `answer` do what it likes with the 101 it would send. */
+const answeringServer = (answer: (socket: Net.Socket, switching: string) => void) =>
+  rawTcpServer((socket) => {
+    Effect.runFork(
+      Effect.gen(function*() {
+        const request = yield* readHead(socket)
+        if (request !== undefined) answer(socket, switchingProtocols(request.head))
+      })
+    )
+  })
+
 // A hostile peer rarely answers our close frame: a short close timeout keeps the scope's end quick.
 const connect = (url: string, options?: NodeConnector.NodeConnectorOptions) =>
   ByteChannel.connect(url).pipe(Effect.provide(NodeConnector.layerWith({ closeTimeout: "300 millis", ...options })))
@@ -200,15 +211,8 @@ describe("NodeConnector against a hostile server", () => {
 
   it.scopedLive("a handshake cut in the middle: Open error, nothing hangs", () =>
     Effect.gen(function*() {
-      const { port } = yield* rawTcpServer((socket) => {
-        Effect.runFork(
-          Effect.gen(function*() {
-            const request = yield* readHead(socket)
-            if (request === undefined) return
-            socket.end(switchingProtocols(request.head).slice(0, 40))
-          })
-        )
-      })
+      // Forty bytes of the answer, then the end.
+      const { port } = yield* answeringServer((socket, answer) => socket.end(answer.slice(0, 40)))
       const exit = yield* Effect.exit(Effect.scoped(connect(`ws://127.0.0.1:${port}/`, { openTimeout: "10 seconds" })))
       expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.map((e) => e.reason), Option.getOrUndefined))
         .toBe("Open")
@@ -216,15 +220,9 @@ describe("NodeConnector against a hostile server", () => {
 
   it.scopedLive("a wrong Sec-WebSocket-Accept: Open error", () =>
     Effect.gen(function*() {
-      const { port } = yield* rawTcpServer((socket) => {
-        Effect.runFork(
-          Effect.gen(function*() {
-            const request = yield* readHead(socket)
-            if (request === undefined) return
-            socket.write(switchingProtocols(request.head).replace(/Sec-WebSocket-Accept: .*\r\n/, "Sec-WebSocket-Accept: AAAA\r\n"))
-          })
-        )
-      })
+      const { port } = yield* answeringServer((socket, answer) =>
+        socket.write(answer.replace(/Sec-WebSocket-Accept: .*\r\n/, "Sec-WebSocket-Accept: AAAA\r\n"))
+      )
       const exit = yield* Effect.exit(Effect.scoped(connect(`ws://127.0.0.1:${port}/`)))
       expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.map((e) => e.reason), Option.getOrUndefined))
         .toBe("Open")

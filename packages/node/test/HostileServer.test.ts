@@ -35,6 +35,30 @@ const probe = (seen: Deferred.Deferred<Exit.Exit<unknown, unknown>>) =>
     ? channel.read.pipe(Stream.runDrain, Effect.exit, Effect.flatMap((exit) => Deferred.succeed(seen, exit)))
     : echo(channel)
 
+/** A plain `node:http` server on 127.0.0.1 with NodeServer attached; closed with the scope. */
+const attached = (
+  options: NodeServer.ServerOptions,
+  handler: (channel: ByteChannel.ByteChannel) => Effect.Effect<void, unknown>
+) =>
+  Effect.gen(function*() {
+    const http = Http.createServer((_req, res) => {
+      res.end()
+    })
+    yield* Effect.acquireRelease(
+      Effect.async<void>((resume) => {
+        http.listen(0, "127.0.0.1", () => resume(Effect.void))
+      }),
+      () =>
+        Effect.async<void>((resume) => {
+          http.closeAllConnections()
+          http.close(() => resume(Effect.void))
+        })
+    )
+    yield* NodeServer.attach(http, options, handler)
+    const port = (http.address() as Net.AddressInfo).port
+    return { port, url: `ws://127.0.0.1:${port}${options.path ?? "/"}` }
+  })
+
 /**
  * Records exceptions that escape to the process while the scope is open; the test asserts none
  * did (Vitest would fail the run anyway, but the test itself then fails too).
@@ -63,22 +87,7 @@ describe("NodeServer under hostile clients", () => {
             url = server.url
             port = server.port
           } else {
-            const http = Http.createServer((_req, res) => {
-              res.end()
-            })
-            yield* Effect.acquireRelease(
-              Effect.async<void>((resume) => {
-                http.listen(0, "127.0.0.1", () => resume(Effect.void))
-              }),
-              () =>
-                Effect.async<void>((resume) => {
-                  http.closeAllConnections()
-                  http.close(() => resume(Effect.void))
-                })
-            )
-            yield* NodeServer.attach(http, { path }, echo)
-            port = (http.address() as Net.AddressInfo).port
-            url = `ws://127.0.0.1:${port}${path ?? "/"}`
+            ;({ port, url } = yield* attached({ path }, echo))
           }
           for (const target of badTargets) {
             const status = yield* statusOf(port, upgradeRequest(target))
@@ -237,22 +246,7 @@ describe("NodeServer under hostile clients", () => {
           port = server.port
           url = server.url
         } else {
-          const http = Http.createServer((_req, res) => {
-            res.end()
-          })
-          yield* Effect.acquireRelease(
-            Effect.async<void>((resume) => {
-              http.listen(0, "127.0.0.1", () => resume(Effect.void))
-            }),
-            () =>
-              Effect.async<void>((resume) => {
-                http.closeAllConnections()
-                http.close(() => resume(Effect.void))
-              })
-          )
-          yield* NodeServer.attach(http, { verifyClient }, echo)
-          port = (http.address() as Net.AddressInfo).port
-          url = `ws://127.0.0.1:${port}/`
+          ;({ port, url } = yield* attached({ verifyClient }, echo))
         }
         const socket = yield* rawConnect(port)
         socket.write(upgradeRequest("/"))
