@@ -27,6 +27,23 @@ const advanceUntil = (done: () => boolean, step: Duration.DurationInput = "1 sec
     expect(done()).toBe(true)
   })
 
+/**
+ * A server whose connection reads nothing until `release`, then collects lines into
+ * `received`; its memory pair holds one message, so a second send waits on the socket.
+ */
+const heldServer = Effect.gen(function*() {
+  const release = yield* Deferred.make<void>()
+  const received: Array<string> = []
+  const server = TestConnector.layerWith((channel) =>
+    Effect.zipRight(
+      Deferred.await(release),
+      ByteChannel.framed(channel, Codec.lines()).messages.pipe(
+        Stream.runForEach((line) => Effect.sync(() => received.push(line)))
+      )
+    ), { pair: { capacity: 1 } })
+  return { release, received, server }
+})
+
 /** Every session's read until it ends, the error (if any) swallowed so the next session follows. */
 const drainSessions = <R>(stream: Stream.Stream<ByteChannel.ByteChannel, SocketError.SocketError, R>) =>
   stream.pipe(Stream.runForEach((channel) => Stream.runDrain(channel.read).pipe(Effect.ignore)))
@@ -167,17 +184,9 @@ describe("Reconnect.framed", () => {
 
   it.scoped("outbox policy \"dropOldest\" never drops the message being handed to the socket: each send is reported as what happened to it", () =>
     Effect.gen(function*() {
-      const release = yield* Deferred.make<void>()
-      const received: Array<string> = []
       // The server reads nothing until released; the pair holds one message, so the writer is
       // stuck handing "b" to the socket while the outbox fills behind it.
-      const server = TestConnector.layerWith((channel) =>
-        Effect.zipRight(
-          Deferred.await(release),
-          ByteChannel.framed(channel, Codec.lines()).messages.pipe(
-            Stream.runForEach((line) => Effect.sync(() => received.push(line)))
-          )
-        ), { pair: { capacity: 1 } })
+      const { release, received, server } = yield* heldServer
       const outcomes = yield* Effect.gen(function*() {
         const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { outboxSize: 2, outboxPolicy: "dropOldest" })
         const sends = [yield* Effect.fork(framed.send("a"))]
@@ -203,15 +212,7 @@ describe("Reconnect.framed", () => {
 
   it.scoped("an interrupted send withdraws its message: it is never sent after the caller gave up", () =>
     Effect.gen(function*() {
-      const release = yield* Deferred.make<void>()
-      const received: Array<string> = []
-      const server = TestConnector.layerWith((channel) =>
-        Effect.zipRight(
-          Deferred.await(release),
-          ByteChannel.framed(channel, Codec.lines()).messages.pipe(
-            Stream.runForEach((line) => Effect.sync(() => received.push(line)))
-          )
-        ), { pair: { capacity: 1 } })
+      const { release, received, server } = yield* heldServer
       yield* Effect.gen(function*() {
         const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { outboxSize: 8 })
         // "a" fills the pair; then "b" is in flight (waiting for room), "c" waits behind it and
