@@ -12,6 +12,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { HubService, OverflowPolicy, SubscribeOptions } from "../Hub.js"
 import { DEFAULT_HUB_BUFFER_SIZE, HUB_MAX_CHUNK } from "./constants.js"
+import { Waiters } from "./waiters.js"
 
 /** @internal */
 export class HubError extends Data.TaggedError("HubError")<{
@@ -38,7 +39,7 @@ class Mailbox {
   private readonly ring: Array<Uint8Array | undefined>
   private head = 0
   private size = 0
-  private waiters: Array<() => void> = []
+  private readonly waiters = new Waiters()
   failed: HubError | undefined = undefined
   closed = false
 
@@ -56,7 +57,7 @@ class Mailbox {
         this.failed = new HubError({ reason: "Overflow", topic, bufferSize: this.capacity })
         this.ring.fill(undefined)
         this.size = 0
-        this.wake()
+        this.waiters.wakeAll()
         return false
       }
       this.ring[this.head] = undefined
@@ -66,19 +67,13 @@ class Mailbox {
     }
     this.ring[(this.head + this.size) % this.capacity] = message
     this.size++
-    if (this.waiters.length > 0) this.wake()
+    this.waiters.wakeAll()
     return kept
   }
 
   close() {
     this.closed = true
-    this.wake()
-  }
-
-  private wake() {
-    const waiters = this.waiters
-    this.waiters = []
-    for (const waiter of waiters) waiter()
+    this.waiters.wakeAll()
   }
 
   private takeUpTo(max: number): Chunk.Chunk<Uint8Array> {
@@ -98,14 +93,7 @@ class Mailbox {
     if (this.failed !== undefined) return Effect.fail(Option.some(this.failed))
     if (this.size > 0) return Effect.succeed(this.takeUpTo(HUB_MAX_CHUNK))
     if (this.closed) return Effect.fail(Option.none())
-    return Effect.async<void>((resume) => {
-      const waiter = () => resume(Effect.void)
-      this.waiters.push(waiter)
-      return Effect.sync(() => {
-        const at = this.waiters.indexOf(waiter)
-        if (at !== -1) this.waiters.splice(at, 1)
-      })
-    }).pipe(Effect.zipRight(this.pull))
+    return Effect.zipRight(this.waiters.wait, this.pull)
   })
 }
 

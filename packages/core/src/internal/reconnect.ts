@@ -22,6 +22,7 @@ import type * as Reconnect from "../Reconnect.js"
 import * as SocketMetrics from "../SocketMetrics.js"
 import { SocketError } from "../SocketError.js"
 import { fromSocket } from "./byteChannel.js"
+import { Waiters } from "./waiters.js"
 
 /** @internal */
 export const ReconnectEvent = Data.taggedEnum<Reconnect.ReconnectEvent>()
@@ -151,28 +152,17 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
     const outbox: Array<Pending> = []
     // The head while the writer hands it to the socket (it may already be on the wire).
     let inFlight: Pending | undefined
-    const room: Array<() => void> = []
-    const work: Array<() => void> = []
+    const room = new Waiters()
+    const work = new Waiters()
     // Set once, when the sessions end (clean close, terminal code, refusal, schedule exhausted,
     // a bad frame) or the scope closes: from then on every send fails at once with NotSent.
     let finished = false
 
-    const wake = (waiters: Array<() => void>) => waiters.splice(0).forEach((waiter) => waiter())
-    const waitFor = (waiters: Array<() => void>) =>
-      Effect.async<void>((resume) => {
-        const waiter = () => resume(Effect.void)
-        waiters.push(waiter)
-        return Effect.sync(() => {
-          const index = waiters.indexOf(waiter)
-          if (index >= 0) waiters.splice(index, 1)
-        })
-      })
-
     const failAll = Effect.suspend(() => {
       finished = true
       const all = outbox.splice(0)
-      wake(room)
-      wake(work)
+      room.wakeAll()
+      work.wakeAll()
       return Effect.forEach(all, (p) => Deferred.fail(p.done, new NotSent({ reason: "Ended" })), { discard: true })
     })
 
@@ -209,7 +199,7 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
           while (true) {
             const head = outbox[0]
             if (head === undefined) {
-              yield* waitFor(work)
+              yield* work.wait
               continue
             }
             // Only the wait for the socket is interruptible: once the bytes are handed over, the
@@ -225,12 +215,12 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
                 if (sent._tag === "Left") {
                   if (head.withdrawn) {
                     outbox.shift()
-                    wake(room)
+                    room.wakeAll()
                   }
                   return Effect.succeed(false)
                 }
                 outbox.shift()
-                wake(room)
+                room.wakeAll()
                 return Effect.as(Deferred.done(head.done, Exit.void), true)
               })
             ).pipe(Effect.onInterrupt(() => Effect.sync(() => (inFlight = undefined))))
@@ -287,13 +277,13 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
               break
             }
           }
-          yield* waitFor(room)
+          yield* room.wait
         }
         if (finished) return yield* new NotSent({ reason: "Ended" })
         const done = yield* Deferred.make<void, NotSent>()
         const entry: Pending = { bytes: encoded.right, done, withdrawn: false }
         outbox.push(entry)
-        wake(work)
+        work.wakeAll()
         // An interrupted send withdraws its message (a caller that gives up and retries must
         // not have it sent twice), unless the writer is already handing it to a socket.
         return yield* Deferred.await(done).pipe(
@@ -306,7 +296,7 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
                 return
               }
               outbox.splice(index, 1)
-              wake(room)
+              room.wakeAll()
             })
           )
         )
