@@ -21,7 +21,7 @@ import * as Framed from "../Framed.js"
 import type * as Reconnect from "../Reconnect.js"
 import * as SocketMetrics from "../SocketMetrics.js"
 import { SocketError } from "../SocketError.js"
-import { fromSocket } from "./byteChannel.js"
+import { connect } from "./byteChannel.js"
 import { Waiters } from "./waiters.js"
 
 /** @internal */
@@ -104,12 +104,12 @@ export const sessions = (
 
     const connectOnce = Effect.gen(function*() {
       const scope = yield* Scope.fork(parent, ExecutionStrategy.sequential)
-      const socket = yield* connector.connect(url, options).pipe(
+      // ByteChannel.connect, in this session's scope: closing it closes the channel.
+      const channel = yield* connect(url, options).pipe(
+        Effect.provideService(Connector.Connector, connector),
         Scope.extend(scope),
         Effect.onError(() => Scope.close(scope, Exit.void))
       )
-      const channel = fromSocket(socket, options)
-      yield* Scope.addFinalizer(scope, channel.close().pipe(Effect.catchAll(() => socket.terminate)))
       return { channel, scope }
     })
 
