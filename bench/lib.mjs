@@ -1,10 +1,11 @@
 // Shared bits of the benchmark scripts: interleaved runs (A B C, A B C, ...) so machine drift
 // hits every contender alike, min/median/max per contender, ratios to bytechannel.
+import { fork } from "node:child_process"
 import { performance } from "node:perf_hooks"
 
 export const quick = process.argv.includes("--quick")
 
-const median = (values) => {
+export const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
@@ -12,18 +13,20 @@ const median = (values) => {
 
 /**
  * Runs every contender `runs` times, interleaved, after one warm-up each.
- * `contenders`: [{ name, run: async () => units }] where `units` is the amount of work done
- * (bytes or messages); the figure kept is units per second.
+ * `contenders`: [{ name, run: async ({ warmup }) => units }] where `units` is the amount of work
+ * done (bytes or messages); the figure kept is units per second. A contender that times itself
+ * (work done in a child process) returns `{ units, seconds }` instead.
  */
 export const compare = async ({ scenario, unit, baseline, runs = quick ? 3 : 5, contenders, notes = [] }) => {
-  for (const c of contenders) await c.run() // warm-up: JIT, caches, lazy allocations
+  for (const c of contenders) await c.run({ warmup: true }) // warm-up: JIT, caches, lazy allocations
   const samples = new Map(contenders.map((c) => [c.name, []]))
   for (let i = 0; i < runs; i++) {
     for (const c of contenders) {
       globalThis.gc?.()
       const start = performance.now()
-      const units = await c.run()
-      const seconds = (performance.now() - start) / 1000
+      const done = await c.run({ warmup: false })
+      const elapsed = (performance.now() - start) / 1000
+      const { units, seconds } = typeof done === "number" ? { units: done, seconds: elapsed } : done
       samples.get(c.name).push(units / seconds)
     }
   }
@@ -58,3 +61,81 @@ export const chunked = (bytes, size) => {
 }
 
 export const concat = (parts) => Buffer.concat(parts)
+
+/** The p-th quantile (0..1) of `values`, and their mean. */
+export const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]
+export const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length
+
+export const MiB = 1024 * 1024
+
+// Every child forked here is killed when this process exits, however it exits.
+const children = new Set()
+process.on("exit", () => {
+  for (const child of children) child.kill("SIGKILL")
+})
+
+/**
+ * Forks a bench script (relative to bench/) with an IPC channel and --expose-gc. The child sends
+ * `{ ready: value }` once, then answers each request `{ id, ... }` with `{ id, ... }` (or
+ * `{ id, error }`). `env` is added to this process's environment (a key set to undefined is
+ * removed). Resolves to `{ ready, call(request), kill() }` once the child is ready.
+ */
+export const forkChild = (file, args = [], env = {}) => {
+  const environment = { ...process.env, ...env }
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete environment[key]
+  const child = fork(new URL(file, import.meta.url).pathname, args, {
+    execArgv: ["--expose-gc"],
+    env: environment,
+    stdio: ["ignore", "inherit", "inherit", "ipc"]
+  })
+  children.add(child)
+  const pending = new Map()
+  let next = 0
+  return new Promise((resolve, reject) => {
+    const handle = {
+      call: (request) =>
+        new Promise((done, fail) => {
+          const id = next++
+          pending.set(id, { done, fail })
+          child.send({ ...request, id })
+        }),
+      kill: () => {
+        children.delete(child)
+        child.kill("SIGKILL")
+      }
+    }
+    child.on("message", (message) => {
+      if ("ready" in message) return resolve({ ...handle, ready: message.ready })
+      const waiting = pending.get(message.id)
+      pending.delete(message.id)
+      if (message.error !== undefined) waiting?.fail(new Error(`${file}: ${message.error}`))
+      else waiting?.done(message)
+    })
+    child.on("exit", (code, signal) => {
+      children.delete(child)
+      const error = new Error(`${file} ${args.join(" ")} exited (${signal ?? code})`)
+      reject(error)
+      for (const { fail } of pending.values()) fail(error)
+      pending.clear()
+    })
+  })
+}
+
+/**
+ * How ws masks and unmasks payloads in this process: Node's own \`http.websocketMask\` (newer
+ * Node versions, where ws needs no helper), the bufferutil addon, or plain JavaScript.
+ */
+export const wsMasking = async () => {
+  const http = await import("node:http")
+  if (typeof http.websocketMask === "function") return "node:http websocketMask"
+  if (process.env.WS_NO_BUFFER_UTIL) return "js (WS_NO_BUFFER_UTIL)"
+  const { createRequire } = await import("node:module")
+  try {
+    // Resolved from ws itself, as ws does.
+    const fromWs = createRequire(createRequire(import.meta.url).resolve("ws"))
+    fromWs("bufferutil")
+    return "bufferutil"
+  } catch {
+    return "js (bufferutil not installed)"
+  }
+}

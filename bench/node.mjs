@@ -15,9 +15,8 @@ import { once } from "node:events"
 import { performance } from "node:perf_hooks"
 import websocketStream from "websocket-stream"
 import { WebSocket, createWebSocketStream } from "ws"
-import { compare, emit, quick } from "./lib.mjs"
+import { compare, emit, forkChild, mean, median, MiB, percentile, quick } from "./lib.mjs"
 
-const MiB = 1024 * 1024
 const CHUNK = 64 * 1024
 const BULK = (quick ? 32 : 256) * MiB
 const MESSAGES = BULK / CHUNK
@@ -214,7 +213,6 @@ const result = await compare({
   baseline: "bytechannel",
   contenders: Object.entries(rtt).map(([name, run]) => ({ name, run }))
 })
-const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]
 const p50 = (name) => percentile(latencies.get(name), 0.5)
 for (const row of result.rows) {
   const samples = latencies.get(row.name)
@@ -266,4 +264,153 @@ emit(await compare({
 }))
 
 server.kill("SIGKILL")
+
+// ---- Both ends -------------------------------------------------------------------------------
+// The same three scenarios with bytechannel on both ends (NodeServer in a process of its own,
+// written with the public API as a user would: bench/ends-server.mjs) against ws on both ends,
+// with node:net on both ends as the ceiling. Clients run in a driver process of their own
+// (bench/ends-client.mjs) that times each run; a second driver and second servers run with
+// WS_NO_BUFFER_UTIL=1 for the bulk rows without bufferutil. Each server reports its RSS: the
+// figure given is its peak during a run over its RSS when idle (after start-up, before any
+// connection), the median over the runs.
+const noBufferutil = { WS_NO_BUFFER_UTIL: "1" }
+const withBufferutil = { WS_NO_BUFFER_UTIL: undefined }
+const [driver, driverNoBu] = await Promise.all([forkChild("./ends-client.mjs", [], withBufferutil), forkChild("./ends-client.mjs", [], noBufferutil)])
+const masking = driver.ready.masking
+const maskingNoBu = driverNoBu.ready.masking
+/** Fresh servers for each scenario, so each server's RSS is that scenario's alone. */
+const startServers = async (kinds, env = withBufferutil) => {
+  const servers = await Promise.all(kinds.map((kind) => forkChild("./ends-server.mjs", [kind], env)))
+  for (const server of servers) {
+    const expected = env === noBufferutil ? maskingNoBu : masking
+    if (server.ready.masking !== expected) throw new Error(`server and client mask differently: ${server.ready.masking} vs ${expected}`)
+  }
+  return servers
+}
+
+/** What each both-ends contender's timed runs left: the driver's answer and the server's stats. */
+const endsRuns = new Map()
+const endsContender = (name, client, server, request) => {
+  const runs = []
+  endsRuns.set(name, runs)
+  return {
+    name,
+    run: async ({ warmup }) => {
+      await server.call({ op: "reset" })
+      const done = await client.call(request)
+      const stats = await server.call({ op: "stats" })
+      if (!warmup) runs.push({ done, stats })
+      return done
+    }
+  }
+}
+const serverPeak = (name) => median(endsRuns.get(name).map(({ stats }) => (stats.peak - stats.idle) / MiB))
+const withServerPeak = (result) => {
+  for (const row of result.rows) row.serverPeakMiB = serverPeak(row.name)
+  return result
+}
+const x = (value) => `${value.toFixed(2)}×`
+const mib = (value) => `${value.toFixed(1)} MiB`
+const verdict = (ok) => (ok ? "✓" : "✗")
+
+// Bulk, with and without bufferutil.
+const ENDS_BULK = (quick ? 16 : 256) * MiB
+const endsBulk = {
+  bc: "bytechannel both ends, bufferutil",
+  ws: "ws both ends, bufferutil",
+  bcNoBu: "bytechannel both ends, no bufferutil",
+  wsNoBu: "ws both ends, no bufferutil",
+  net: "node:net both ends (ceiling)"
+}
+const bulkRequest = (kind, port) => ({ op: "bulk", kind, port, total: ENDS_BULK })
+const [bcServerBulk, wsServerBulk, netServerBulk] = await startServers(["bytechannel", "ws", "net"])
+const [bcServerNoBu, wsServerNoBu] = await startServers(["bytechannel", "ws"], noBufferutil)
+const bulkResult = withServerPeak(await compare({
+  scenario: `both ends, bulk: ${ENDS_BULK / MiB} MiB as 64 KiB binary messages, client to server`,
+  unit: "bytes/s",
+  baseline: endsBulk.bc,
+  contenders: [
+    endsContender(endsBulk.bc, driver, bcServerBulk, bulkRequest("bytechannel", bcServerBulk.ready.port)),
+    endsContender(endsBulk.ws, driver, wsServerBulk, bulkRequest("ws", wsServerBulk.ready.port)),
+    endsContender(endsBulk.bcNoBu, driverNoBu, bcServerNoBu, bulkRequest("bytechannel", bcServerNoBu.ready.port)),
+    endsContender(endsBulk.wsNoBu, driverNoBu, wsServerNoBu, bulkRequest("ws", wsServerNoBu.ready.port)),
+    endsContender(endsBulk.net, driver, netServerBulk, bulkRequest("net", netServerBulk.ready.sinkPort))
+  ]
+}))
+for (const server of [bcServerBulk, wsServerBulk, netServerBulk, bcServerNoBu, wsServerNoBu]) server.kill()
+{
+  const row = (name) => bulkResult.rows.find((r) => r.name === name)
+  const bc = row(endsBulk.bc)
+  const same = bc.median / row(endsBulk.ws).median
+  const sameNoBu = row(endsBulk.bcNoBu).median / row(endsBulk.wsNoBu).median
+  const ceiling = bc.median / row(endsBulk.net).median
+  const rss = Math.max(1, bc.serverPeakMiB) / Math.max(1, row(endsBulk.ws).serverPeakMiB)
+  bulkResult.notes = [
+    `Masking: "${masking}" in the default processes, "${maskingNoBu}" in the others (server and client alike). bytechannel ÷ ws with the same helpers on both sides: ${x(same)} with bufferutil, ${x(sameNoBu)} without (goal ≥ 1.0× ${verdict(same >= 1)}); bytechannel ÷ node:net both ends: ${x(ceiling)} (goal ≥ 0.5× ${verdict(ceiling >= 0.5)}).`,
+    `bufferutil's effect (with ÷ without): bytechannel ${x(bc.median / row(endsBulk.bcNoBu).median)}, ws ${x(row(endsBulk.ws).median / row(endsBulk.wsNoBu).median)}.`,
+    `Server peak RSS over idle (median of the runs): ${bulkResult.rows.map((r) => `${r.name.replace(/ both ends.*?(, no bufferutil)?$/, "$1").replace(/ \(ceiling\)/, "")} ${mib(r.serverPeakMiB)}`).join(", ")}; NodeServer ÷ ws server ${x(rss)} (goal ≤ 1.2× ${verdict(rss <= 1.2)}; below 1 MiB counts as 1).`,
+    "The ws client sends in a loop (ws queues what the socket does not take); bytechannel's client waits on its send high-water mark. Every contender waits for the server's \"ok\" and closes with the close handshake (TCP: FIN both ways)."
+  ]
+  for (const r of bulkResult.rows) r.name = `${r.name} (server peak +${mib(r.serverPeakMiB)})`
+}
+emit(bulkResult)
+
+// Sequential 64 B round trips: mean, p50 and p99 over every timed run's samples.
+const endsRtt = { bc: "bytechannel both ends", ws: "ws both ends", net: "node:net both ends (ceiling)" }
+const rttRequest = (kind, port) => ({ op: "rtt", kind, port, count: ROUND_TRIPS })
+const [bcServerRtt, wsServerRtt, netServerRtt] = await startServers(["bytechannel", "ws", "net"])
+const rttResult = withServerPeak(await compare({
+  scenario: `both ends, round trip: ${ROUND_TRIPS} sequential 64 B echoes`,
+  unit: "round trips/s",
+  baseline: endsRtt.bc,
+  contenders: [
+    endsContender(endsRtt.bc, driver, bcServerRtt, rttRequest("bytechannel", bcServerRtt.ready.port)),
+    endsContender(endsRtt.ws, driver, wsServerRtt, rttRequest("ws", wsServerRtt.ready.port)),
+    endsContender(endsRtt.net, driver, netServerRtt, rttRequest("net", netServerRtt.ready.echoPort))
+  ]
+}))
+for (const server of [bcServerRtt, wsServerRtt, netServerRtt]) server.kill()
+{
+  const stats = new Map(rttResult.rows.map((r) => {
+    const samples = endsRuns.get(r.name).flatMap(({ done }) => done.latencies)
+    return [r.name, { mean: mean(samples), p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) }]
+  }))
+  const bc = stats.get(endsRtt.bc)
+  const ws = stats.get(endsRtt.ws)
+  const us = (ms) => `${(ms * 1000).toFixed(0)} µs`
+  rttResult.notes = [
+    `Latency, bytechannel ÷ ws both ends: mean ${x(bc.mean / ws.mean)} (goal ≤ 1.2× ${verdict(bc.mean / ws.mean <= 1.2)}), p50 ${x(bc.p50 / ws.p50)}, p99 ${x(bc.p99 / ws.p99)} (goal ≤ 1.2× ${verdict(bc.p99 / ws.p99 <= 1.2)}). Latencies pooled over every timed run; the ratio column compares round trips per second.`
+  ]
+  for (const r of rttResult.rows) {
+    const s = stats.get(r.name)
+    r.latency = s
+    r.name = `${r.name} (p50 ${us(s.p50)}, p99 ${us(s.p99)}, mean ${us(s.mean)}; server peak +${mib(r.serverPeakMiB)})`
+  }
+}
+emit(rttResult)
+
+// Many connections at once, each echoing 10 × 1 KiB (verified) and closed with the close handshake.
+const endsMany = { bc: "bytechannel both ends", ws: "ws both ends", net: "node:net both ends (ceiling)" }
+const manyRequest = (kind, port) => ({ op: "many", kind, port, connections: CONNECTIONS })
+const [bcServerMany, wsServerMany, netServerMany] = await startServers(["bytechannel", "ws", "net"])
+const manyResult = withServerPeak(await compare({
+  scenario: `both ends, ${CONNECTIONS} concurrent connections, each echoing 10 × 1 KiB (verified), closed cleanly`,
+  unit: "connections/s",
+  baseline: endsMany.bc,
+  runs: quick ? 2 : 3,
+  contenders: [
+    endsContender(endsMany.bc, driver, bcServerMany, manyRequest("bytechannel", bcServerMany.ready.port)),
+    endsContender(endsMany.ws, driver, wsServerMany, manyRequest("ws", wsServerMany.ready.port)),
+    endsContender(endsMany.net, driver, netServerMany, manyRequest("net", netServerMany.ready.echoPort))
+  ]
+}))
+{
+  const ratio = manyResult.rows[0].median / manyResult.rows.find((r) => r.name === endsMany.ws).median
+  manyResult.notes = [
+    `bytechannel ÷ ws both ends: ${x(ratio)} (goal ≥ 0.8× ${verdict(ratio >= 0.8)}). All connections open at once; each closes with the close handshake (TCP: FIN both ways) before it counts.`
+  ]
+  for (const r of manyResult.rows) r.name = `${r.name} (server peak +${mib(r.serverPeakMiB)})`
+}
+emit(manyResult)
+
 process.exit(0)
