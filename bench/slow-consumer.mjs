@@ -2,9 +2,8 @@
 // 1 MiB/s for a few seconds. Reported: the receiver's RSS growth and what the sender holds.
 import { spawn } from "node:child_process"
 import { once } from "node:events"
-import { emit, quick } from "./lib.mjs"
+import { emit, forkChild, MiB, quick } from "./lib.mjs"
 
-const MiB = 1024 * 1024
 const SECONDS = quick ? 2 : 4
 const server = spawn(process.execPath, [new URL("./server.mjs", import.meta.url).pathname, "0"], { stdio: ["ignore", "pipe", "inherit"] })
 const ports = JSON.parse((await once(server.stdout.setEncoding("utf8"), "data"))[0])
@@ -36,4 +35,58 @@ emit({
   notes: ["Lower is better; the ratio is row ÷ bytechannel. What the receiver does not hold, the sender holds (in parentheses)."]
 })
 server.kill("SIGKILL")
+
+// Both ends: the server writes 64 KiB messages as fast as the connection's backpressure allows
+// (NodeServer: Stream.run into channel.write; ws: sends while bufferedAmount is under 1 MiB, on
+// from each send's callback), each in a fresh server process (bench/ends-server.mjs); the same
+// slow receiver reads 1 MiB/s, then stops reading. Reported: the receiver's RSS growth, the
+// server's (peak over idle), and what the server wrote in the second after the receiver stopped
+// (backpressure works when that is about nothing).
+const endsKinds = [
+  { name: "bytechannel both ends", server: "bytechannel", receiver: "bytechannel" },
+  { name: "ws both ends (createWebSocketStream reader)", server: "ws", receiver: "ws createWebSocketStream" }
+]
+const endsRows = []
+for (const kind of endsKinds) {
+  const server = await forkChild("./ends-server.mjs", [kind.server])
+  await server.call({ op: "reset" })
+  const receiver = spawn(process.execPath, ["--expose-gc", new URL("./slow-receiver.mjs", import.meta.url).pathname, kind.receiver, `ws://127.0.0.1:${server.ready.port}/firehose`, String(SECONDS), String(MiB)], { stdio: ["ignore", "pipe", "inherit"] })
+  const [line] = await once(receiver.stdout.setEncoding("utf8"), "data")
+  const { growth, read } = JSON.parse(line)
+  const atStop = await server.call({ op: "stats" })
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  const after = await server.call({ op: "stats" })
+  if (after.connections !== 1) throw new Error(`${kind.name}: the connection closed while the reader was stopped; backpressure cannot be judged`)
+  receiver.kill("SIGKILL")
+  server.kill()
+  endsRows.push({
+    name: kind.name,
+    median: growth / MiB,
+    min: growth / MiB,
+    max: growth / MiB,
+    runs: [growth / MiB],
+    serverPeakMiB: (after.peak - after.idle) / MiB,
+    sentMiB: after.sent / MiB,
+    readMiB: read / MiB,
+    sentAfterStopKiB: (after.sent - atStop.sent) / 1024,
+    serverBufferedMiB: after.bufferedAmount === null ? null : after.bufferedAmount / MiB
+  })
+}
+for (const row of endsRows) {
+  row.ratio = Math.max(row.median, 1) / Math.max(endsRows[0].median, 1)
+  const buffered = row.serverBufferedMiB === null ? "" : `, ws buffers ${row.serverBufferedMiB.toFixed(1)} MiB`
+  row.name = `${row.name} (server peak ${row.serverPeakMiB >= 0 ? "+" : ""}${row.serverPeakMiB.toFixed(1)} MiB; it wrote ${row.sentMiB.toFixed(1)} MiB, ${row.sentAfterStopKiB.toFixed(0)} KiB after the reader stopped; read ${row.readMiB.toFixed(1)} MiB${buffered})`
+}
+const bc = endsRows[0]
+emit({
+  scenario: `both ends, slow consumer: the server writes as fast as backpressure allows, the receiver reads 1 MiB/s for ${SECONDS} s`,
+  unit: "MiB receiver RSS growth",
+  baseline: "bytechannel",
+  higherIsBetter: false,
+  rows: endsRows,
+  notes: [
+    `Lower is better; the ratio is row ÷ bytechannel (growth under 1 MiB counts as 1). What was written and not read (${(bc.sentMiB - bc.readMiB).toFixed(1)} MiB for bytechannel) sits in the socket buffers of both kernels, the server's send buffer and the receiver's bounded queue.`,
+    `Goal: receiver RSS growth ≤ 16 MiB with the server stopped: ${bc.median.toFixed(1)} MiB, the server wrote ${bc.sentAfterStopKiB.toFixed(0)} KiB in the second after the reader stopped ${bc.median <= 16 && bc.sentAfterStopKiB <= 1024 ? "✓" : "✗"}.`
+  ]
+})
 process.exit(0)

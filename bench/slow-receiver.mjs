@@ -1,5 +1,6 @@
 // One slow receiver, in its own process so its RSS is its own: reads about RATE bytes per second
-// for SECONDS with the given library, then prints {"growth": bytes} and waits to be killed.
+// for SECONDS with the given library, then prints {"growth": bytes, "read": bytes} and stops
+// reading (the connection stays open) until it is killed.
 import { ByteChannel } from "@bytechannel/core"
 import { NodeConnector } from "@bytechannel/node"
 import * as Effect from "effect/Effect"
@@ -13,6 +14,7 @@ const rss = () => process.memoryUsage().rss
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const budget = Math.floor(rate / 10)
 
+// Each reader returns a function that reads up to `budget` bytes and answers how many it read.
 const fromNodeStream = async (stream) => {
   stream.pause()
   return async () => {
@@ -22,6 +24,7 @@ const fromNodeStream = async (stream) => {
       if (chunk === null) break
       left -= chunk.length
     }
+    return budget - left
   }
 }
 
@@ -42,6 +45,7 @@ const readers = {
         if (Option.isNone(next)) break
         left -= next.value.length
       }
+      return budget - left
     }
   },
   "ws createWebSocketStream": async () => {
@@ -62,6 +66,7 @@ const readers = {
     return async () => {
       let left = budget
       while (left > 0 && queue.length > 0) left -= queue.shift().length
+      return budget - left
     }
   }
 }
@@ -71,10 +76,11 @@ globalThis.gc?.()
 const baseline = rss()
 const read = await readers[kind]()
 let peak = rss()
+let total = 0
 for (let i = 0; i < seconds * 10; i++) {
-  await read()
+  total += await read()
   peak = Math.max(peak, rss())
   await sleep(100)
 }
-console.log(JSON.stringify({ growth: peak - baseline }))
-await new Promise(() => {})
+console.log(JSON.stringify({ growth: peak - baseline, read: total }))
+setInterval(() => {}, 1 << 30) // stay, connection open and unread, until killed
