@@ -1,16 +1,36 @@
 // Fan-out: one server (its own process) broadcasts to many loopback clients; deliveries per
-// second until every client has every message, and the server's peak RSS.
+// second until every client has every message, and the server's peak RSS. The clients are plain
+// ws clients for both servers, and bytechannel clients (NodeConnector) for the both-ends row.
+import { ByteChannel } from "@bytechannel/core"
+import { NodeConnector } from "@bytechannel/node"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Stream from "effect/Stream"
 import { spawn } from "node:child_process"
 import { once } from "node:events"
 import { performance } from "node:perf_hooks"
 import { WebSocket } from "ws"
-import { emit, quick } from "./lib.mjs"
+import { emit, median, quick } from "./lib.mjs"
 
 const CLIENTS = quick ? 200 : 1_000
 const MESSAGES = 100
 const rss = new Map()
 
-const run = (mode) => async () => {
+/** Opens CLIENTS ByteChannels; calls `onBytes` for every chunk read. Resolves to a closer once all are open. */
+const bytechannelClients = (port, onBytes) =>
+  new Promise((opened, failed) => {
+    const fiber = Effect.runFork(Effect.gen(function*() {
+      const channels = yield* Effect.forEach(Array.from({ length: CLIENTS }), () => ByteChannel.connect(`ws://127.0.0.1:${port}/`), { concurrency: "unbounded" })
+      opened(() => Effect.runPromise(Fiber.interrupt(fiber)))
+      yield* Effect.forEach(channels, (channel) =>
+        channel.read.pipe(
+          Stream.runForEach((chunk) => Effect.sync(() => onBytes(chunk.length))),
+          Effect.ignore // the server is stopped at the end of a run: 1006
+        ), { concurrency: "unbounded", discard: true })
+    }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer), Effect.tapErrorCause((cause) => Effect.sync(() => failed(cause)))))
+  })
+
+const run = (mode, clients = "ws") => async () => {
   const server = spawn(process.execPath, [new URL("./fanout-server.mjs", import.meta.url).pathname, mode, String(CLIENTS), String(MESSAGES)], { stdio: ["ignore", "pipe", "inherit"] })
   const lines = []
   let wake
@@ -23,39 +43,48 @@ const run = (mode) => async () => {
     return JSON.parse(lines[i])
   }
   const { port } = await line(0)
-  let remaining = CLIENTS * MESSAGES
+  let remaining = CLIENTS * MESSAGES * 128 // bytes
   let done
   const allReceived = new Promise((resolve) => (done = resolve))
   const sockets = []
+  let closeBytechannels
   let start = 0
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false })
-    ws.on("message", () => {
-      if (--remaining === 0) done()
+  if (clients === "ws") {
+    await Promise.all(Array.from({ length: CLIENTS }, async () => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false })
+      ws.on("message", (data) => {
+        if ((remaining -= data.length) === 0) done()
+      })
+      sockets.push(ws)
+      await once(ws, "open")
+    }))
+  } else {
+    closeBytechannels = await bytechannelClients(port, (bytes) => {
+      if ((remaining -= bytes) === 0) done()
     })
-    sockets.push(ws)
-    await once(ws, "open")
-  }))
+  }
   start = performance.now()
   await allReceived
   const elapsed = (performance.now() - start) / 1000
   const { peakRss } = await line(1)
-  rss.set(mode, Math.max(rss.get(mode) ?? 0, peakRss))
+  const key = `${mode}/${clients}`
+  rss.set(key, Math.max(rss.get(key) ?? 0, peakRss))
   for (const ws of sockets) ws.terminate()
   server.kill("SIGTERM")
   await once(server, "exit")
+  await closeBytechannels?.()
   // Deliveries per second of the broadcast phase (from the last client connected to the last delivery).
   return (CLIENTS * MESSAGES) / elapsed
 }
 
 const modes = [
-  ["bytechannel (bounded outbox per client)", "bytechannel"],
-  ["raw ws broadcast loop", "ws"]
+  ["bytechannel (bounded outbox per client)", "bytechannel", "ws"],
+  ["raw ws broadcast loop", "ws", "ws"],
+  ["bytechannel both ends (bytechannel clients)", "bytechannel", "bytechannel"]
 ]
 const samples = new Map(modes.map(([name]) => [name, []]))
-for (const [, mode] of modes) await run(mode)() // warm-up
-for (let i = 0; i < 3; i++) for (const [name, mode] of modes) samples.get(name).push(await run(mode)())
-const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1]
+for (const [, mode, clients] of modes) await run(mode, clients)() // warm-up
+for (let i = 0; i < (quick ? 2 : 3); i++) for (const [name, mode, clients] of modes) samples.get(name).push(await run(mode, clients)())
 const rows = modes.map(([name]) => {
   const values = samples.get(name)
   return { name, min: Math.min(...values), median: median(values), max: Math.max(...values), runs: values }
@@ -68,10 +97,13 @@ const result = {
   higherIsBetter: true,
   rows
 }
-for (const row of result.rows) {
-  const mode = row.name.startsWith("bytechannel") ? "bytechannel" : "ws"
-  row.name = `${row.name} (server peak RSS ${(rss.get(mode) / 1024 / 1024).toFixed(0)} MiB)`
+const bothEnds = rows[2].median / rows[1].median
+for (const [i, [, mode, clients]] of modes.entries()) {
+  result.rows[i].name = `${result.rows[i].name} (server peak RSS ${(rss.get(`${mode}/${clients}`) / 1024 / 1024).toFixed(0)} MiB)`
 }
-result.notes = ["Each run starts a fresh server and connects every client; timed from the last connection to the last delivery."]
+result.notes = [
+  "Each run starts a fresh server and connects every client; timed from the last connection to the last delivery. The first two rows use the same plain ws clients; the last has bytechannel at both ends (NodeConnector clients, all in this process).",
+  `Both ends, bytechannel ÷ ws (clients and server): ${bothEnds.toFixed(2)}× (the fan-out goal: within 20%, ≥ 0.8× ${bothEnds >= 0.8 ? "✓" : "✗"}).`
+]
 emit(result)
 process.exit(0)
