@@ -1,7 +1,9 @@
 // `pnpm bench [--quick] [scenario ...]`: runs each benchmark script in its own process and writes
 // bench/results.json and bench/RESULTS.md (a table per scenario: min/median/max, ratio to bytechannel).
+// With scenarios named, only their scripts run; the other scripts' results are kept from the
+// previous results.json, marked with the run they came from.
 import { spawnSync } from "node:child_process"
-import { writeFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { chart } from "./chart.mjs"
@@ -10,7 +12,7 @@ import { fmt } from "./lib.mjs"
 const here = dirname(fileURLToPath(import.meta.url))
 const quick = process.argv.includes("--quick")
 const only = process.argv.slice(2).filter((a) => !a.startsWith("--"))
-const scripts = [
+const allScripts = [
   { file: "codec.mjs", title: "Codec decode, in process" },
   { file: "node.mjs", title: "Node transports over loopback" },
   { file: "framed.mjs", title: "Framed messages end to end" },
@@ -18,7 +20,8 @@ const scripts = [
   { file: "fanout.mjs", title: "Fan-out" },
   { file: "fanout-hub.mjs", title: "Fan-out across processes (Hub, RedisHub)" },
   { file: "browser.mjs", title: "Browser, in Chromium" }
-].filter((s) => only.length === 0 || only.some((o) => s.file.startsWith(o)))
+]
+const scripts = allScripts.filter((s) => only.length === 0 || only.some((o) => s.file.startsWith(o)))
 
 const results = []
 let failed = false
@@ -39,7 +42,15 @@ for (const script of scripts) {
 }
 
 const machine = { node: process.version, platform: `${process.platform}-${process.arch}`, quick, date: new Date().toISOString() }
-writeFileSync(join(here, "results.json"), JSON.stringify({ machine, results }, null, 2) + "\n")
+const resultsPath = join(here, "results.json")
+if (only.length > 0 && existsSync(resultsPath)) {
+  const previous = JSON.parse(readFileSync(resultsPath, "utf8"))
+  const ran = new Set(scripts.map((s) => s.file))
+  for (const r of previous.results) if (!ran.has(r.script)) results.push({ ...r, from: r.from ?? previous.machine })
+  const order = (r) => allScripts.findIndex((s) => s.file === r.script)
+  results.sort((a, b) => order(a) - order(b)) // stable: scenarios keep their order within a script
+}
+writeFileSync(resultsPath, JSON.stringify({ machine, results }, null, 2) + "\n")
 
 const md = [
   "# Benchmark results",
@@ -56,6 +67,7 @@ for (const r of results) {
   md.push(`## ${r.scenario}`, "", `| contender | median ${r.unit} | min | max | ratio (${ratio}) |`, "|---|---:|---:|---:|---:|")
   for (const row of r.rows) md.push(`| ${row.name} | ${fmt(row.median)} | ${fmt(row.min)} | ${fmt(row.max)} | ${row.ratio.toFixed(2)}× |`)
   for (const note of r.notes ?? []) md.push("", `_${note}_`)
+  if (r.from) md.push("", `_From an earlier run (${r.from.date}${r.from.quick ? ", quick" : ""}, Node ${r.from.node}); this run did not repeat ${r.script}._`)
   md.push("")
 }
 md.push("![ratios](chart.svg)", "")
