@@ -13,6 +13,7 @@
  */
 import type { ByteChannel } from "@bytechannel/core"
 import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { type ChildProcessByStdio, spawn } from "node:child_process"
@@ -39,44 +40,39 @@ interface Process {
 }
 
 const start = (command: string, connection: Connection): Effect.Effect<Process, CliError> =>
-  Effect.async<Process, CliError>((resume) => {
-    const child: Child = spawn(constants.EXEC_SHELL, ["-c", command], {
-      stdio: ["pipe", "pipe", "inherit"],
-      detached: true,
-      env: {
-        ...process.env,
-        BYTECHANNEL_CONNECTION: String(connection.id),
-        BYTECHANNEL_REMOTE_ADDRESS: connection.remoteAddress ?? "",
-        BYTECHANNEL_PATH: connection.url ?? "",
-        BYTECHANNEL_PROTOCOL: connection.protocol
+  Effect.flatMap(Deferred.make<Status>(), (exit) =>
+    Effect.async<Process, CliError>((resume) => {
+      const child: Child = spawn(constants.EXEC_SHELL, ["-c", command], {
+        stdio: ["pipe", "pipe", "inherit"],
+        detached: true,
+        env: {
+          ...process.env,
+          BYTECHANNEL_CONNECTION: String(connection.id),
+          BYTECHANNEL_REMOTE_ADDRESS: connection.remoteAddress ?? "",
+          BYTECHANNEL_PATH: connection.url ?? "",
+          BYTECHANNEL_PROTOCOL: connection.protocol
+        }
+      })
+      let status: Status | undefined
+      child.once("exit", (code, signal) => {
+        status = { code, signal }
+        Deferred.unsafeDone(exit, Effect.succeed(status))
+      })
+      const exited = Deferred.await(exit)
+      const onSpawn = () => {
+        child.off("error", onError)
+        // Later errors (a pipe broken by the process's exit) are seen through the streams.
+        child.on("error", () => {})
+        resume(Effect.succeed({ child, exited, running: () => status === undefined }))
       }
+      const onError = (cause: Error) => {
+        child.off("spawn", onSpawn)
+        resume(Effect.fail(new CliError({ reason: "Exec", detail: `cannot run ${JSON.stringify(command)}: ${cause.message}`, cause })))
+      }
+      child.once("spawn", onSpawn)
+      child.once("error", onError)
     })
-    let status: Status | undefined
-    const waiters = new Set<() => void>()
-    child.once("exit", (code, signal) => {
-      status = { code, signal }
-      for (const waiter of waiters) waiter()
-      waiters.clear()
-    })
-    const exited = Effect.async<Status>((resumeExit) => {
-      if (status !== undefined) return resumeExit(Effect.succeed(status))
-      const waiter = () => resumeExit(Effect.succeed(status!))
-      waiters.add(waiter)
-      return Effect.sync(() => waiters.delete(waiter))
-    })
-    const onSpawn = () => {
-      child.off("error", onError)
-      // Later errors (a pipe broken by the process's exit) are seen through the streams.
-      child.on("error", () => {})
-      resume(Effect.succeed({ child, exited, running: () => status === undefined }))
-    }
-    const onError = (cause: Error) => {
-      child.off("spawn", onSpawn)
-      resume(Effect.fail(new CliError({ reason: "Exec", detail: `cannot run ${JSON.stringify(command)}: ${cause.message}`, cause })))
-    }
-    child.once("spawn", onSpawn)
-    child.once("error", onError)
-  })
+  )
 
 /** Signals the process's whole group (the shell and what it started). */
 const signalGroup = (child: Child, signal: NodeJS.Signals) => {

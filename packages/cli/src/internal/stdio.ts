@@ -71,18 +71,8 @@ export interface Writer {
   readonly failure: () => CliError | undefined
 }
 
-const join = (chunk: Chunk.Chunk<Uint8Array>): Uint8Array => {
-  if (chunk.length === 1) return Chunk.unsafeHead(chunk)
-  let size = 0
-  for (const part of chunk) size += part.length
-  const joined = new Uint8Array(size)
-  let offset = 0
-  for (const part of chunk) {
-    joined.set(part, offset)
-    offset += part.length
-  }
-  return joined
-}
+const join = (chunk: Chunk.Chunk<Uint8Array>): Uint8Array =>
+  chunk.length === 1 ? Chunk.unsafeHead(chunk) : Buffer.concat(Chunk.toReadonlyArray(chunk))
 
 /**
  * A writer over a Node writable with backpressure: a write that fills the writable's buffer
