@@ -20,7 +20,7 @@ import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { redisServer } from "../../packages/redis/test/fixtures.js"
+import { redisServer } from "../../packages/core/test/nodeUtils.js"
 import { connectChat } from "../chat/client.js"
 import type { ServerMessage } from "../chat/protocol.js"
 

@@ -11,6 +11,7 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { inject } from "vitest"
+import { prng, randomBytes } from "../../core/test/utils.js"
 
 const servers = inject("servers")
 const MiB = 1024 * 1024
@@ -19,17 +20,6 @@ const id = () => `t${Date.now()}-${ids++}`
 const stats = (connection: string) =>
   Effect.promise(() => fetch(`${servers.http}/stats?id=${connection}`).then((r) => r.json() as Promise<{ bufferedAmount: number; received: number; close: { code: number; reason: string } | null }>))
 
-const prng = (seed: number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-const randomBytes = (random: () => number, size: number) => Uint8Array.from({ length: size }, () => (random() * 256) | 0)
 const concat = (parts: ReadonlyArray<Uint8Array>) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
   let offset = 0

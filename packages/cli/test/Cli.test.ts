@@ -17,7 +17,8 @@ import { readFileSync } from "node:fs"
 import { createServer as createHttpsServer } from "node:https"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
-import { bin, children, listening, peakRss, run, selfSignedCertificate } from "./fixtures.js"
+import { selfSignedCertificate } from "../../core/test/nodeUtils.js"
+import { bin, children, listening, peakRss, run } from "./fixtures.js"
 
 const MIB = 1024 * 1024
 const text = new TextDecoder()

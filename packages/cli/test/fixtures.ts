@@ -4,10 +4,8 @@
  * for, its exit. Every child is killed with its scope.
  */
 import * as Effect from "effect/Effect"
-import { type ChildProcessByStdio, execFileSync, spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { type ChildProcessByStdio, spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
 import type { Readable, Writable } from "node:stream"
 import { inject } from "vitest"
 
@@ -125,18 +123,3 @@ export const children = (pid: number): ReadonlyArray<number> =>
 /** The URL `serve` listens on, from its stderr. */
 export const listening = (server: Bin) =>
   Effect.map(server.stderrLine(/listening on /), (line) => line.replace(/.*listening on /, "").trim())
-
-/** A self-signed certificate for 127.0.0.1, made with openssl for this run. */
-export const selfSignedCertificate = (): { readonly key: string; readonly cert: string } => {
-  const dir = mkdtempSync(join(tmpdir(), "bytechannel-cli-tls-"))
-  try {
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-      "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-      "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"
-    ], { stdio: "ignore" })
-    return { key: readFileSync(join(dir, "key.pem"), "utf8"), cert: readFileSync(join(dir, "cert.pem"), "utf8") }
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}

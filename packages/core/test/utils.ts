@@ -1,3 +1,8 @@
+/**
+ * Test helpers shared by every package's tests, on any platform (they also run in Chromium):
+ * fibers, reproducible random data. Node-only helpers (certificates, redis-server) are in
+ * `nodeUtils.ts`.
+ */
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as FiberStatus from "effect/FiberStatus"
@@ -27,6 +32,13 @@ export const prng = (seed: number) => {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
+}
+
+/** `size` bytes from `random` (see `prng`). */
+export const randomBytes = (random: () => number, size: number) => {
+  const bytes = new Uint8Array(size)
+  for (let i = 0; i < size; i++) bytes[i] = (random() * 256) | 0
+  return bytes
 }
 
 /**

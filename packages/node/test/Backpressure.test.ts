@@ -7,7 +7,8 @@ import * as Stream from "effect/Stream"
 import { Readable, Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { WebSocket } from "ws"
-import { concat, prng, randomBytes, rawServer, spawnPeer } from "./fixtures.js"
+import { prng, randomBytes } from "../../core/test/utils.js"
+import { concat, rawServer, spawnPeer } from "./fixtures.js"
 
 const MiB = 1024 * 1024
 

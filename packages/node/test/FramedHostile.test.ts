@@ -15,7 +15,8 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { concat, prng } from "./fixtures.js"
+import { prng } from "../../core/test/utils.js"
+import { concat } from "./fixtures.js"
 
 const ACK = new Uint8Array([6])
 const utf8 = new TextEncoder()

@@ -11,7 +11,9 @@ import * as Stream from "effect/Stream"
 import * as Https from "node:https"
 import * as Net from "node:net"
 import type { WebSocket } from "ws"
-import { concat, prng, randomBytes, rawServer as rawWsServer, selfSignedCertificate } from "./fixtures.js"
+import { selfSignedCertificate } from "../../core/test/nodeUtils.js"
+import { prng, randomBytes } from "../../core/test/utils.js"
+import { concat, rawServer as rawWsServer } from "./fixtures.js"
 
 const echo = (channel: ByteChannel.ByteChannel) => Stream.run(channel.read, channel.write)
 

@@ -12,7 +12,7 @@ import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
-import { prng } from "./fixtures.js"
+import { prng } from "../../core/test/utils.js"
 
 v8.setFlagsFromString("--expose-gc")
 const gc: () => void = vm.runInNewContext("gc")

@@ -1,5 +1,5 @@
 /**
- * RedisHub against a real redis-server (fixtures.ts): two hubs in this process stand for two
+ * RedisHub against a real redis-server (core/test/nodeUtils.ts): two hubs in this process stand for two
  * server processes (each has its own id and its own two connections to Redis).
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -12,7 +12,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { Redis } from "ioredis"
-import { proxy, redisServer } from "./fixtures.js"
+import { proxy, redisServer } from "../../core/test/nodeUtils.js"
 
 const DEADLINE = Duration.seconds(15)
 const text = new TextEncoder()
