@@ -4,7 +4,8 @@
  * `INFO`, `CLIENT UNBLOCK`), one blocked in `XREAD` on every subscribed topic. Each entry
  * carries its publisher's id and a per-topic sequence number, so readers drop their own
  * entries (delivered locally at publish), drop duplicates (re-added after a reconnect) and count
- * gaps (lost entries).
+ * gaps (lost entries). That bookkeeping is plain TypeScript in `entries.ts`; this file is the
+ * Effect shell around ioredis.
  *
  * @internal
  */
@@ -21,6 +22,7 @@ import { Redis, type RedisOptions } from "ioredis"
 import { randomBytes } from "node:crypto"
 import type { RedisHubEvent as RedisHubEventType, RedisHubOptions } from "../RedisHub.js"
 import * as constants from "./constants.js"
+import { type Entry, fromFields, Heard, Ring, Sequences, toFields } from "./entries.js"
 
 /** @internal */
 export class RedisError extends Data.TaggedError("RedisError")<{
@@ -46,52 +48,6 @@ export const lost = Metric.counter("bytechannel_redis_hub_lost", {
   description: "Messages a process found missing in another publisher's sequence (trimmed, or lost beyond the replay window)",
   incremental: true
 })
-
-interface Entry {
-  readonly topic: string
-  readonly seq: number
-  readonly payload: Uint8Array
-}
-
-/** A bounded FIFO that drops its oldest when full. */
-class Ring<A> {
-  private readonly items: Array<A | undefined>
-  private head = 0
-  size = 0
-  constructor(readonly capacity: number) {
-    this.items = new Array(capacity)
-  }
-  /** Adds `item`; true when the oldest was dropped to make room. */
-  push(item: A): boolean {
-    if (this.capacity === 0) return true
-    let droppedOne = false
-    if (this.size === this.capacity) {
-      this.items[this.head] = undefined
-      this.head = (this.head + 1) % this.capacity
-      this.size--
-      droppedOne = true
-    }
-    this.items[(this.head + this.size) % this.capacity] = item
-    this.size++
-    return droppedOne
-  }
-  take(max: number): Array<A> {
-    const n = Math.min(max, this.size)
-    const out = new Array<A>(n)
-    for (let i = 0; i < n; i++) {
-      out[i] = this.items[this.head]!
-      this.items[this.head] = undefined
-      this.head = (this.head + 1) % this.capacity
-    }
-    this.size -= n
-    return out
-  }
-  toArray(): Array<A> {
-    const out = new Array<A>(this.size)
-    for (let i = 0; i < this.size; i++) out[i] = this.items[(this.head + i) % this.capacity]!
-    return out
-  }
-}
 
 interface Interest {
   refs: number
@@ -158,15 +114,14 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
     const nodeId = options.nodeId ?? randomBytes(8).toString("hex")
 
     const local = Hub.make()
-    const seqs = new Map<string, number>()
+    const seqs = new Sequences()
     const outbox = new Ring<Entry>(positive("outboxSize", options.outboxSize ?? constants.DEFAULT_OUTBOX_SIZE))
     const replay = new Ring<Entry>(replaySize)
     let inflight: Array<Entry> = []
     const outboxReady = new Signal()
     const interestChanged = new Signal()
     const interests = new Map<string, Interest>()
-    /** Per topic, per publisher: the last sequence number delivered here. */
-    const heard = new Map<string, Map<string, number>>()
+    const heard = new Heard(constants.MAX_TRACKED_PUBLISHERS)
     let runId: string | undefined
     let session: { readonly writer: Redis; readonly readerId: number } | undefined
     let droppedPending = 0
@@ -229,7 +184,7 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
           const batch = entries.slice(at, at + constants.WRITE_BATCH)
           const pipeline = writer.pipeline()
           for (const entry of batch) {
-            pipeline.xadd(key(entry.topic), "MAXLEN", "~", maxLen, "*", "o", nodeId, "s", entry.seq, "d", Buffer.from(entry.payload.buffer, entry.payload.byteOffset, entry.payload.byteLength))
+            pipeline.xadd(key(entry.topic), "MAXLEN", "~", maxLen, "*", ...toFields(nodeId, entry))
           }
           const results = yield* command("XADD", () => pipeline.exec())
           for (const [error] of results ?? []) {
@@ -272,26 +227,11 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
       const interest = interests.get(topic)
       if (interest === undefined) return undefined
       interest.position = id
-      let origin: string | undefined
-      let seq = Number.NaN
-      let payload: Buffer | undefined
-      for (let i = 0; i + 1 < fields.length; i += 2) {
-        const name = fields[i]!.toString("latin1")
-        if (name === "o") origin = fields[i + 1]!.toString("latin1")
-        else if (name === "s") seq = Number(fields[i + 1]!.toString("latin1"))
-        else if (name === "d") payload = fields[i + 1]
-      }
-      if (origin === undefined || payload === undefined || !Number.isSafeInteger(seq)) return undefined // not ours
-      if (origin === nodeId) return undefined // delivered locally when published
-      let publishers = heard.get(topic)
-      if (publishers === undefined) heard.set(topic, publishers = new Map())
-      const last = publishers.get(origin)
-      if (last !== undefined && seq <= last) return undefined // a duplicate, added again after a reconnect
-      if (last !== undefined && seq > last + 1) lostCounts.set(topic, (lostCounts.get(topic) ?? 0) + seq - last - 1)
-      publishers.delete(origin)
-      publishers.set(origin, seq)
-      if (publishers.size > constants.MAX_TRACKED_PUBLISHERS) publishers.delete(publishers.keys().next().value!)
-      return payload
+      const entry = fromFields(fields)
+      if (entry === undefined) return undefined // not ours
+      if (entry.origin === nodeId) return undefined // delivered locally when published
+      // A duplicate (added again after a reconnect) is dropped; a gap is counted in lostCounts.
+      return heard.accept(topic, entry.origin, entry.seq, lostCounts) ? entry.payload : undefined
     }
 
     type XReadReply = Array<[Buffer, Array<[Buffer, Array<Buffer>]>]> | null
@@ -409,14 +349,12 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
         const interest = interests.get(topic)
         if (interest === undefined || --interest.refs > 0) return
         interests.delete(topic)
-        heard.delete(topic)
+        heard.forget(topic)
       })
 
     const publish = (topic: string, message: Uint8Array): Effect.Effect<void> =>
       Effect.suspend(() => {
-        const seq = (seqs.get(topic) ?? 0) + 1
-        seqs.set(topic, seq)
-        if (outbox.push({ topic, seq, payload: message })) droppedPending++
+        if (outbox.push({ topic, seq: seqs.next(topic), payload: message })) droppedPending++
         outboxReady.notify()
         return droppedPending > 0 && session === undefined ? Effect.zipRight(flushDropped, local.publish(topic, message)) : local.publish(topic, message)
       })
