@@ -9,7 +9,7 @@
  *
  * @internal
  */
-import { ByteChannel, Codec, Reconnect } from "@bytechannel/core"
+import { ByteChannel, CloseCode, Codec, Reconnect } from "@bytechannel/core"
 import type { CodecError, MessageSocket } from "@bytechannel/core"
 import { NodeConnector } from "@bytechannel/node"
 import * as Chunk from "effect/Chunk"
@@ -19,7 +19,6 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
 import type * as Scope from "effect/Scope"
-import * as constants from "./constants.js"
 import { CliError, describe } from "./errors.js"
 import * as Framing from "./framing.js"
 import { clipReason, describeClose, isBrokenPipe, type Outcome, type Signal } from "./outcome.js"
@@ -116,21 +115,21 @@ const direct = (options: ConnectOptions, signal: Effect.Effect<Signal>): Effect.
     switch (event._tag) {
       case "Signal": {
         yield* Fiber.interrupt(inputFiber)
-        const info = yield* close({ code: constants.CLOSE_NORMAL, reason: event.signal })
+        const info = yield* close({ code: CloseCode.Normal, reason: event.signal })
         return yield* finish({ signal: event.signal, why: event.signal }, info)
       }
       case "Input": {
         const error = failureOf(event.exit)
         if (error === undefined) {
           // End of input: everything read was handed to the socket; close after it.
-          const info = yield* close({ code: constants.CLOSE_NORMAL })
+          const info = yield* close({ code: CloseCode.Normal })
           return yield* finish({ why: "end of input" }, info)
         }
         if (error._tag === "SocketError") {
           // The connection closed under the sender: the output side tells how.
           return yield* finish({}, yield* channel.closed)
         }
-        const info = yield* close({ code: constants.CLOSE_INTERNAL_ERROR, reason: clipReason(`stdin: ${describe(error)}`) })
+        const info = yield* close({ code: CloseCode.InternalError, reason: clipReason(`stdin: ${describe(error)}`) })
         return yield* finish({ error: asInputError(error), why: "bad input" }, info)
       }
       case "Output": {
@@ -139,8 +138,8 @@ const direct = (options: ConnectOptions, signal: Effect.Effect<Signal>): Effect.
         if (error?._tag === "CliError") {
           // stdout failed: its reader went away (1000), or worse (1011).
           const info = yield* isBrokenPipe(error)
-            ? close({ code: constants.CLOSE_NORMAL, reason: "stdout closed" })
-            : close({ code: constants.CLOSE_INTERNAL_ERROR, reason: clipReason(describe(error)) })
+            ? close({ code: CloseCode.Normal, reason: "stdout closed" })
+            : close({ code: CloseCode.InternalError, reason: clipReason(describe(error)) })
           return yield* finish({ error, why: "stdout closed" }, info)
         }
         return yield* finish({}, yield* channel.closed)

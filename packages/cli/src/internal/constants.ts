@@ -40,17 +40,9 @@ export const EXEC_EXIT_GRACE_MILLIS = 2_000
 /** The shell `--exec` runs its command with. */
 export const EXEC_SHELL = "/bin/sh"
 
-/** Longest close reason the protocol allows, in UTF-8 bytes. */
-export const MAX_CLOSE_REASON_BYTES = 123
-
-/** Close code sent when this side fails (stdin unreadable, a bad frame on stdin, a command that failed): internal error. */
-export const CLOSE_INTERNAL_ERROR = 1011
-
-/** Close code of a normal closure: the only one that exits with status 0. */
-export const CLOSE_NORMAL = 1000
-
-/** Close code the library reports for a connection lost without a close frame. */
-export const CLOSE_ABNORMAL = 1006
+// Close codes and the longest close reason are core's `CloseCode` (`Normal`, the only code that
+// exits with status 0; `InternalError`, sent when this side fails; `Abnormal`, a connection lost
+// without a close frame; `MAX_REASON_BYTES`).
 
 /** Exit statuses (see `--help`). */
 export const EXIT_OK = 0

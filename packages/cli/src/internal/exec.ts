@@ -11,7 +11,7 @@
  *
  * @internal
  */
-import type { ByteChannel } from "@bytechannel/core"
+import { type ByteChannel, CloseCode } from "@bytechannel/core"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -141,15 +141,15 @@ export const handler = (command: string, mode: Framing.Mode) =>
     const status = yield* Effect.timeoutOption(proc.exited, constants.EXEC_EXIT_GRACE_MILLIS)
     if (status._tag === "None") {
       yield* stop(proc, false)
-      yield* channel.socket.closeWithProtocolCode({ code: constants.CLOSE_INTERNAL_ERROR, reason: "the command closed its output but did not exit" })
+      yield* channel.socket.closeWithProtocolCode({ code: CloseCode.InternalError, reason: "the command closed its output but did not exit" })
       return
     }
     if (status.value.code === 0) {
-      yield* channel.close({ code: constants.CLOSE_NORMAL })
+      yield* channel.close({ code: CloseCode.Normal })
       return
     }
     yield* channel.socket.closeWithProtocolCode({
-      code: constants.CLOSE_INTERNAL_ERROR,
+      code: CloseCode.InternalError,
       reason: clipReason(`command ${describeStatus(status.value)}`)
     })
   })

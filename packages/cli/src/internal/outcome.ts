@@ -12,7 +12,7 @@
  *
  * @internal
  */
-import type { ByteChannel, CodecError, MessageSocket, Reconnect } from "@bytechannel/core"
+import { type ByteChannel, CloseCode, type CodecError, type MessageSocket, type Reconnect } from "@bytechannel/core"
 import * as constants from "./constants.js"
 import { CliError, describe } from "./errors.js"
 
@@ -40,7 +40,7 @@ const quote = (reason: string) => (reason === "" ? "" : ` ${JSON.stringify(reaso
 
 /** `closed 4000 "bye" by the peer`, `connection lost (1006)`, ... */
 export const describeClose = (info: MessageSocket.CloseInfo, why?: string): string => {
-  if (info.code === constants.CLOSE_ABNORMAL) return `connection lost (1006${info.local ? ", dropped by us" : ""})${why ? ` (${why})` : ""}`
+  if (info.code === CloseCode.Abnormal) return `connection lost (1006${info.local ? ", dropped by us" : ""})${why ? ` (${why})` : ""}`
   const by = info.local ? `by us${why && why !== info.reason ? ` (${why})` : ""}` : "by the peer"
   return `closed ${info.code}${quote(info.reason)} ${by}${info.wasClean ? "" : ", not clean"}`
 }
@@ -56,8 +56,8 @@ export const exitStatus = (outcome: Outcome): number => {
   }
   const info = outcome.info
   if (info === undefined) return outcome.ended !== undefined && error === undefined ? constants.EXIT_OK : constants.EXIT_FAILURE
-  if (info.code === constants.CLOSE_NORMAL) return constants.EXIT_OK
-  if (info.code === constants.CLOSE_ABNORMAL) return constants.EXIT_LOST
+  if (info.code === CloseCode.Normal) return constants.EXIT_OK
+  if (info.code === CloseCode.Abnormal) return constants.EXIT_LOST
   return constants.EXIT_CLOSED
 }
 
@@ -79,8 +79,8 @@ export const describeOutcome = (outcome: Outcome): ReadonlyArray<string> => {
 /** A close reason within the protocol's 123 bytes. */
 export const clipReason = (reason: string): string => {
   const encoder = new TextEncoder()
-  if (encoder.encode(reason).length <= constants.MAX_CLOSE_REASON_BYTES) return reason
+  if (encoder.encode(reason).length <= CloseCode.MAX_REASON_BYTES) return reason
   let clipped = reason
-  while (encoder.encode(`${clipped}...`).length > constants.MAX_CLOSE_REASON_BYTES) clipped = clipped.slice(0, -1)
+  while (encoder.encode(`${clipped}...`).length > CloseCode.MAX_REASON_BYTES) clipped = clipped.slice(0, -1)
   return `${clipped}...`
 }
