@@ -27,12 +27,14 @@ const results = []
 let failed = false
 for (const script of scripts) {
   console.error(`bench: ${script.file}${quick ? " --quick" : ""}`)
+  const started = Date.now()
   const run = spawnSync(process.execPath, ["--expose-gc", join(here, script.file), ...(quick ? ["--quick"] : [])], {
     cwd: here,
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     maxBuffer: 64 * 1024 * 1024
   })
+  console.error(`bench: ${script.file} took ${((Date.now() - started) / 1000).toFixed(0)} s`)
   if (run.status !== 0) {
     console.error(`bench: ${script.file} exited with ${run.status}`)
     failed = true
