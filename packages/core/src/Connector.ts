@@ -94,3 +94,12 @@ export const parseUrl: (
  * @category utils
  */
 export const withUrl: (url: URL) => (error: SocketError) => SocketError = internal.withUrl
+
+/**
+ * The subprotocols of {@link ConnectOptions} as a list, as `ws`, `WebSocket` and
+ * `WebSocketStream` take them: `[]` for none, `[protocols]` for one. For connector authors.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const protocolList: (protocols: ConnectOptions["protocols"]) => Array<string> = internal.protocolList

@@ -4,6 +4,10 @@ import { SocketError } from "../SocketError.js"
 const openError = (detail: string, cause?: unknown) => new SocketError({ reason: "Open", detail, cause })
 
 /** @internal */
+export const protocolList = (protocols: string | ReadonlyArray<string> | undefined): Array<string> =>
+  protocols === undefined ? [] : typeof protocols === "string" ? [protocols] : [...protocols]
+
+/** @internal */
 export const parseUrl = (
   url: string | URL,
   options: { readonly schemes: ReadonlyArray<string>; readonly base?: string | undefined }

@@ -26,9 +26,7 @@ export const layerWith = <E, R>(
             try: () => new URL(url),
             catch: (cause) => new SocketError({ reason: "Open", cause, detail: `invalid URL ${String(url)}` })
           })
-          const protocols = typeof connectOptions?.protocols === "string"
-            ? [connectOptions.protocols]
-            : [...(connectOptions?.protocols ?? [])]
+          const protocols = Connector.protocolList(connectOptions?.protocols)
           if (options?.accept) yield* options.accept({ url: parsed, protocols })
           const [client, server] = yield* MemorySocket.makePair({
             ...options?.pair,
