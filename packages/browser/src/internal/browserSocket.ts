@@ -1,4 +1,4 @@
-import { CloseCode, Keepalive, type MessageSocket, SocketError, Transport } from "@bytechannel/core"
+import { CloseCode, Connector, Keepalive, type MessageSocket, SocketError, Transport } from "@bytechannel/core"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -27,8 +27,7 @@ const webSocketStream = (): WebSocketStreamConstructor | undefined =>
 /** @internal */
 export const hasWebSocketStream = () => webSocketStream() !== undefined
 
-const toProtocols = (protocols: string | ReadonlyArray<string> | undefined) =>
-  protocols === undefined ? [] : typeof protocols === "string" ? [protocols] : [...protocols]
+const toProtocols = Connector.protocolList
 
 // The connector adds the URL to these (`Open: cannot connect to ws://...: ...`), as on Node.
 const openError = (detail: string | undefined, cause?: unknown, code?: number) =>

@@ -1,4 +1,4 @@
-import { CloseCode, Keepalive, MessageSocket, SocketError, Transport } from "@bytechannel/core"
+import { CloseCode, Connector, Keepalive, MessageSocket, SocketError, Transport } from "@bytechannel/core"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -139,8 +139,7 @@ export const fromWebSocket = (
 export const closeTimeoutMillis = (options: { readonly closeTimeout?: Duration.DurationInput | undefined } | undefined) =>
   Duration.toMillis(Duration.decode(options?.closeTimeout ?? constants.DEFAULT_CLOSE_TIMEOUT_MILLIS))
 
-const toProtocols = (protocols: string | ReadonlyArray<string> | undefined) =>
-  protocols === undefined ? [] : typeof protocols === "string" ? [protocols] : [...protocols]
+const toProtocols = Connector.protocolList
 
 /** Opens a ws:// or wss:// connection. @internal */
 export const connect = (
