@@ -3,9 +3,10 @@
  * bounded, pull-based queue (the transport is paused when it is full), `send` that waits on the
  * transport's backpressure, a close handshake with code and reason, and out-of-band events.
  *
- * Transports (memory, `ws`, TCP, browser) implement it by handing a {@link Transport} to
- * {@link make} and driving the returned {@link Controller} from their callbacks, so every
- * transport shares one implementation of queueing, backpressure and close rules.
+ * Transports (memory, `ws`, TCP, browser) build it with the `Transport` module
+ * (`Transport.make`), driving its controller from their callbacks, so every transport shares one
+ * implementation of queueing, backpressure and close rules. {@link make}, {@link Transport},
+ * {@link Controller} and {@link TransportOptions} here are deprecated aliases of that module's.
  *
  * @since 0.1.0
  */
