@@ -21,26 +21,44 @@
 import type * as Either from "effect/Either"
 import type * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
-import * as bytesCodec from "./internal/codec/bytes.js"
-import * as jsonCodec from "./internal/codec/json.js"
-import * as lengthDelimitedCodec from "./internal/codec/lengthDelimited.js"
-import * as linesCodec from "./internal/codec/lines.js"
-import type * as types from "./internal/codec/types.js"
-import * as varintCodec from "./internal/codec/varintDelimited.js"
+import type * as jsonCodec from "./internal/codec/json.js"
+import type * as lengthDelimitedCodec from "./internal/codec/lengthDelimited.js"
+import type * as linesCodec from "./internal/codec/lines.js"
+import type * as varintCodec from "./internal/codec/varintDelimited.js"
 import type { CodecError } from "./CodecError.js"
 import * as internal from "./internal/codec.js"
 
 /**
+ * A stateful, incremental decoder. Plain TypeScript: no Effect per byte or per frame.
+ *
  * @since 0.1.0
  * @category models
  */
-export type Codec<A> = types.Codec<A>
+export interface Decoder<A> {
+  /**
+   * Decodes what `chunk` completes and pushes the frames to `out`. Returns an error to stop;
+   * after an error the decoder stays failed. Frames may be views into `chunk`; bytes kept
+   * across calls are copied.
+   */
+  decode(chunk: Uint8Array, out: Array<A>): CodecError | undefined
+  /** End of input: pushes a final frame (a tail line) or reports a truncated frame. */
+  end(out: Array<A>): CodecError | undefined
+}
 
 /**
+ * An incremental decoder over byte chunks and a one-frame encoder.
+ *
  * @since 0.1.0
  * @category models
  */
-export type Decoder<A> = types.Decoder<A>
+export interface Codec<A> {
+  /** A short name for diagnostics: `lines`, `lengthDelimited`, `ndjson`, ... */
+  readonly name: string
+  /** A fresh decoder, one per stream. */
+  readonly decoder: () => Decoder<A>
+  /** One value as the bytes of one frame (prefix and payload together). */
+  readonly encode: (value: A) => Either.Either<Uint8Array, CodecError>
+}
 
 /**
  * @since 0.1.0
@@ -64,7 +82,10 @@ export type VarintDelimitedOptions = varintCodec.VarintDelimitedOptions
  * @since 0.1.0
  * @category models
  */
-export type JsonOptions = jsonCodec.JsonOptions
+export interface JsonOptions {
+  /** The codec that cuts the byte stream into one frame per JSON value. Default `lengthDelimited()`. */
+  readonly framing?: Codec<Uint8Array> | undefined
+}
 
 /**
  * @since 0.1.0
@@ -95,7 +116,7 @@ export type NdjsonOptions = jsonCodec.NdjsonOptions
  * @since 0.1.0
  * @category constructors
  */
-export const lines: (options?: LinesOptions) => Codec<string> = linesCodec.lines
+export const lines: (options?: LinesOptions) => Codec<string> = internal.lines
 
 /**
  * Length-prefixed frames with tokio-util `LengthDelimitedCodec` semantics (default: 4-byte
@@ -118,7 +139,7 @@ export const lines: (options?: LinesOptions) => Codec<string> = linesCodec.lines
  * @since 0.1.0
  * @category constructors
  */
-export const lengthDelimited: (options?: LengthDelimitedOptions) => Codec<Uint8Array> = lengthDelimitedCodec.lengthDelimited
+export const lengthDelimited: (options?: LengthDelimitedOptions) => Codec<Uint8Array> = internal.lengthDelimited
 
 /**
  * Frames prefixed by an unsigned LEB128 varint length, wire compatible with
@@ -136,7 +157,7 @@ export const lengthDelimited: (options?: LengthDelimitedOptions) => Codec<Uint8A
  * @since 0.1.0
  * @category constructors
  */
-export const varintDelimited: (options?: VarintDelimitedOptions) => Codec<Uint8Array> = varintCodec.varintDelimited
+export const varintDelimited: (options?: VarintDelimitedOptions) => Codec<Uint8Array> = internal.varintDelimited
 
 /**
  * JSON values checked by `schema`, one per frame of `framing` (default `lengthDelimited()`). The
@@ -159,7 +180,7 @@ export const varintDelimited: (options?: VarintDelimitedOptions) => Codec<Uint8A
  * @since 0.1.0
  * @category constructors
  */
-export const json: <A, I>(schema: Schema.Schema<A, I, never>, options?: JsonOptions) => Codec<A> = jsonCodec.json
+export const json: <A, I>(schema: Schema.Schema<A, I, never>, options?: JsonOptions) => Codec<A> = internal.json
 
 /**
  * Newline-delimited JSON checked by `schema`. Blank lines are skipped by default (they still
@@ -183,7 +204,7 @@ export const json: <A, I>(schema: Schema.Schema<A, I, never>, options?: JsonOpti
  * @since 0.1.0
  * @category constructors
  */
-export const ndjson: <A, I>(schema: Schema.Schema<A, I, never>, options?: NdjsonOptions) => Codec<A> = jsonCodec.ndjson
+export const ndjson: <A, I>(schema: Schema.Schema<A, I, never>, options?: NdjsonOptions) => Codec<A> = internal.ndjson
 
 /**
  * The identity codec: every chunk is a frame (so the frames depend on the chunking; their bytes
@@ -192,7 +213,7 @@ export const ndjson: <A, I>(schema: Schema.Schema<A, I, never>, options?: Ndjson
  * @since 0.1.0
  * @category constructors
  */
-export const bytes: Codec<Uint8Array> = bytesCodec.bytes
+export const bytes: Codec<Uint8Array> = internal.bytes
 
 /**
  * Decodes a byte stream into frames. Fails with the codec's error at the first bad frame,

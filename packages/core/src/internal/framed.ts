@@ -1,15 +1,17 @@
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import type * as ByteChannel from "../ByteChannel.js"
-import type { Codec } from "./codec/types.js"
+import type { Codec } from "../Codec.js"
 import type { CodecError } from "../CodecError.js"
 import type * as Framed from "../Framed.js"
 import type { SocketError } from "../SocketError.js"
 import * as CloseCode from "../CloseCode.js"
+import { toError, toPlain } from "./codec.js"
+import { isFailure } from "./codec/types.js"
+import type { Failure } from "./codec/types.js"
 
 /** @internal */
 export const make = <A>(
@@ -17,12 +19,13 @@ export const make = <A>(
   codec: Codec<A>,
   options?: Framed.FramedOptions
 ): Framed.Framed<A> => {
-  const decoder = codec.decoder()
+  const plain = toPlain(codec)
+  const decoder = plain.decoder()
   // Frames decoded but not yet handed out: kept here so a consumer that stops early loses none.
   let ready: Array<A> = []
   let head = 0
   let done = false
-  let pendingError: CodecError | undefined
+  let pendingError: Failure | undefined
 
   const fill: Effect.Effect<boolean, ByteChannel.ReadError | CodecError> = Effect.flatMap(
     channel.readChunk(),
@@ -31,8 +34,8 @@ export const make = <A>(
       head = 0
       if (Option.isNone(next)) {
         done = true
-        const error = decoder.end(ready)
-        return error ? failWith(error) : Effect.succeed(ready.length > 0)
+        const failure = decoder.end(ready)
+        return failure ? failWith(failure) : Effect.succeed(ready.length > 0)
       }
       // Frames before a bad one are still delivered; the error follows them.
       pendingError = decoder.decode(next.value, ready)
@@ -42,9 +45,13 @@ export const make = <A>(
 
   // Bad frames from the peer: the stream is out of step from there on, so the connection is
   // closed (1009 for a frame over the bound, 1007 for one that does not decode) before failing.
+  // The decoder answers the same failure again, so it becomes one error, built once.
   let closedForError = false
-  const failWith = (error: CodecError) =>
+  let failed: { readonly failure: Failure; readonly error: CodecError } | undefined
+  const failWith = (failure: Failure) =>
     Effect.suspend(() => {
+      if (failed?.failure !== failure) failed = { failure, error: toError(failure) }
+      const error = failed.error
       if (closedForError) return Effect.fail(error)
       closedForError = true
       return channel.socket.closeWithProtocolCode({
@@ -80,8 +87,8 @@ export const make = <A>(
   const messages: Stream.Stream<A, ByteChannel.ReadError | CodecError> = Stream.repeatEffectChunkOption(nextChunk)
 
   const send = (value: A): Effect.Effect<void, SocketError | CodecError> => {
-    const encoded = codec.encode(value)
-    return Either.isLeft(encoded) ? Effect.fail(encoded.left) : channel.send(encoded.right)
+    const frame = plain.encode(value)
+    return isFailure(frame) ? Effect.fail(toError(frame)) : channel.send(frame)
   }
 
   const coalesce = options?.coalesce
@@ -107,9 +114,8 @@ export const make = <A>(
           batchSize = 0
         }
         for (const value of chunk) {
-          const encoded = codec.encode(value)
-          if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
-          const frame = encoded.right
+          const frame = plain.encode(value)
+          if (isFailure(frame)) return Effect.fail(toError(frame))
           if (batchSize + frame.length > coalesce) flush()
           batch.push(frame)
           batchSize += frame.length

@@ -1,12 +1,11 @@
 /**
  * The identity codec: every chunk is a frame, every frame is written as it is.
  *
- * @since 0.1.0
+ * @internal
  */
-import * as Either from "effect/Either"
-import type { Codec, Decoder } from "./types.js"
+import type { PlainCodec, PlainDecoder } from "./types.js"
 
-const decoder: Decoder<Uint8Array> = {
+const decoder: PlainDecoder<Uint8Array> = {
   decode: (chunk, out) => {
     out.push(chunk)
     return undefined
@@ -14,12 +13,9 @@ const decoder: Decoder<Uint8Array> = {
   end: () => undefined
 }
 
-/**
- * @since 0.1.0
- * @category constructors
- */
-export const bytes: Codec<Uint8Array> = {
+/** @internal */
+export const bytes: PlainCodec<Uint8Array> = {
   name: "bytes",
   decoder: () => decoder,
-  encode: Either.right
+  encode: (frame) => frame
 }

@@ -1,28 +1,17 @@
 /**
- * JSON values checked by an Effect `Schema`, over any framing (`json`) or one per line
- * (`ndjson`). A bad message is a `DecodeError` carrying the parse issue and its frame (or line)
- * number.
+ * JSON values over any framing (`json`) or one per line (`ndjson`): the byte splitting, UTF-8 and
+ * `JSON.parse` / `JSON.stringify` as plain loops. The schema that checks each value comes from the
+ * Effect shell as plain functions (`ValueSchema`); a bad message is a `DecodeError` carrying the
+ * parse issue and its frame (or line) number.
  *
  * @since 0.1.0
  */
-import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
-import * as Schema from "effect/Schema"
-import { DecodeError, EncodeError } from "../../CodecError.js"
-import type { CodecError, FrameUnit } from "../../CodecError.js"
+import type { FrameUnit } from "../../CodecError.js"
 import { lengthDelimited } from "./lengthDelimited.js"
 import { lines } from "./lines.js"
 import type { LinesOptions } from "./lines.js"
-import type { Codec, Decoder } from "./types.js"
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface JsonOptions {
-  /** The codec that cuts the byte stream into one frame per JSON value. Default `lengthDelimited()`. */
-  readonly framing?: Codec<Uint8Array> | undefined
-}
+import { decodeError, encodeError } from "./types.js"
+import type { Failure, PlainCodec, PlainDecoder } from "./types.js"
 
 /**
  * @since 0.1.0
@@ -36,46 +25,52 @@ export interface NdjsonOptions extends Omit<LinesOptions, "delimiter"> {
   readonly blankLines?: "skip" | "error" | undefined
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
-const encoder = new TextEncoder()
-const isBlank = /^\s*$/
-
-/** A RangeError is what V8 throws when the stack overflows (on a value nested deep enough). */
-const isStackOverflow = (cause: unknown) => cause instanceof RangeError
-
-/**
- * The parse issue as text. Printing it recurses into the value, which for one nested thousands
- * deep overflows the stack; the summary then says so instead.
- */
-const formatIssue = (issue: ParseResult.ParseIssue): string => {
-  try {
-    return ParseResult.TreeFormatter.formatIssueSync(issue)
-  } catch (cause) {
-    if (!isStackOverflow(cause)) throw cause
-    return `${"ast" in issue ? `Expected ${String(issue.ast)}, got ` : ""}a value nested too deeply to print`
-  }
+/** Why the schema refused a value: the formatted issue and the issue itself. @internal */
+export interface Rejection {
+  readonly ok: false
+  readonly detail: string
+  readonly cause: unknown
 }
 
-/** Parses and validates one JSON text; `frame` is its 1-based number, counting `unit`s. */
-const makeParse = <A, I>(schema: Schema.Schema<A, I, never>, unit: FrameUnit) => {
-  const validate = Schema.decodeUnknownEither(schema)
-  return (text: string, frame: number): A | DecodeError => {
+/**
+ * The schema's two directions as plain functions, built by the Effect shell (the only part that
+ * knows Effect's `Schema`).
+ *
+ * @internal
+ */
+export interface ValueSchema<A> {
+  /**
+   * Pushes what the parsed JSON value decodes to onto `out`, or returns why it does not decode.
+   * `undefined`: every value is itself (`Schema.Unknown`), nothing to call.
+   */
+  readonly decode: ((json: unknown, out: Array<A>) => Rejection | undefined) | undefined
+  /** The value to give `JSON.stringify` for `value`, or why there is none. */
+  readonly encode: (value: A) => { readonly ok: true; readonly json: unknown } | Rejection
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+const encoder = new TextEncoder()
+const blank = /^\s*$/
+
+/**
+ * Parses and checks one JSON text, pushing its value to `out`; `frame` is its 1-based number,
+ * counting `unit`s.
+ */
+const makeParse = <A>(schema: ValueSchema<A>, unit: FrameUnit) => {
+  const check = schema.decode
+  return (text: string, frame: number, out: Array<A>): Failure | undefined => {
     let json: unknown
     try {
       json = JSON.parse(text)
     } catch (cause) {
-      return new DecodeError({ reason: "InvalidJson", frame, unit, cause, detail: (cause as Error).message })
+      return decodeError({ reason: "InvalidJson", frame, unit, cause, detail: (cause as Error).message })
     }
-    let result: Either.Either<A, ParseResult.ParseError>
-    try {
-      result = validate(json)
-    } catch (cause) {
-      // A recursive schema checking a value nested deeper than the stack; anything else is a bug.
-      if (!isStackOverflow(cause)) throw cause
-      return new DecodeError({ reason: "Schema", frame, unit, cause, detail: "the value is nested too deeply to check" })
+    if (check === undefined) {
+      out.push(json as A)
+      return undefined
     }
-    if (Either.isRight(result)) return result.right
-    return new DecodeError({ reason: "Schema", frame, unit, cause: result.left.issue, detail: formatIssue(result.left.issue) })
+    const rejected = check(json, out)
+    return rejected && decodeError({ reason: "Schema", frame, unit, cause: rejected.cause, detail: rejected.detail })
   }
 }
 
@@ -95,43 +90,43 @@ const hasLossyNull = (value: unknown): boolean => {
   return lossy
 }
 
-const makeStringify = <A, I>(schema: Schema.Schema<A, I, never>) => {
-  const encode = Schema.encodeEither(schema)
-  return (value: A): Either.Either<string, EncodeError> => {
-    const result = encode(value)
-    if (Either.isLeft(result)) {
-      return Either.left(new EncodeError({ reason: "Schema", cause: result.left.issue, detail: formatIssue(result.left.issue) }))
-    }
-    let text: string | undefined
-    try {
-      text = JSON.stringify(result.right)
-    } catch (cause) {
-      return Either.left(new EncodeError({ reason: "InvalidJson", cause, detail: (cause as Error).message }))
-    }
-    if (text === undefined) return Either.left(new EncodeError({ reason: "InvalidJson", detail: "the value has no JSON form" }))
-    if (text.indexOf("null") !== -1 && hasLossyNull(result.right)) {
-      return Either.left(new EncodeError({
-        reason: "InvalidJson",
-        detail: "the value holds a number JSON cannot carry (NaN, Infinity) or an undefined array element; JSON would write null"
-      }))
-    }
-    return Either.right(text)
+/** The JSON text of `value`, or why it has none that decodes back to it. */
+const makeStringify = <A>(schema: ValueSchema<A>) => (value: A): string | Failure => {
+  const result = schema.encode(value)
+  if (!result.ok) return encodeError({ reason: "Schema", cause: result.cause, detail: result.detail })
+  let text: string | undefined
+  try {
+    text = JSON.stringify(result.json)
+  } catch (cause) {
+    return encodeError({ reason: "InvalidJson", cause, detail: (cause as Error).message })
   }
+  if (text === undefined) return encodeError({ reason: "InvalidJson", detail: "the value has no JSON form" })
+  if (text.indexOf("null") !== -1 && hasLossyNull(result.json)) {
+    return encodeError({
+      reason: "InvalidJson",
+      detail: "the value holds a number JSON cannot carry (NaN, Infinity) or an undefined array element; JSON would write null"
+    })
+  }
+  return text
 }
 
-class MappedDecoder<F, A> implements Decoder<A> {
+/**
+ * A framing decoder whose frames are mapped to values: the frames one chunk completes are mapped
+ * in one loop, and a frame that does not map stops the decoder after the values before it.
+ */
+class MappedDecoder<F, A> implements PlainDecoder<A> {
   private readonly frames: Array<F> = []
   private count = 0
-  private failure: CodecError | undefined
+  private failure: Failure | undefined
 
-  constructor(private readonly inner: Decoder<F>, private readonly map: (frame: F, number: number, out: Array<A>) => CodecError | undefined) {}
+  constructor(private readonly inner: PlainDecoder<F>, private readonly map: (frame: F, number: number, out: Array<A>) => Failure | undefined) {}
 
   /** Bytes held across chunks, by the framing decoder. @internal */
   get retained(): number {
-    return (this.inner as { readonly retained?: number }).retained ?? 0
+    return this.inner.retained ?? 0
   }
 
-  private drain(error: CodecError | undefined, out: Array<A>): CodecError | undefined {
+  private drain(error: Failure | undefined, out: Array<A>): Failure | undefined {
     const frames = this.frames
     for (let i = 0; i < frames.length; i++) {
       const mapped = this.map(frames[i]!, ++this.count, out)
@@ -145,23 +140,23 @@ class MappedDecoder<F, A> implements Decoder<A> {
     return error
   }
 
-  decode(chunk: Uint8Array, out: Array<A>) {
+  decode(chunk: Uint8Array, out: Array<A>): Failure | undefined {
     if (this.failure) return this.failure
     return this.drain(this.inner.decode(chunk, this.frames), out)
   }
 
-  end(out: Array<A>) {
+  end(out: Array<A>): Failure | undefined {
     if (this.failure) return this.failure
     return this.drain(this.inner.end(this.frames), out)
   }
 }
 
 /**
- * @since 0.1.0
- * @category constructors
+ * JSON values checked by `schema`, one per frame of `framing`.
+ *
+ * @internal
  */
-export const json = <A, I>(schema: Schema.Schema<A, I, never>, options?: JsonOptions): Codec<A> => {
-  const framing = options?.framing ?? lengthDelimited()
+export const json = <A>(schema: ValueSchema<A>, framing: PlainCodec<Uint8Array> = lengthDelimited()): PlainCodec<A> => {
   const parse = makeParse(schema, "frame")
   const stringify = makeStringify(schema)
   return {
@@ -172,22 +167,33 @@ export const json = <A, I>(schema: Schema.Schema<A, I, never>, options?: JsonOpt
         try {
           text = utf8.decode(frame)
         } catch (cause) {
-          return new DecodeError({ reason: "InvalidUtf8", frame: number, unit: "frame", cause })
+          return decodeError({ reason: "InvalidUtf8", frame: number, unit: "frame", cause })
         }
-        const value = parse(text, number)
-        if (value instanceof DecodeError) return value
-        out.push(value)
-        return undefined
+        return parse(text, number, out)
       }),
-    encode: (value) => Either.flatMap(stringify(value), (text) => framing.encode(encoder.encode(text)))
+    encode: (value) => {
+      const text = stringify(value)
+      return typeof text === "string" ? framing.encode(encoder.encode(text)) : text
+    }
   }
 }
 
 /**
- * @since 0.1.0
- * @category constructors
+ * Whether a line is empty or only white space (as `\s` has it). A line starting with a visible
+ * ASCII character, as JSON texts do, is decided by its first character.
  */
-export const ndjson = <A, I>(schema: Schema.Schema<A, I, never>, options?: NdjsonOptions): Codec<A> => {
+const isBlank = (line: string): boolean => {
+  if (line.length === 0) return true
+  const first = line.charCodeAt(0)
+  return (first <= 0x20 || first >= 0x7f) && blank.test(line)
+}
+
+/**
+ * Newline-delimited JSON values checked by `schema`.
+ *
+ * @internal
+ */
+export const ndjson = <A>(schema: ValueSchema<A>, options?: NdjsonOptions): PlainCodec<A> => {
   const framing = lines({ ...options, delimiter: "\n" })
   const parse = makeParse(schema, "line")
   const stringify = makeStringify(schema)
@@ -196,14 +202,14 @@ export const ndjson = <A, I>(schema: Schema.Schema<A, I, never>, options?: Ndjso
     name: "ndjson",
     decoder: () =>
       new MappedDecoder<string, A>(framing.decoder(), (line, number, out) => {
-        if (skipBlank && (line.length === 0 || isBlank.test(line))) return undefined
-        const value = parse(line, number)
-        if (value instanceof DecodeError) return value
-        out.push(value)
-        return undefined
+        if (skipBlank && isBlank(line)) return undefined
+        return parse(line, number, out)
       }),
     // JSON.stringify never emits a raw line break, a trailing \r or a lone surrogate, so the
     // lines encoder cannot refuse the text for those; it still enforces maxLength.
-    encode: (value) => Either.flatMap(stringify(value), framing.encode)
+    encode: (value) => {
+      const text = stringify(value)
+      return typeof text === "string" ? framing.encode(text) : text
+    }
   }
 }

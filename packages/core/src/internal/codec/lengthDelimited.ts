@@ -6,11 +6,10 @@
  *
  * @since 0.1.0
  */
-import * as Either from "effect/Either"
-import { DecodeError, EncodeError, FrameTooLarge } from "../../CodecError.js"
 import { DEFAULT_MAX_FRAME_LENGTH, MAX_HEAD_LENGTH } from "./constants.js"
 import { PayloadAssembler } from "./payload.js"
-import type { Codec, Decoder } from "./types.js"
+import { decodeError, encodeError, frameTooLarge } from "./types.js"
+import type { Failure, PlainCodec, PlainDecoder } from "./types.js"
 
 /**
  * @since 0.1.0
@@ -81,11 +80,11 @@ interface Settings {
  * starts the next frame), but never none: a 0-byte frame with `numSkip` 0 is an error, not an
  * endless run of empty frames.
  */
-class LengthDelimitedDecoder implements Decoder<Uint8Array> {
+class LengthDelimitedDecoder implements PlainDecoder<Uint8Array> {
   private readonly head: Uint8Array
   private headFill = 0
   private readonly payload = new PayloadAssembler()
-  private failure: DecodeError | FrameTooLarge | undefined
+  private failure: Failure | undefined
 
   constructor(private readonly settings: Settings) {
     this.head = new Uint8Array(settings.headLength)
@@ -97,11 +96,11 @@ class LengthDelimitedDecoder implements Decoder<Uint8Array> {
   }
 
   /** Reads the length at `at` in `bytes`; returns the frame length or an error. */
-  private frameLength(bytes: Uint8Array, at: number): number | DecodeError | FrameTooLarge {
+  private frameLength(bytes: Uint8Array, at: number): number | Failure {
     const s = this.settings
     const raw = readLength(bytes, at + s.fieldOffset, s.fieldLength, s.little)
     if (raw > s.maxFrameLength) {
-      return (this.failure = new FrameTooLarge({
+      return (this.failure = frameTooLarge({
         reason: "Decode",
         limit: s.maxFrameLength,
         size: Number.isSafeInteger(raw) ? raw : undefined,
@@ -111,14 +110,14 @@ class LengthDelimitedDecoder implements Decoder<Uint8Array> {
     }
     const length = raw + s.adjustment
     if (length < 0 || !Number.isSafeInteger(length)) {
-      return (this.failure = new DecodeError({
+      return (this.failure = decodeError({
         reason: "InvalidLength",
         frame: this.payload.frames + 1,
         detail: `length ${raw} overflows after adjustment ${s.adjustment}`
       }))
     }
     if (length === 0 && s.numSkip === 0) {
-      return (this.failure = new DecodeError({
+      return (this.failure = decodeError({
         reason: "InvalidLength",
         frame: this.payload.frames + 1,
         detail: "an empty frame with numSkip 0 would take no bytes (its length cannot cover its own head)"
@@ -127,7 +126,7 @@ class LengthDelimitedDecoder implements Decoder<Uint8Array> {
     return length
   }
 
-  decode(chunk: Uint8Array, out: Array<Uint8Array>): DecodeError | FrameTooLarge | undefined {
+  decode(chunk: Uint8Array, out: Array<Uint8Array>): Failure | undefined {
     if (this.failure) return this.failure
     const s = this.settings
     let pos = 0
@@ -166,10 +165,10 @@ class LengthDelimitedDecoder implements Decoder<Uint8Array> {
     return undefined
   }
 
-  end(_out: Array<Uint8Array>) {
+  end(_out: Array<Uint8Array>): Failure | undefined {
     if (this.failure) return this.failure
     if (this.headFill > 0 || this.payload.filling) {
-      return (this.failure = new DecodeError({
+      return (this.failure = decodeError({
         reason: "Truncated",
         frame: this.payload.frames + 1,
         detail: "bytes remaining on stream"
@@ -185,11 +184,8 @@ const wholeAtMost = (name: string, value: number, max: number) => {
   }
 }
 
-/**
- * @since 0.1.0
- * @category constructors
- */
-export const lengthDelimited = (options?: LengthDelimitedOptions): Codec<Uint8Array> => {
+/** @internal */
+export const lengthDelimited = (options?: LengthDelimitedOptions): PlainCodec<Uint8Array> => {
   const fieldLength = options?.lengthFieldLength ?? 4
   if (![1, 2, 3, 4, 8].includes(fieldLength)) {
     throw new RangeError(`lengthDelimited: lengthFieldLength must be 1, 2, 3, 4 or 8, got ${fieldLength}`)
@@ -219,7 +215,7 @@ export const lengthDelimited = (options?: LengthDelimitedOptions): Codec<Uint8Ar
     little,
     maxFrameLength
   }
-  const invalidLength = (detail: string) => Either.left(new EncodeError({ reason: "InvalidLength", detail }))
+  const invalidLength = (detail: string) => encodeError({ reason: "InvalidLength", detail })
   return {
     name: "lengthDelimited",
     decoder: () => new LengthDelimitedDecoder(settings),
@@ -231,7 +227,7 @@ export const lengthDelimited = (options?: LengthDelimitedOptions): Codec<Uint8Ar
         // The head is stripped: write it (zeros around the field), then the value.
         field = length - adjustment
         if (field < 0) return invalidLength(`a ${length}-byte frame with adjustment ${adjustment} does not fit the length field`)
-        if (field > maxFrameLength) return Either.left(new FrameTooLarge({ reason: "Encode", limit: maxFrameLength, size: field }))
+        if (field > maxFrameLength) return frameTooLarge({ reason: "Encode", limit: maxFrameLength, size: field })
         writeLength(frame, fieldOffset, fieldLength, field, little)
       } else {
         // The frame keeps (part of) its head, so the value carries its own length field.
@@ -240,14 +236,14 @@ export const lengthDelimited = (options?: LengthDelimitedOptions): Codec<Uint8Ar
         }
         frame.set(value, numSkip)
         field = readLength(frame, fieldOffset, fieldLength, little)
-        if (field > maxFrameLength) return Either.left(new FrameTooLarge({ reason: "Encode", limit: maxFrameLength, size: field }))
+        if (field > maxFrameLength) return frameTooLarge({ reason: "Encode", limit: maxFrameLength, size: field })
         if (field + adjustment !== length) {
           return invalidLength(`its length field says ${field}, which with adjustment ${adjustment} is not its length ${length}`)
         }
-        return Either.right(frame)
+        return frame
       }
       frame.set(value, numSkip)
-      return Either.right(frame)
+      return frame
     }
   }
 }

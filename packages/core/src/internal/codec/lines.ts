@@ -4,11 +4,10 @@
  *
  * @since 0.1.0
  */
-import * as Either from "effect/Either"
-import { DecodeError, EncodeError, FrameTooLarge } from "../../CodecError.js"
 import { ByteBuffer } from "./buffer.js"
 import { DEFAULT_MAX_LINE_LENGTH, INITIAL_PENDING_CAPACITY, MAX_RETAINED_CAPACITY } from "./constants.js"
-import type { Codec, Decoder } from "./types.js"
+import { decodeError, encodeError, frameTooLarge } from "./types.js"
+import type { Failure, PlainCodec, PlainDecoder } from "./types.js"
 
 /**
  * @since 0.1.0
@@ -44,10 +43,10 @@ const isWellFormed: (text: string) => boolean =
  * whether the line came in one chunk or many, so every way of splitting the input gives the same
  * lines or the same error. Bytes of an unfinished line are copied into one growable buffer.
  */
-class LinesDecoder implements Decoder<string> {
+class LinesDecoder implements PlainDecoder<string> {
   private readonly pending: ByteBuffer
   private line = 0
-  private failure: DecodeError | FrameTooLarge | undefined
+  private failure: Failure | undefined
   private readonly text: TextDecoder
   /** Most bytes of an unfinished line: `maxLength`, one more for a `\r` that may be stripped. */
   private readonly hold: number
@@ -71,7 +70,7 @@ class LinesDecoder implements Decoder<string> {
 
   private tooLong(size?: number) {
     this.pending.clear(0)
-    return (this.failure = new FrameTooLarge({ reason: "Decode", limit: this.maxLength, size, frame: this.line + 1, unit: "line" }))
+    return (this.failure = frameTooLarge({ reason: "Decode", limit: this.maxLength, size, frame: this.line + 1, unit: "line" }))
   }
 
   /** Length of the line `bytes[start, end)` without a `\r` that is stripped. */
@@ -80,13 +79,13 @@ class LinesDecoder implements Decoder<string> {
   }
 
   /** Decodes the complete line `bytes[start, end)`, whose length is within the bound. */
-  private finish(bytes: Uint8Array, start: number, end: number, out: Array<string>): DecodeError | undefined {
+  private finish(bytes: Uint8Array, start: number, end: number, out: Array<string>): Failure | undefined {
     const stop = start + this.contentLength(bytes, start, end)
     this.line++
     try {
       out.push(this.text.decode(bytes.subarray(start, stop)))
     } catch (cause) {
-      return (this.failure = new DecodeError({ reason: "InvalidUtf8", frame: this.line, unit: "line", cause }))
+      return (this.failure = decodeError({ reason: "InvalidUtf8", frame: this.line, unit: "line", cause }))
     }
     return undefined
   }
@@ -97,7 +96,7 @@ class LinesDecoder implements Decoder<string> {
    * per line; the delimiter byte never occurs inside a UTF-8 sequence (nor is it swallowed by a
    * replacement), so the split is exact.
    */
-  private pushLines(chunk: Uint8Array, start: number, end: number, out: Array<string>): DecodeError | undefined {
+  private pushLines(chunk: Uint8Array, start: number, end: number, out: Array<string>): Failure | undefined {
     let text: string | undefined
     try {
       text = this.text.decode(chunk.subarray(start, end))
@@ -128,7 +127,7 @@ class LinesDecoder implements Decoder<string> {
   }
 
   /** Holds `chunk[start..]`, the start of a line, unless that makes it too long. */
-  private keep(chunk: Uint8Array, start: number): FrameTooLarge | undefined {
+  private keep(chunk: Uint8Array, start: number): Failure | undefined {
     const rest = chunk.length - start
     if (rest === 0) return undefined
     if (this.pending.length + rest > this.hold) return this.tooLong()
@@ -136,7 +135,7 @@ class LinesDecoder implements Decoder<string> {
     return undefined
   }
 
-  decode(chunk: Uint8Array, out: Array<string>) {
+  decode(chunk: Uint8Array, out: Array<string>): Failure | undefined {
     if (this.failure) return this.failure
     const delimiter = this.delimiter
     let start = 0
@@ -178,7 +177,7 @@ class LinesDecoder implements Decoder<string> {
     return this.keep(chunk, start)
   }
 
-  end(out: Array<string>) {
+  end(out: Array<string>): Failure | undefined {
     if (this.failure) return this.failure
     if (this.pending.length === 0) return undefined
     // The unterminated tail is a line (tokio `decode_eof`).
@@ -191,11 +190,8 @@ class LinesDecoder implements Decoder<string> {
   }
 }
 
-/**
- * @since 0.1.0
- * @category constructors
- */
-export const lines = (options?: LinesOptions): Codec<string> => {
+/** @internal */
+export const lines = (options?: LinesOptions): PlainCodec<string> => {
   const maxLength = options?.maxLength ?? DEFAULT_MAX_LINE_LENGTH
   if (!(maxLength >= 0) || (maxLength !== Infinity && !Number.isInteger(maxLength))) {
     throw new RangeError(`lines: maxLength must be a whole number >= 0, got ${maxLength}`)
@@ -212,19 +208,19 @@ export const lines = (options?: LinesOptions): Codec<string> => {
     decoder: () => new LinesDecoder(maxLength, delimiter, delimiterText, crlf, fatal),
     encode: (line) => {
       if (line.indexOf(delimiterText) !== -1) {
-        return Either.left(new EncodeError({ reason: "Delimiter", detail: "the line contains the delimiter" }))
+        return encodeError({ reason: "Delimiter", detail: "the line contains the delimiter" })
       }
       if (crlf && line.charCodeAt(line.length - 1) === CR) {
-        return Either.left(new EncodeError({ reason: "Delimiter", detail: "the line ends in \\r, which the decoder strips (crlf)" }))
+        return encodeError({ reason: "Delimiter", detail: "the line ends in \\r, which the decoder strips (crlf)" })
       }
       if (!isWellFormed(line)) {
-        return Either.left(new EncodeError({ reason: "InvalidUnicode", detail: "the line has a lone surrogate, which UTF-8 cannot carry" }))
+        return encodeError({ reason: "InvalidUnicode", detail: "the line has a lone surrogate, which UTF-8 cannot carry" })
       }
       const bytes = encoder.encode(line + delimiterText)
       if (bytes.length - 1 > maxLength) {
-        return Either.left(new FrameTooLarge({ reason: "Encode", limit: maxLength, size: bytes.length - 1 }))
+        return frameTooLarge({ reason: "Encode", limit: maxLength, size: bytes.length - 1 })
       }
-      return Either.right(bytes)
+      return bytes
     }
   }
 }

@@ -1,38 +1,96 @@
 /**
- * The shape every codec implements: an incremental decoder over byte chunks and a one-frame
- * encoder.
+ * The shape of the plain codec loops: an incremental decoder over byte chunks and a one-frame
+ * encoder, in plain TypeScript. They answer "need more" (`undefined`, with any frames pushed), "a
+ * frame" (pushed to `out`) or "an error" (a `Failure`, plain data); the Effect shell
+ * (`internal/codec.ts`) turns a `Failure` into the public `CodecError` of the same tag.
  *
- * @since 0.1.0
+ * @internal
  */
-import type * as Either from "effect/Either"
-import type { CodecError } from "../../CodecError.js"
+import type { DecodeErrorReason, EncodeErrorReason, FrameUnit } from "../../CodecError.js"
 
-/**
- * A stateful, incremental decoder. Plain TypeScript: no Effect per byte or per frame.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Decoder<A> {
-  /**
-   * Decodes what `chunk` completes and pushes the frames to `out`. Returns an error to stop;
-   * after an error the decoder stays failed. Frames may be views into `chunk`; bytes kept
-   * across calls are copied.
-   */
-  decode(chunk: Uint8Array, out: Array<A>): CodecError | undefined
-  /** End of input: pushes a final frame (a tail line) or reports a truncated frame. */
-  end(out: Array<A>): CodecError | undefined
+/** The fields of a `FrameTooLarge`. @internal */
+export interface FrameTooLargeFields {
+  readonly reason: "Decode" | "Encode"
+  readonly limit: number
+  readonly size?: number | undefined
+  readonly frame?: number | undefined
+  readonly unit?: FrameUnit | undefined
+  readonly detail?: string | undefined
+}
+
+/** The fields of a `DecodeError`. @internal */
+export interface DecodeErrorFields {
+  readonly reason: DecodeErrorReason
+  readonly frame?: number | undefined
+  readonly unit?: FrameUnit | undefined
+  readonly detail?: string | undefined
+  readonly cause?: unknown
+}
+
+/** The fields of an `EncodeError`. @internal */
+export interface EncodeErrorFields {
+  readonly reason: EncodeErrorReason
+  readonly detail?: string | undefined
+  readonly cause?: unknown
 }
 
 /**
- * @since 0.1.0
- * @category models
+ * Why a codec stopped, as plain data: the shell builds the public error of the same `_tag` from
+ * `fields`. `error` is set when the failure came from a codec written against the public interface
+ * (it already is the public error, and is handed on as it is).
+ *
+ * @internal
  */
-export interface Codec<A> {
+export type Failure =
+  | { readonly _tag: "FrameTooLarge"; readonly fields: FrameTooLargeFields; readonly error?: unknown }
+  | { readonly _tag: "DecodeError"; readonly fields: DecodeErrorFields; readonly error?: unknown }
+  | { readonly _tag: "EncodeError"; readonly fields: EncodeErrorFields; readonly error?: unknown }
+
+/** @internal */
+export const frameTooLarge = (fields: FrameTooLargeFields): Failure => ({ _tag: "FrameTooLarge", fields })
+
+/** @internal */
+export const decodeError = (fields: DecodeErrorFields): Failure => ({ _tag: "DecodeError", fields })
+
+/** @internal */
+export const encodeError = (fields: EncodeErrorFields): Failure => ({ _tag: "EncodeError", fields })
+
+/**
+ * A stateful, incremental decoder: no Effect per byte or per frame.
+ *
+ * @internal
+ */
+export interface PlainDecoder<A> {
+  /**
+   * Decodes what `chunk` completes and pushes the frames to `out`. Returns a failure to stop;
+   * after one the decoder stays failed (and returns the same failure). Frames may be views into
+   * `chunk`; bytes kept across calls are copied.
+   */
+  decode(chunk: Uint8Array, out: Array<A>): Failure | undefined
+  /** End of input: pushes a final frame (a tail line) or reports a truncated frame. */
+  end(out: Array<A>): Failure | undefined
+  /** Bytes held across chunks, for the bounds tests (absent: none). */
+  readonly retained?: number | undefined
+}
+
+/**
+ * A codec as plain loops; the shell makes it the public `Codec`.
+ *
+ * @internal
+ */
+export interface PlainCodec<A> {
   /** A short name for diagnostics: `lines`, `lengthDelimited`, `ndjson`, ... */
   readonly name: string
   /** A fresh decoder, one per stream. */
-  readonly decoder: () => Decoder<A>
-  /** One value as the bytes of one frame (prefix and payload together). */
-  readonly encode: (value: A) => Either.Either<Uint8Array, CodecError>
+  readonly decoder: () => PlainDecoder<A>
+  /** One value as the bytes of one frame (prefix and payload together), or why it cannot be. */
+  readonly encode: (value: A) => Uint8Array | Failure
 }
+
+/**
+ * Whether an encoder refused: a frame is always a byte array (from any realm, hence `isView` rather
+ * than `instanceof`), a failure never is.
+ *
+ * @internal
+ */
+export const isFailure = (result: Uint8Array | Failure): result is Failure => !ArrayBuffer.isView(result)

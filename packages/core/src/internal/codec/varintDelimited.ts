@@ -4,11 +4,10 @@
  *
  * @since 0.1.0
  */
-import * as Either from "effect/Either"
-import { DecodeError, FrameTooLarge } from "../../CodecError.js"
 import { DEFAULT_MAX_FRAME_LENGTH, MAX_VARINT_BYTES } from "./constants.js"
 import { PayloadAssembler } from "./payload.js"
-import type { Codec, Decoder } from "./types.js"
+import { decodeError, frameTooLarge } from "./types.js"
+import type { Failure, PlainCodec, PlainDecoder } from "./types.js"
 
 /**
  * @since 0.1.0
@@ -23,13 +22,13 @@ export interface VarintDelimitedOptions {
   readonly maxFrameLength?: number | undefined
 }
 
-class VarintDecoder implements Decoder<Uint8Array> {
+class VarintDecoder implements PlainDecoder<Uint8Array> {
   // Prefix state survives chunk boundaries without buffering the prefix bytes.
   private length = 0
   private prefixBytes = 0
   private scale = 1
   private readonly payload = new PayloadAssembler()
-  private failure: DecodeError | FrameTooLarge | undefined
+  private failure: Failure | undefined
 
   constructor(private readonly maxFrameLength: number) {}
 
@@ -39,7 +38,7 @@ class VarintDecoder implements Decoder<Uint8Array> {
   }
 
   private tooLarge(size: number) {
-    return (this.failure = new FrameTooLarge({
+    return (this.failure = frameTooLarge({
       reason: "Decode",
       limit: this.maxFrameLength,
       size: Number.isSafeInteger(size) ? size : undefined,
@@ -47,7 +46,7 @@ class VarintDecoder implements Decoder<Uint8Array> {
     }))
   }
 
-  decode(chunk: Uint8Array, out: Array<Uint8Array>) {
+  decode(chunk: Uint8Array, out: Array<Uint8Array>): Failure | undefined {
     if (this.failure) return this.failure
     let pos = 0
     const end = chunk.length
@@ -64,7 +63,7 @@ class VarintDecoder implements Decoder<Uint8Array> {
       if (this.length > this.maxFrameLength) return this.tooLarge(this.length)
       if (byte & 0x80) {
         if (this.prefixBytes >= MAX_VARINT_BYTES) {
-          return (this.failure = new DecodeError({
+          return (this.failure = decodeError({
             reason: "InvalidVarint",
             frame: this.payload.frames + 1,
             detail: `the length prefix is longer than ${MAX_VARINT_BYTES} bytes`
@@ -81,10 +80,10 @@ class VarintDecoder implements Decoder<Uint8Array> {
     return undefined
   }
 
-  end(_out: Array<Uint8Array>) {
+  end(_out: Array<Uint8Array>): Failure | undefined {
     if (this.failure) return this.failure
     if (this.prefixBytes > 0 || this.payload.filling) {
-      return (this.failure = new DecodeError({ reason: "Truncated", frame: this.payload.frames + 1, detail: "bytes remaining on stream" }))
+      return (this.failure = decodeError({ reason: "Truncated", frame: this.payload.frames + 1, detail: "bytes remaining on stream" }))
     }
     return undefined
   }
@@ -110,11 +109,8 @@ export const writeVarint = (target: Uint8Array, offset: number, value: number): 
   return offset
 }
 
-/**
- * @since 0.1.0
- * @category constructors
- */
-export const varintDelimited = (options?: VarintDelimitedOptions): Codec<Uint8Array> => {
+/** @internal */
+export const varintDelimited = (options?: VarintDelimitedOptions): PlainCodec<Uint8Array> => {
   const requested = options?.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH
   if (!(requested >= 0) || (requested !== Infinity && !Number.isInteger(requested))) {
     throw new RangeError(`varintDelimited: maxFrameLength must be a whole number >= 0, got ${requested}`)
@@ -125,11 +121,11 @@ export const varintDelimited = (options?: VarintDelimitedOptions): Codec<Uint8Ar
     decoder: () => new VarintDecoder(maxFrameLength),
     encode: (payload) => {
       if (payload.length > maxFrameLength) {
-        return Either.left(new FrameTooLarge({ reason: "Encode", limit: maxFrameLength, size: payload.length }))
+        return frameTooLarge({ reason: "Encode", limit: maxFrameLength, size: payload.length })
       }
       const frame = new Uint8Array(varintLength(payload.length) + payload.length)
       frame.set(payload, writeVarint(frame, 0, payload.length))
-      return Either.right(frame)
+      return frame
     }
   }
 }
