@@ -1,8 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Codec, CodecError } from "@bytechannel/core"
 import * as Chunk from "effect/Chunk"
+import * as Arbitrary from "effect/Arbitrary"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as FastCheck from "effect/FastCheck"
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import fc from "fast-check"
@@ -361,6 +364,139 @@ describe("Codec.json and Codec.ndjson", () => {
     const framing = Codec.lengthDelimited()
     const wire = concat([Either.getOrThrow(framing.encode(b(`{"from":"a","text":"b"}`))), Either.getOrThrow(framing.encode(hex(0xff)))])
     expect(decodeErr(Codec.json(Chat), [wire])).toMatchObject({ reason: "InvalidUtf8", frame: 2 })
+  })
+})
+
+describe("Codec.json and Codec.ndjson check values exactly as Schema does", () => {
+  // The JSON codecs take a fast path compiled from the schema for its common shapes; whatever it
+  // accepts must be what ParseResult gives (keys, their order, values, prototypes), and what it
+  // refuses must be ParseResult's own error. Random schemas, values made for them (effect's
+  // Arbitrary), JSON-ified and sometimes bent (a key missing, one too many, keys reordered, a
+  // wrong type).
+  const Keys = ["a", "b", "id", "0", "c"] as const
+  const leaves: ReadonlyArray<Schema.Schema<any, any, never>> = [
+    Schema.String,
+    Schema.Number,
+    Schema.Boolean,
+    Schema.Null,
+    Schema.Unknown,
+    Schema.Literal("x", "y"),
+    Schema.Literal(1),
+    Schema.NullOr(Schema.String),
+    Schema.Int,
+    Schema.NonEmptyString,
+    Schema.NumberFromString,
+    Schema.Struct({}),
+    Schema.Record({ key: Schema.String, value: Schema.Number })
+  ]
+  const schemas = FastCheck.letrec<{ schema: Schema.Schema<any, any, never> }>((tie) => ({
+    schema: FastCheck.oneof(
+      { depthSize: "small" },
+      FastCheck.constantFrom(...leaves),
+      FastCheck.uniqueArray(FastCheck.tuple(FastCheck.constantFrom(...Keys), tie("schema"), FastCheck.boolean()), {
+        selector: ([key]) => key,
+        maxLength: 4
+      }).map((fields) =>
+        Schema.Struct(Object.fromEntries(fields.map(([key, field, optional]) => [key, optional ? Schema.optional(field) : field])))
+      ),
+      tie("schema").map((item) => Schema.Array(item)),
+      FastCheck.array(tie("schema"), { maxLength: 3 }).map((items) => Schema.Tuple(...items)),
+      FastCheck.array(tie("schema"), { minLength: 1, maxLength: 3 }).map((members) => Schema.Union(...members))
+    )
+  })).schema
+  const jsonOf = (value: unknown): unknown => JSON.parse(JSON.stringify(value) ?? "null")
+  /** Bends objects in `value` now and then: drops, adds or reorders keys, or swaps in another value. */
+  const bend = (value: unknown, random: () => number): unknown => {
+    if (Array.isArray(value)) return value.map((item) => bend(item, random))
+    if (value === null || typeof value !== "object") return random() < 0.05 ? "bent" : value
+    let entries = Object.entries(value).map(([key, item]) => [key, bend(item, random)] as [string, unknown])
+    const roll = random()
+    if (roll < 0.1) entries = entries.slice(1)
+    else if (roll < 0.2) entries.push(["extra", 1])
+    else if (roll < 0.4) entries.reverse()
+    return Object.fromEntries(entries)
+  }
+  const same = (actual: unknown, expected: unknown) => {
+    expect(actual).toStrictEqual(expected)
+    expect(JSON.stringify(actual)).toBe(JSON.stringify(expected))
+  }
+
+  it("a struct comes out with its declared keys, in their order, whatever the order and extra keys of the JSON", () => {
+    const Pair = Schema.Struct({ a: Schema.String, b: Schema.String })
+    const Triple = Schema.Struct({ a: Schema.String, b: Schema.String, c: Schema.optional(Schema.Number) })
+    const cases: ReadonlyArray<[Schema.Schema<any, any, never>, string, ReadonlyArray<string>]> = [
+      [Pair, `{"a":"1","b":"2"}`, ["a", "b"]],
+      [Pair, `{"b":"1","a":"2"}`, ["a", "b"]],
+      [Pair, `{"a":"1","b":"2","x":0}`, ["a", "b"]],
+      [Triple, `{"b":"1","a":"2"}`, ["a", "b"]],
+      [Triple, `{"x":0,"a":"1","b":"2","c":3}`, ["a", "b", "c"]],
+      [Triple, `{"c":3,"b":"2","a":"1"}`, ["a", "b", "c"]]
+    ]
+    for (const [schema, line, keys] of cases) {
+      const [decoded] = decodeOk(Codec.ndjson(schema), [b(line + "\n")])
+      expect(Object.keys(decoded)).toEqual(keys)
+      expect(decoded).toStrictEqual(Schema.decodeUnknownSync(schema)(JSON.parse(line)))
+    }
+  })
+
+  it("decoding: the same values (key order too) and the same errors as Schema.decodeUnknownEither", () => {
+    FastCheck.assert(
+      FastCheck.property(
+        schemas.chain((schema) =>
+          FastCheck.tuple(FastCheck.constant(schema), FastCheck.array(Arbitrary.make(Schema.encodedSchema(schema)), { minLength: 1, maxLength: 4 }), FastCheck.integer())
+        ),
+        ([schema, samples, seed]) => {
+          const random = prng(seed)
+          const values = samples.map((sample) => (random() < 0.5 ? jsonOf(sample) : bend(jsonOf(sample), random)))
+          const reference = Schema.decodeUnknownEither(schema)
+          for (const codec of [Codec.ndjson(schema), Codec.json(schema)]) {
+            const wire = codec.name === "ndjson"
+              ? b(values.map((value) => JSON.stringify(value) + "\n").join(""))
+              : concat(values.map((value) => Either.getOrThrow(Codec.lengthDelimited().encode(b(JSON.stringify(value))))))
+            const decoded = Codec.decodeAll(codec, [wire])
+            const expected: Array<unknown> = []
+            let error: string | undefined
+            for (const value of values) {
+              const result = reference(value)
+              if (Either.isLeft(result)) {
+                error = ParseResult.TreeFormatter.formatErrorSync(result.left)
+                break
+              }
+              expected.push(result.right)
+            }
+            if (error === undefined) same(Either.getOrThrow(decoded), expected)
+            else {
+              expect(Either.isLeft(decoded) && decoded.left._tag === "DecodeError" && decoded.left.detail).toBe(error)
+            }
+          }
+        }
+      ),
+      { numRuns: 400, seed: 4242 }
+    )
+  })
+
+  it("encoding: the same JSON text and the same errors as Schema.encodeEither", () => {
+    FastCheck.assert(
+      FastCheck.property(
+        schemas.chain((schema) => FastCheck.tuple(FastCheck.constant(schema), Arbitrary.make(Schema.typeSchema(schema)), FastCheck.integer())),
+        ([schema, sample, seed]) => {
+          const value = seed % 3 === 0 ? bend(sample, prng(seed)) : sample
+          const encoded = Codec.ndjson(schema).encode(value)
+          const reference = Schema.encodeEither(schema)(value)
+          if (Either.isLeft(reference)) {
+            expect(Either.isLeft(encoded) && encoded.left._tag === "EncodeError" && encoded.left.detail).toBe(
+              ParseResult.TreeFormatter.formatErrorSync(reference.left)
+            )
+          } else {
+            const text = JSON.stringify(reference.right)
+            // Values JSON cannot carry are refused (InvalidJson) whichever way they were checked.
+            if (Either.isRight(encoded)) expect(new TextDecoder().decode(encoded.right)).toBe(text + "\n")
+            else expect(encoded.left).toMatchObject({ _tag: "EncodeError", reason: "InvalidJson" })
+          }
+        }
+      ),
+      { numRuns: 400, seed: 4243 }
+    )
   })
 })
 
