@@ -197,7 +197,9 @@ export const toWritableStream: (self: ByteChannel) => WritableStream<Uint8Array>
 export const toAsyncIterable: (self: ByteChannel) => AsyncIterable<Uint8Array> = internal.toAsyncIterable
 
 /**
- * Typed messages over the channel with `codec`: each encoded frame is written as one message.
+ * Typed messages over the channel with `codec`, the one way to frame a channel (`Framed.make` is
+ * a deprecated alias): each encoded frame is written as one message, and `sink` writes the frames
+ * of a chunk in one batched write, as `write` does.
  *
  * @example
  * ```ts

@@ -1,7 +1,9 @@
 /**
- * Typed messages over a `ByteChannel`: `messages` decodes the bytes read with a codec, `send`
- * and `sink` encode values and write each frame as one message (never a prefix and its payload
- * as two messages), optionally coalescing small frames up to a size.
+ * Typed messages over a `ByteChannel`, made by `ByteChannel.framed(channel, codec)`: `messages`
+ * decodes the bytes read with a codec, `send` and `sink` encode values and write each frame as one
+ * message (never a prefix and its payload as two messages), optionally coalescing small frames up
+ * to a size. `sink` encodes each chunk of values in one loop and writes its frames in one batched
+ * write, as `ByteChannel.write` writes a chunk.
  *
  * @since 0.1.0
  */
@@ -37,7 +39,12 @@ export interface Framed<A> {
   readonly next: Effect.Effect<Option.Option<A>, ByteChannel.ReadError | CodecError>
   /** Encodes `value` and writes it as one message. */
   readonly send: (value: A) => Effect.Effect<void, SocketError | CodecError>
-  /** Writes every value; with `coalesce`, the frames of one chunk share messages up to that size. */
+  /**
+   * Writes every value: the frames of one chunk in one batched write, each frame one message (with
+   * `coalesce`, the frames of one chunk share messages up to that size). A value that does not
+   * encode fails the sink after the frames before it are written (with `coalesce`, before any frame
+   * of its chunk is).
+   */
   readonly sink: Sink.Sink<void, A, never, SocketError | CodecError>
   readonly close: (options?: CloseOptions) => Effect.Effect<CloseInfo, CloseArgumentError>
   readonly closed: Effect.Effect<CloseInfo>
@@ -57,6 +64,9 @@ export interface FramedOptions {
 }
 
 /**
+ * The same as `ByteChannel.framed`, the one way to frame a channel.
+ *
+ * @deprecated Use `ByteChannel.framed(channel, codec, options)`.
  * @since 0.1.0
  * @category constructors
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ByteChannel, Codec, MemorySocket } from "@bytechannel/core"
+import { ByteChannel, Codec, MemorySocket, MessageSocket } from "@bytechannel/core"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -82,6 +82,37 @@ describe("Framed", () => {
       for (const message of messages) expect(message.length).toBeLessThanOrEqual(16)
       const decoded = yield* Stream.fromIterable(messages).pipe(Codec.decode(Codec.lines()), Stream.runCollect)
       expect(Chunk.toReadonlyArray(decoded)).toEqual(lines)
+    }))
+
+  it.scoped("sink writes the frames of a chunk in one batched send (as ByteChannel.write does), never one send per value", () =>
+    Effect.gen(function*() {
+      const [rawA, rawB] = yield* MemorySocket.pair({ capacity: 256 })
+      const calls = { send: 0, sendAll: 0, messages: 0 }
+      const counted: MessageSocket.MessageSocket = {
+        ...rawA,
+        send: (message) => {
+          calls.send++
+          return rawA.send(message)
+        },
+        sendAll: (messages) => {
+          calls.sendAll++
+          calls.messages += messages.length
+          return rawA.sendAll(messages)
+        }
+      }
+      const a = ByteChannel.framed(ByteChannel.fromSocket(counted), Codec.lines())
+      const lines = Array.from({ length: 100 }, (_, i) => `line ${i}`)
+      yield* Stream.run(Stream.fromIterable(lines), a.sink) // one chunk of 100 values
+      expect(calls).toEqual({ send: 0, sendAll: 1, messages: 100 })
+      // Each frame is still one message, in order.
+      const received: Array<string> = []
+      for (let i = 0; i < 100; i++) received.push(new TextDecoder().decode(Option.getOrThrow(yield* rawB.receive) as Uint8Array))
+      expect(received).toEqual(lines.map((line) => line + "\n"))
+      // A value that does not encode: the frames before it are written (in one batch), then the sink fails.
+      const error = yield* Effect.flip(Stream.run(Stream.make("x", "y\nz", "w"), a.sink))
+      expect(error).toMatchObject({ _tag: "EncodeError", reason: "Delimiter" })
+      expect(calls).toEqual({ send: 0, sendAll: 2, messages: 101 })
+      expect(new TextDecoder().decode(Option.getOrThrow(yield* rawB.receive) as Uint8Array)).toBe("x\n")
     }))
 
   it.scoped("next takes exactly one message: frames decoded together are kept for later reads", () =>

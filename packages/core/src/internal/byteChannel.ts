@@ -20,8 +20,23 @@ export const TypeId: typeof ByteChannel.TypeId = Symbol.for("@bytechannel/core/B
 /** What a channel does when a WHATWG or async-iterator reader goes away (cancel, `break`). @internal */
 const AbandonRead = Symbol.for("@bytechannel/core/ByteChannel/abandonRead")
 
+/** The batched write behind `write`, for `Framed`'s sink. @internal */
+const SendAll = Symbol.for("@bytechannel/core/ByteChannel/sendAll")
+
 interface Internal extends ByteChannel.ByteChannel {
   readonly [AbandonRead]: Effect.Effect<void>
+  readonly [SendAll]: (messages: ReadonlyArray<Uint8Array>) => Effect.Effect<void, SocketError>
+}
+
+/**
+ * Writes `messages` in order, each as one message, as `write` writes one chunk: in one batched
+ * send. A channel made elsewhere (not by `fromSocket`) is given them as one chunk of its `write`.
+ *
+ * @internal
+ */
+export const sendAll = (self: ByteChannel.ByteChannel, messages: ReadonlyArray<Uint8Array>): Effect.Effect<void, SocketError> => {
+  const batched = (self as Partial<Internal>)[SendAll]
+  return batched !== undefined ? batched(messages) : Stream.run(Stream.fromChunk(Chunk.fromIterable(messages)), self.write)
 }
 
 /** @internal */
@@ -126,18 +141,23 @@ export const fromSocket = (
     })
   }
 
-  const write: Sink.Sink<void, Uint8Array, never, SocketError> = Sink.forEachChunk((chunk) => {
-    const messages = Chunk.toReadonlyArray(chunk)
+  // Every chunk in order, each as one message, in one batched send (`write`, and `Framed`'s sink).
+  const sendAll = (messages: ReadonlyArray<Uint8Array>): Effect.Effect<void, SocketError> => {
     for (let i = 0; i < messages.length; i++) {
       // Rare: a write larger than maxMessageSize is split, message by message.
       if (messages[i]!.length > maxMessageSize) return Effect.forEach(messages, send, { discard: true })
     }
     return socket.sendAll(messages)
-  })
+  }
+
+  const write: Sink.Sink<void, Uint8Array, never, SocketError> = Sink.forEachChunk((chunk) =>
+    sendAll(Chunk.toReadonlyArray(chunk))
+  )
 
   const channel: Internal = {
     [TypeId]: TypeId,
     [AbandonRead]: abandonRead,
+    [SendAll]: sendAll,
     socket,
     read,
     readChunk: (maxBytes?: number) => Effect.suspend(() => readChunk(maxBytes)),

@@ -9,9 +9,40 @@ import type { CodecError } from "../CodecError.js"
 import type * as Framed from "../Framed.js"
 import type { SocketError } from "../SocketError.js"
 import * as CloseCode from "../CloseCode.js"
+import { sendAll } from "./byteChannel.js"
 import { toError, toPlain } from "./codec.js"
 import { isFailure } from "./codec/types.js"
 import type { Failure } from "./codec/types.js"
+
+/**
+ * Packs `frames` into messages of up to `limit` bytes (a frame larger than that is one message
+ * of its own), in order.
+ */
+const coalesceFrames = (frames: ReadonlyArray<Uint8Array>, limit: number): Array<Uint8Array> => {
+  const messages: Array<Uint8Array> = []
+  let first = 0
+  let size = 0
+  const flush = (end: number) => {
+    if (end - first === 1) messages.push(frames[first]!)
+    else if (end - first > 1) {
+      const joined = new Uint8Array(size)
+      let offset = 0
+      for (let i = first; i < end; i++) {
+        joined.set(frames[i]!, offset)
+        offset += frames[i]!.length
+      }
+      messages.push(joined)
+    }
+    first = end
+    size = 0
+  }
+  for (let i = 0; i < frames.length; i++) {
+    if (size + frames[i]!.length > limit) flush(i)
+    size += frames[i]!.length
+  }
+  flush(frames.length)
+  return messages
+}
 
 /** @internal */
 export const make = <A>(
@@ -91,39 +122,30 @@ export const make = <A>(
     return isFailure(frame) ? Effect.fail(toError(frame)) : channel.send(frame)
   }
 
+  // One way to write: the frames of a chunk are encoded in one loop and handed to the channel in
+  // one batched write, as `ByteChannel.write` writes a chunk. A value that does not encode fails
+  // the sink after the frames before it are written; with `coalesce`, before any of its chunk is.
   const coalesce = options?.coalesce
-  const sink: Sink.Sink<void, A, never, SocketError | CodecError> = coalesce === undefined
-    ? Sink.forEach(send)
-    : Sink.forEachChunk((chunk) =>
-      Effect.suspend((): Effect.Effect<void, SocketError | CodecError> => {
-        const messagesToSend: Array<Uint8Array> = []
-        let batch: Array<Uint8Array> = []
-        let batchSize = 0
-        const flush = () => {
-          if (batch.length === 1) messagesToSend.push(batch[0]!)
-          else if (batch.length > 1) {
-            const joined = new Uint8Array(batchSize)
-            let offset = 0
-            for (const part of batch) {
-              joined.set(part, offset)
-              offset += part.length
-            }
-            messagesToSend.push(joined)
-          }
-          batch = []
-          batchSize = 0
+  const sink: Sink.Sink<void, A, never, SocketError | CodecError> = Sink.forEachChunk((chunk) =>
+    Effect.suspend((): Effect.Effect<void, SocketError | CodecError> => {
+      const frames: Array<Uint8Array> = []
+      let failure: Failure | undefined
+      for (const value of chunk) {
+        const frame = plain.encode(value)
+        if (isFailure(frame)) {
+          failure = frame
+          break
         }
-        for (const value of chunk) {
-          const frame = plain.encode(value)
-          if (isFailure(frame)) return Effect.fail(toError(frame))
-          if (batchSize + frame.length > coalesce) flush()
-          batch.push(frame)
-          batchSize += frame.length
-        }
-        flush()
-        return Effect.forEach(messagesToSend, channel.send, { discard: true })
-      })
-    )
+        frames.push(frame)
+      }
+      if (coalesce !== undefined) {
+        return failure ? Effect.fail(toError(failure)) : sendAll(channel, coalesceFrames(frames, coalesce))
+      }
+      if (failure === undefined) return sendAll(channel, frames)
+      const error = toError(failure)
+      return frames.length === 0 ? Effect.fail(error) : Effect.zipRight(sendAll(channel, frames), Effect.fail(error))
+    })
+  )
 
   return {
     channel,

@@ -17,11 +17,11 @@ import type * as ByteChannel from "../ByteChannel.js"
 import type { Codec } from "../Codec.js"
 import type { CodecError } from "../CodecError.js"
 import * as Connector from "../Connector.js"
-import * as Framed from "../Framed.js"
 import type * as Reconnect from "../Reconnect.js"
 import * as SocketMetrics from "../SocketMetrics.js"
 import { SocketError } from "../SocketError.js"
 import { connect } from "./byteChannel.js"
+import * as internalFramed from "./framed.js"
 import { Waiters } from "./waiters.js"
 
 /** @internal */
@@ -179,7 +179,7 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
     // One session: pump decoded messages into the inbox while writing the outbox in order.
     const runSession = (channel: ByteChannel.ByteChannel) =>
       Effect.gen(function*() {
-        const session = Framed.make(channel, codec)
+        const session = internalFramed.make(channel, codec)
         let lastReceived = yield* Clock.currentTimeMillis
         const isHeartbeat = options?.heartbeat?.isHeartbeat
         const reader = session.messages.pipe(
