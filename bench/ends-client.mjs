@@ -2,7 +2,7 @@
 // driver can run without bufferutil (WS_NO_BUFFER_UTIL=1 in its environment: ws reads it when
 // it loads) while another runs with it. Each request is timed here, without the IPC around it:
 //   {id, op: "bulk", kind, port, total}         sends `total` bytes in 64 KiB messages to /sink, waits for "ok", closes
-//   {id, op: "rtt", kind, port, count}          `count` sequential 64 B echoes; answers the latencies (ms)
+//   {id, op: "rtt", kind, port, count, path?}   `count` sequential 64 B echoes (path: /echo); answers the latencies (ms)
 //   {id, op: "many", kind, port, connections}   that many connections at once, each echoing 10 × 1 KiB (verified), closed
 // kind: "bytechannel" (NodeConnector), "ws" (a plain ws client), "net" (node:net; `port` is the
 // sink's or the echo's). Answers {id, units, seconds, latencies?} or {id, error}.
@@ -73,9 +73,9 @@ const bulk = {
 
 // ---- sequential round trips ----
 const rtt = {
-  bytechannel: (port, count, samples) =>
+  bytechannel: (port, count, samples, path) =>
     runEffect(Effect.gen(function*() {
-      const channel = yield* ByteChannel.connect(`ws://127.0.0.1:${port}/echo`)
+      const channel = yield* ByteChannel.connect(`ws://127.0.0.1:${port}${path}`)
       for (let i = 0; i < count; i++) {
         const start = performance.now()
         yield* channel.send(small)
@@ -84,8 +84,8 @@ const rtt = {
         samples.push(performance.now() - start)
       }
     })),
-  ws: async (port, count, samples) => {
-    const ws = await openWs(`ws://127.0.0.1:${port}/echo`)
+  ws: async (port, count, samples, path) => {
+    const ws = await openWs(`ws://127.0.0.1:${port}${path}`)
     let wake
     ws.on("message", () => wake())
     for (let i = 0; i < count; i++) {
@@ -129,7 +129,9 @@ const many = {
   bytechannel: (port, connections) =>
     runEffect(Effect.forEach(Array.from({ length: connections }, (_, n) => n), (n) =>
       Effect.gen(function*() {
-        const channel = yield* ByteChannel.connect(`ws://127.0.0.1:${port}/echo`)
+        // ws's client has no opening deadline; with 1,000 handshakes at once on a small machine
+        // the last can take longer than the default 10 s, so bytechannel gets a long one too.
+        const channel = yield* ByteChannel.connect(`ws://127.0.0.1:${port}/echo`, { openTimeout: "120 seconds" })
         const message = patternOf(n)
         for (let i = 0; i < ECHOES; i++) {
           yield* channel.send(message)
@@ -178,7 +180,7 @@ const many = {
     }))
 }
 
-process.on("message", async ({ id, op, kind, port, total, count, connections }) => {
+process.on("message", async ({ id, op, kind, port, total, count, connections, path = "/echo" }) => {
   try {
     globalThis.gc?.()
     const samples = []
@@ -188,7 +190,7 @@ process.on("message", async ({ id, op, kind, port, total, count, connections }) 
       await bulk[kind](port, total)
       units = total
     } else if (op === "rtt") {
-      await rtt[kind](port, count, samples)
+      await rtt[kind](port, count, samples, path)
       units = count
     } else {
       await many[kind](port, connections)
