@@ -8,7 +8,7 @@
  */
 import type { FrameUnit } from "../../CodecError.js"
 import { lengthDelimited } from "./lengthDelimited.js"
-import { lines } from "./lines.js"
+import { lines, mappedLinesDecoder } from "./lines.js"
 import type { LinesOptions } from "./lines.js"
 import { decodeError, encodeError } from "./types.js"
 import type { Failure, PlainCodec, PlainDecoder } from "./types.js"
@@ -194,17 +194,18 @@ const isBlank = (line: string): boolean => {
  * @internal
  */
 export const ndjson = <A>(schema: ValueSchema<A>, options?: NdjsonOptions): PlainCodec<A> => {
-  const framing = lines({ ...options, delimiter: "\n" })
+  const linesOptions = { ...options, delimiter: "\n" }
+  const framing = lines(linesOptions)
   const parse = makeParse(schema, "line")
   const stringify = makeStringify(schema)
   const skipBlank = (options?.blankLines ?? "skip") === "skip"
   return {
     name: "ndjson",
-    decoder: () =>
-      new MappedDecoder<string, A>(framing.decoder(), (line, number, out) => {
-        if (skipBlank && isBlank(line)) return undefined
-        return parse(line, number, out)
-      }),
+    // Each line is parsed as the lines decoder cuts it, in its loop.
+    decoder: mappedLinesDecoder<A>(linesOptions, (line, number, out) => {
+      if (skipBlank && isBlank(line)) return undefined
+      return parse(line, number, out)
+    }),
     // JSON.stringify never emits a raw line break, a trailing \r or a lone surrogate, so the
     // lines encoder cannot refuse the text for those; it still enforces maxLength.
     encode: (value) => {

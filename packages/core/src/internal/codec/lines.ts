@@ -39,11 +39,22 @@ const isWellFormed: (text: string) => boolean =
     : (text) => !/\p{Cs}/u.test(text)
 
 /**
+ * What a line becomes, for a codec built on lines (`ndjson`): pushes its value(s) to `out` or
+ * returns why the line is bad; `number` is its 1-based line number. Called in the decoder's own
+ * loop, so the lines of a chunk are mapped as they are split, with no array of them in between.
+ *
+ * @internal
+ */
+export type LineMap<A> = (line: string, number: number, out: Array<A>) => Failure | undefined
+
+/**
  * The decoder. The bound is checked on the bytes of a line before it is decoded, the same way
  * whether the line came in one chunk or many, so every way of splitting the input gives the same
- * lines or the same error. Bytes of an unfinished line are copied into one growable buffer.
+ * lines or the same error. Bytes of an unfinished line are copied into one growable buffer. Each
+ * line is pushed as it is, or through `map` (then the first line it refuses stops the decoder,
+ * after the values of the lines before it).
  */
-class LinesDecoder implements PlainDecoder<string> {
+class LinesDecoder<A> implements PlainDecoder<A> {
   private readonly pending: ByteBuffer
   private line = 0
   private failure: Failure | undefined
@@ -56,7 +67,8 @@ class LinesDecoder implements PlainDecoder<string> {
     private readonly delimiter: number,
     private readonly delimiterText: string,
     private readonly crlf: boolean,
-    fatal: boolean
+    fatal: boolean,
+    private readonly map: LineMap<A> | undefined
   ) {
     this.text = new TextDecoder("utf-8", { fatal, ignoreBOM: true })
     this.hold = crlf ? maxLength + 1 : maxLength
@@ -79,15 +91,21 @@ class LinesDecoder implements PlainDecoder<string> {
   }
 
   /** Decodes the complete line `bytes[start, end)`, whose length is within the bound. */
-  private finish(bytes: Uint8Array, start: number, end: number, out: Array<string>): Failure | undefined {
+  private finish(bytes: Uint8Array, start: number, end: number, out: Array<A>): Failure | undefined {
     const stop = start + this.contentLength(bytes, start, end)
     this.line++
+    let line: string
     try {
-      out.push(this.text.decode(bytes.subarray(start, stop)))
+      line = this.text.decode(bytes.subarray(start, stop))
     } catch (cause) {
       return (this.failure = decodeError({ reason: "InvalidUtf8", frame: this.line, unit: "line", cause }))
     }
-    return undefined
+    if (this.map === undefined) {
+      out.push(line as A)
+      return undefined
+    }
+    const failure = this.map(line, this.line, out)
+    return failure && (this.failure = failure)
   }
 
   /**
@@ -96,7 +114,7 @@ class LinesDecoder implements PlainDecoder<string> {
    * per line; the delimiter byte never occurs inside a UTF-8 sequence (nor is it swallowed by a
    * replacement), so the split is exact.
    */
-  private pushLines(chunk: Uint8Array, start: number, end: number, out: Array<string>): Failure | undefined {
+  private pushLines(chunk: Uint8Array, start: number, end: number, out: Array<A>): Failure | undefined {
     let text: string | undefined
     try {
       text = this.text.decode(chunk.subarray(start, end))
@@ -111,18 +129,34 @@ class LinesDecoder implements PlainDecoder<string> {
       }
       return undefined
     }
-    this.pushText(text, out)
-    return undefined
+    return this.map === undefined ? this.pushText(text, out as Array<string>) : this.mapText(text, this.map, out)
   }
 
   /** Pushes the lines of decoded `text` (a small method of its own: the hot loop, kept optimizable). */
-  private pushText(text: string, out: Array<string>) {
+  private pushText(text: string, out: Array<string>): undefined {
     const parts = text.split(this.delimiterText)
     for (let i = 0; i < parts.length; i++) {
       let line = parts[i]!
       if (this.crlf && line.length > 0 && line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1)
       this.line++
       out.push(line)
+    }
+    return undefined
+  }
+
+  /** Maps the lines of decoded `text`, each as it is cut; stops at the first it refuses. */
+  private mapText(text: string, map: LineMap<A>, out: Array<A>): Failure | undefined {
+    const delimiter = this.delimiterText
+    const crlf = this.crlf
+    let start = 0
+    for (;;) {
+      const end = text.indexOf(delimiter, start)
+      const stop = end === -1 ? text.length : end
+      const line = crlf && stop > start && text.charCodeAt(stop - 1) === CR ? text.slice(start, stop - 1) : text.slice(start, stop)
+      const failure = map(line, ++this.line, out)
+      if (failure) return (this.failure = failure)
+      if (end === -1) return undefined
+      start = end + 1
     }
   }
 
@@ -135,7 +169,7 @@ class LinesDecoder implements PlainDecoder<string> {
     return undefined
   }
 
-  decode(chunk: Uint8Array, out: Array<string>): Failure | undefined {
+  decode(chunk: Uint8Array, out: Array<A>): Failure | undefined {
     if (this.failure) return this.failure
     const delimiter = this.delimiter
     let start = 0
@@ -177,7 +211,7 @@ class LinesDecoder implements PlainDecoder<string> {
     return this.keep(chunk, start)
   }
 
-  end(out: Array<string>): Failure | undefined {
+  end(out: Array<A>): Failure | undefined {
     if (this.failure) return this.failure
     if (this.pending.length === 0) return undefined
     // The unterminated tail is a line (tokio `decode_eof`).
@@ -190,8 +224,18 @@ class LinesDecoder implements PlainDecoder<string> {
   }
 }
 
-/** @internal */
-export const lines = (options?: LinesOptions): PlainCodec<string> => {
+/**
+ * Lines whose every line becomes a value through `map` (the decoder of a codec built on lines,
+ * such as `ndjson`), with the options, bounds and errors of `lines`.
+ *
+ * @internal
+ */
+export const mappedLinesDecoder = <A>(options: LinesOptions | undefined, map: LineMap<A>): () => PlainDecoder<A> => {
+  const settings = linesSettings(options)
+  return () => new LinesDecoder(settings.maxLength, settings.delimiter, settings.delimiterText, settings.crlf, settings.fatal, map)
+}
+
+const linesSettings = (options: LinesOptions | undefined) => {
   const maxLength = options?.maxLength ?? DEFAULT_MAX_LINE_LENGTH
   if (!(maxLength >= 0) || (maxLength !== Infinity && !Number.isInteger(maxLength))) {
     throw new RangeError(`lines: maxLength must be a whole number >= 0, got ${maxLength}`)
@@ -203,9 +247,15 @@ export const lines = (options?: LinesOptions): PlainCodec<string> => {
   }
   const crlf = options?.crlf ?? true
   const fatal = (options?.utf8 ?? "strict") === "strict"
+  return { maxLength, delimiter, delimiterText, crlf, fatal }
+}
+
+/** @internal */
+export const lines = (options?: LinesOptions): PlainCodec<string> => {
+  const { crlf, delimiter, delimiterText, fatal, maxLength } = linesSettings(options)
   return {
     name: "lines",
-    decoder: () => new LinesDecoder(maxLength, delimiter, delimiterText, crlf, fatal),
+    decoder: () => new LinesDecoder<string>(maxLength, delimiter, delimiterText, crlf, fatal, undefined),
     encode: (line) => {
       if (line.indexOf(delimiterText) !== -1) {
         return encodeError({ reason: "Delimiter", detail: "the line contains the delimiter" })
