@@ -232,7 +232,10 @@ const unsafeMake = (
     return Option.none()
   }
 
+  // Each wait checks its condition again as it registers: the fiber may have yielded between
+  // the caller's check and here (its op budget), and a wake-up in that gap would be lost.
   const waitReadable = Effect.async<void>((resume) => {
+    if (inbox.size > 0 || inbox.ended || inbox.failure) return resume(Effect.void)
     let woken = false
     const waker = () => {
       woken = true
@@ -248,6 +251,7 @@ const unsafeMake = (
   })
 
   const waitWritable = Effect.async<void, SocketError>((resume) => {
+    if (state !== "open" || transport.bufferedAmount() < sendHighWater) return resume(Effect.void)
     const writer: Waiter<void> = (exit) => resume(exit)
     writers.push(writer)
     return Effect.sync(() => {
