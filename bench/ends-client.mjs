@@ -5,7 +5,8 @@
 //   {id, op: "rtt", kind, port, count, path?}   `count` sequential 64 B echoes (path: /echo); answers the latencies (ms)
 //   {id, op: "many", kind, port, connections}   that many connections at once, each echoing 10 × 1 KiB (verified), closed
 // kind: "bytechannel" (NodeConnector), "ws" (a plain ws client), "net" (node:net; `port` is the
-// sink's or the echo's). Answers {id, units, seconds, latencies?} or {id, error}.
+// sink's or the echo's). Answers {id, units, seconds, cpuMs, latencies?} or {id, error}; cpuMs is
+// this process's CPU time (user + system) during the run.
 import { ByteChannel } from "@bytechannel/core"
 import { NodeConnector } from "@bytechannel/node"
 import * as Effect from "effect/Effect"
@@ -182,8 +183,10 @@ const many = {
 
 process.on("message", async ({ id, op, kind, port, total, count, connections, path = "/echo" }) => {
   try {
-    globalThis.gc?.()
+    // No forced GC before a run: it halved bytechannel's bulk speed in the run after it (ws lost
+    // about 10%), which says more about V8's heap sizing than about either library.
     const samples = []
+    const cpuAtStart = process.cpuUsage()
     const start = performance.now()
     let units
     if (op === "bulk") {
@@ -197,7 +200,8 @@ process.on("message", async ({ id, op, kind, port, total, count, connections, pa
       units = connections
     }
     const seconds = (performance.now() - start) / 1000
-    process.send({ id, units, seconds, ...(op === "rtt" ? { latencies: samples } : {}) })
+    const cpu = process.cpuUsage(cpuAtStart)
+    process.send({ id, units, seconds, cpuMs: (cpu.user + cpu.system) / 1000, ...(op === "rtt" ? { latencies: samples } : {}) })
   } catch (error) {
     process.send({ id, error: String(error?.stack ?? error) })
   }

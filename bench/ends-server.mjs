@@ -8,11 +8,12 @@
 //   /echo          sends every message back
 //   /firehose      writes 64 KiB messages as fast as the connection's backpressure allows
 // IPC: sends {"ready": {port, sinkPort?, echoPort?}} once listening; answers {id, ...} to
-//   {id, op: "reset"}  collects garbage and starts a new peak-RSS window
-//   {id, op: "stats"}  {idle, peak, rss, sent, connections, bufferedAmount}: RSS at idle (after
-//                      start-up and a GC, before any connection), the peak sampled since the last
-//                      reset, bytes the firehose wrote, connections open (ws kinds), and ws's
-//                      bufferedAmount of the firehose (ws kind only)
+//   {id, op: "reset"}  starts a new peak-RSS and CPU window
+//   {id, op: "stats"}  {idle, peak, rss, cpuMs, sent, connections, bufferedAmount}: RSS at idle
+//                      (after start-up and a GC, before any connection), the peak sampled since
+//                      the last reset, CPU time (user + system) since the last reset, bytes the
+//                      firehose wrote, connections open, and ws's bufferedAmount of the firehose
+//                      (ws kind only)
 // Honours WS_NO_BUFFER_UTIL=1 like ws itself (the parent sets it in the environment).
 import * as Net from "node:net"
 import { wsMasking } from "./lib.mjs"
@@ -138,13 +139,18 @@ const sample = () => {
   return rss
 }
 setInterval(sample, 5).unref()
+let cpuAtReset = process.cpuUsage()
 process.on("message", ({ id, op }) => {
+  // No forced GC here: after one, NodeServer ran the next 64 MiB at about half its speed (V8's
+  // heap sizing starts over; ws's small heap hardly notices), and no server gets one under load.
   if (op === "reset") {
-    globalThis.gc?.() // as compare() does in the client before each run
     peak = 0
+    cpuAtReset = process.cpuUsage()
   }
   const rss = sample()
-  process.send({ id, idle, peak, rss, sent, connections: connections(), bufferedAmount: firehose?.bufferedAmount ?? null })
+  const cpu = process.cpuUsage(cpuAtReset)
+  process.send({ id, idle, peak, rss, cpuMs: (cpu.user + cpu.system) / 1000, sent, connections: connections(), bufferedAmount: firehose?.bufferedAmount ?? null })
 })
 process.on("disconnect", () => process.exit(0))
+process.on("SIGINT", () => process.exit(0)) // lets --cpu-prof write its profile
 process.send({ ready: { ...address, masking: await wsMasking() } })

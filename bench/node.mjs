@@ -306,9 +306,20 @@ const endsContender = (name, client, server, request) => {
 }
 const serverPeak = (name) => median(endsRuns.get(name).map(({ stats }) => (stats.peak - stats.idle) / MiB))
 const withServerPeak = (result) => {
-  for (const row of result.rows) row.serverPeakMiB = serverPeak(row.name)
+  for (const row of result.rows) {
+    const runs = endsRuns.get(row.name)
+    row.serverPeakMiB = serverPeak(row.name)
+    row.clientCpuMs = median(runs.map(({ done }) => done.cpuMs))
+    row.serverCpuMs = median(runs.map(({ stats }) => stats.cpuMs))
+  }
   return result
 }
+const ms = (value) => value.toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2)
+/** A note with each row's CPU time per run: less noisy than wall time on a busy machine. */
+const cpuNote = (result, per = 1, unit = "run") =>
+  `CPU time (user + system) per ${unit}, client + server, median of the runs: ${
+    result.rows.map((r) => `${r.name} ${ms(r.clientCpuMs / per)} + ${ms(r.serverCpuMs / per)} ms`).join("; ")
+  }.`
 const x = (value) => `${value.toFixed(2)}×`
 const mib = (value) => `${value.toFixed(1)} MiB`
 const verdict = (ok) => (ok ? "✓" : "✗")
@@ -349,7 +360,8 @@ for (const server of [bcServerBulk, wsServerBulk, netServerBulk, bcServerNoBu, w
     `Masking: "${masking}" in the default processes, "${maskingNoBu}" in the others (server and client alike). bytechannel ÷ ws with the same helpers on both sides: ${x(same)} with bufferutil, ${x(sameNoBu)} without (goal ≥ 1.0× ${verdict(same >= 1)}); bytechannel ÷ node:net both ends: ${x(ceiling)} (goal ≥ 0.5× ${verdict(ceiling >= 0.5)}).`,
     `bufferutil's effect (with ÷ without): bytechannel ${x(bc.median / row(endsBulk.bcNoBu).median)}, ws ${x(row(endsBulk.ws).median / row(endsBulk.wsNoBu).median)}.`,
     `Server peak RSS over idle (median of the runs): ${bulkResult.rows.map((r) => `${r.name.replace(/ both ends.*?(, no bufferutil)?$/, "$1").replace(/ \(ceiling\)/, "")} ${mib(r.serverPeakMiB)}`).join(", ")}; NodeServer ÷ ws server ${x(rss)} (goal ≤ 1.2× ${verdict(rss <= 1.2)}; below 1 MiB counts as 1).`,
-    "The ws client sends in a loop (ws queues what the socket does not take); bytechannel's client waits on its send high-water mark. Every contender waits for the server's \"ok\" and closes with the close handshake (TCP: FIN both ways)."
+    "The ws client sends in a loop (ws queues what the socket does not take); bytechannel's client waits on its send high-water mark. Every contender waits for the server's \"ok\" and closes with the close handshake (TCP: FIN both ways).",
+    cpuNote(bulkResult, ENDS_BULK / MiB, "MiB")
   ]
   for (const r of bulkResult.rows) r.name = `${r.name} (server peak +${mib(r.serverPeakMiB)})`
 }
@@ -379,7 +391,8 @@ for (const server of [bcServerRtt, wsServerRtt, netServerRtt]) server.kill()
   const ws = stats.get(endsRtt.ws)
   const us = (ms) => `${(ms * 1000).toFixed(0)} µs`
   rttResult.notes = [
-    `Latency, bytechannel ÷ ws both ends: mean ${x(bc.mean / ws.mean)} (goal ≤ 1.2× ${verdict(bc.mean / ws.mean <= 1.2)}), p50 ${x(bc.p50 / ws.p50)}, p99 ${x(bc.p99 / ws.p99)} (goal ≤ 1.2× ${verdict(bc.p99 / ws.p99 <= 1.2)}). Latencies pooled over every timed run; the ratio column compares round trips per second.`
+    `Latency, bytechannel ÷ ws both ends: mean ${x(bc.mean / ws.mean)} (goal ≤ 1.2× ${verdict(bc.mean / ws.mean <= 1.2)}), p50 ${x(bc.p50 / ws.p50)}, p99 ${x(bc.p99 / ws.p99)} (goal ≤ 1.2× ${verdict(bc.p99 / ws.p99 <= 1.2)}). Latencies pooled over every timed run; the ratio column compares round trips per second.`,
+    cpuNote(rttResult, ROUND_TRIPS / 1000, "1,000 round trips")
   ]
   for (const r of rttResult.rows) {
     const s = stats.get(r.name)
@@ -407,7 +420,8 @@ const manyResult = withServerPeak(await compare({
 {
   const ratio = manyResult.rows[0].median / manyResult.rows.find((r) => r.name === endsMany.ws).median
   manyResult.notes = [
-    `bytechannel ÷ ws both ends: ${x(ratio)} (goal ≥ 0.8× ${verdict(ratio >= 0.8)}). All connections open at once; each closes with the close handshake (TCP: FIN both ways) before it counts.`
+    `bytechannel ÷ ws both ends: ${x(ratio)} (goal ≥ 0.8× ${verdict(ratio >= 0.8)}). All connections open at once; each closes with the close handshake (TCP: FIN both ways) before it counts.`,
+    cpuNote(manyResult, CONNECTIONS / 1000, "1,000 connections")
   ]
   for (const r of manyResult.rows) r.name = `${r.name} (server peak +${mib(r.serverPeakMiB)})`
 }
