@@ -122,7 +122,8 @@ export const fromSocket = (
 
   // One element per pull, so a consumer that stops early never takes bytes it did not use. A
   // channel loop rather than `Stream.repeatEffectOption`: the same pulls at half the cost each.
-  const pull = Effect.suspend(() => readChunk())
+  const readAll = Effect.suspend(() => readChunk())
+  const pull = readAll
   const readLoop: Channel.Channel<Chunk.Chunk<Uint8Array>, unknown, ByteChannel.ReadError, unknown, void, unknown> = Channel
     .flatMap(
       Channel.fromEffect(pull),
@@ -163,7 +164,7 @@ export const fromSocket = (
     [SendAll]: sendAll,
     socket,
     read,
-    readChunk: (maxBytes?: number) => Effect.suspend(() => readChunk(maxBytes)),
+    readChunk: (maxBytes?: number) => maxBytes === undefined ? readAll : Effect.suspend(() => readChunk(maxBytes)),
     write,
     send,
     close: (closeOptions) => socket.close({ timeout: closeTimeout, ...closeOptions }),

@@ -220,16 +220,17 @@ const unsafeMake = (
     closed({ code: CloseCode.Abnormal, reason: "", wasClean: false })
   }
 
-  const takeNow = (): Option.Option<Effect.Effect<Option.Option<MessageSocket.Message>, SocketError>> => {
+  // The message at the head of the queue, taken now; `undefined` when the queue is empty.
+  const takeNow = (): Effect.Effect<Option.Option<MessageSocket.Message>, SocketError> | undefined => {
     if (inbox.size > 0) {
       const message = inbox.shift()
       afterTake()
       if (inbox.size === 0 && (inbox.ended || inbox.failure)) inbox.finish()
-      return Option.some(Effect.succeed(Option.some(message)))
+      return Effect.succeed(Option.some(message))
     }
-    if (inbox.failure) return Option.some(Effect.fail(inbox.failure))
-    if (inbox.ended) return Option.some(Effect.succeed(Option.none()))
-    return Option.none()
+    if (inbox.failure) return Effect.fail(inbox.failure)
+    if (inbox.ended) return Effect.succeedNone
+    return undefined
   }
 
   // Each wait checks its condition again as it registers: the fiber may have yielded between
@@ -245,10 +246,11 @@ const unsafeMake = (
     return Effect.sync(() => inbox.removeWaker(waker, woken))
   })
 
-  const receive: Effect.Effect<Option.Option<MessageSocket.Message>, SocketError> = Effect.suspend(() => {
-    const now = takeNow()
-    return now._tag === "Some" ? now.value : Effect.zipRight(waitReadable, receive)
-  })
+  // A queued message is handed over at once; a reader that waits costs one resumption.
+  const receive: Effect.Effect<Option.Option<MessageSocket.Message>, SocketError> = Effect.suspend(() =>
+    takeNow() ?? waitThenReceive
+  )
+  const waitThenReceive = Effect.zipRight(waitReadable, receive)
 
   const waitWritable = Effect.async<void, SocketError>((resume) => {
     if (state !== "open" || transport.bufferedAmount() < sendHighWater) return resume(Effect.void)
