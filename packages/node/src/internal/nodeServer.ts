@@ -138,37 +138,36 @@ export const attach = <E, R>(
     let open = 0
     let accepting = true
 
-    const serveConnection = (ws: WebSocket, request: Http.IncomingMessage) =>
-      Effect.gen(function*() {
-        if (options.maxConnections !== undefined && open >= options.maxConnections) {
-          // ws still reads a refused socket until the close handshake ends: a bad frame from it
-          // must find a listener (an "error" without one would throw out of ws).
-          ws.on("error", ignore)
-          ws.close(CloseCode.TryAgainLater, "too many connections")
-          return
-        }
-        open++
-        yield* Effect.addFinalizer(() => Effect.sync(() => open--))
-        // The connection's whole life is one span, ended with its scope.
-        const span = yield* Effect.makeSpanScoped("bytechannel.server.connection", {
+    // One scope and one span per connection, ended with it; the count drops after both.
+    const serveConnection = (ws: WebSocket, request: Http.IncomingMessage): Effect.Effect<void, never, R> => {
+      if (options.maxConnections !== undefined && open >= options.maxConnections) {
+        // ws still reads a refused socket until the close handshake ends: a bad frame from it
+        // must find a listener (an "error" without one would throw out of ws).
+        ws.on("error", ignore)
+        ws.close(CloseCode.TryAgainLater, "too many connections")
+        return Effect.void
+      }
+      open++
+      const info: NodeServer.ConnectionInfo = {
+        url: request.url ?? "/",
+        headers: request.headers,
+        remoteAddress: request.socket.remoteAddress,
+        protocol: ws.protocol
+      }
+      return Effect.flatMap(
+        fromWebSocket(ws, options),
+        (socket) => ByteChannel.handle(socket, (channel) => handler(channel, info), { channel: options.channel })
+      ).pipe(
+        Effect.scoped,
+        Effect.withSpan("bytechannel.server.connection", {
           kind: "server",
           captureStackTrace: false,
-          attributes: { "url.path": request.url ?? "/", "client.address": request.socket.remoteAddress ?? "" }
-        })
-        const socket = yield* fromWebSocket(ws, options)
-        const info: NodeServer.ConnectionInfo = {
-          url: request.url ?? "/",
-          headers: request.headers,
-          remoteAddress: request.socket.remoteAddress,
-          protocol: ws.protocol
-        }
-        yield* ByteChannel.handle(socket, (channel) => handler(channel, info), { channel: options.channel }).pipe(
-          Effect.withParentSpan(span)
-        )
-      }).pipe(
-        Effect.scoped,
+          attributes: { "url.path": info.url, "client.address": info.remoteAddress ?? "" }
+        }),
+        Effect.ensuring(Effect.sync(() => open--)),
         Effect.catchAllCause((cause) => Effect.logWarning("bytechannel: could not serve a connection", cause))
       )
+    }
 
     const accept = (request: Http.IncomingMessage, socket: Duplex, head: Buffer) =>
       wss.handleUpgrade(request, socket, head, (ws) => {
@@ -309,23 +308,25 @@ export const serveTcp = <E, R>(
     yield* Effect.addFinalizer(() => server?.listening ? closeServer(server) : Effect.void)
     const run = yield* FiberSet.makeRuntime<Exclude<R, Scope.Scope>>()
     let open = 0
-    const serveConnection = (connection: Net.Socket) =>
-      Effect.gen(function*() {
-        open++
-        yield* Effect.addFinalizer(() => Effect.sync(() => open--))
-        const span = yield* Effect.makeSpanScoped("bytechannel.server.connection", {
+    const serveConnection = (connection: Net.Socket): Effect.Effect<void, never, R> => {
+      open++
+      return Effect.flatMap(
+        fromNetSocket(connection, options),
+        (socket) =>
+          ByteChannel.handle(socket, (channel) => handler(channel, { remoteAddress: connection.remoteAddress }), {
+            channel: options.channel
+          })
+      ).pipe(
+        Effect.scoped,
+        Effect.withSpan("bytechannel.server.connection", {
           kind: "server",
           captureStackTrace: false,
           attributes: { "network.transport": "tcp", "client.address": connection.remoteAddress ?? "" }
-        })
-        const socket = yield* fromNetSocket(connection, options)
-        yield* ByteChannel.handle(socket, (channel) => handler(channel, { remoteAddress: connection.remoteAddress }), {
-          channel: options.channel
-        }).pipe(Effect.withParentSpan(span))
-      }).pipe(
-        Effect.scoped,
+        }),
+        Effect.ensuring(Effect.sync(() => open--)),
         Effect.catchAllCause((cause) => Effect.logWarning("bytechannel: could not serve a connection", cause))
       )
+    }
     server = Net.createServer(
       { allowHalfOpen: true, noDelay: true },
       guard(
