@@ -105,6 +105,19 @@ const makePending = (timeout: number, max: number) => {
   }
 }
 
+/**
+ * One served connection's life: its scope, its span (ended with it), and its place in the
+ * server's count, given back after both; a failure to serve is logged, never raised.
+ */
+const connectionLife = (attributes: Record<string, string>, release: () => void) =>
+<R>(serve: Effect.Effect<void, never, R>): Effect.Effect<void, never, Exclude<R, Scope.Scope>> =>
+  serve.pipe(
+    Effect.scoped,
+    Effect.withSpan("bytechannel.server.connection", { kind: "server", captureStackTrace: false, attributes }),
+    Effect.ensuring(Effect.sync(release)),
+    Effect.catchAllCause((cause) => Effect.logWarning("bytechannel: could not serve a connection", cause))
+  )
+
 const handshakeTimeoutMillis = (options: NodeServer.ServerOptions) =>
   Duration.toMillis(Duration.decode(options.handshakeTimeout ?? constants.DEFAULT_HANDSHAKE_TIMEOUT_MILLIS))
 
@@ -138,8 +151,7 @@ export const attach = <E, R>(
     let open = 0
     let accepting = true
 
-    // One scope and one span per connection, ended with it; the count drops after both.
-    const serveConnection = (ws: WebSocket, request: Http.IncomingMessage): Effect.Effect<void, never, R> => {
+    const serveConnection = (ws: WebSocket, request: Http.IncomingMessage): Effect.Effect<void, never, Exclude<R, Scope.Scope>> => {
       if (options.maxConnections !== undefined && open >= options.maxConnections) {
         // ws still reads a refused socket until the close handshake ends: a bad frame from it
         // must find a listener (an "error" without one would throw out of ws).
@@ -158,14 +170,7 @@ export const attach = <E, R>(
         fromWebSocket(ws, options),
         (socket) => ByteChannel.handle(socket, (channel) => handler(channel, info), { channel: options.channel })
       ).pipe(
-        Effect.scoped,
-        Effect.withSpan("bytechannel.server.connection", {
-          kind: "server",
-          captureStackTrace: false,
-          attributes: { "url.path": info.url, "client.address": info.remoteAddress ?? "" }
-        }),
-        Effect.ensuring(Effect.sync(() => open--)),
-        Effect.catchAllCause((cause) => Effect.logWarning("bytechannel: could not serve a connection", cause))
+        connectionLife({ "url.path": info.url, "client.address": info.remoteAddress ?? "" }, () => open--)
       )
     }
 
@@ -173,7 +178,7 @@ export const attach = <E, R>(
       wss.handleUpgrade(request, socket, head, (ws) => {
         pending.done(socket)
         if (!accepting) return ws.terminate()
-        run(serveConnection(ws, request) as Effect.Effect<void, never, Exclude<R, Scope.Scope>>)
+        run(serveConnection(ws, request))
       })
 
     const onUpgrade = guard((request: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -308,7 +313,7 @@ export const serveTcp = <E, R>(
     yield* Effect.addFinalizer(() => server?.listening ? closeServer(server) : Effect.void)
     const run = yield* FiberSet.makeRuntime<Exclude<R, Scope.Scope>>()
     let open = 0
-    const serveConnection = (connection: Net.Socket): Effect.Effect<void, never, R> => {
+    const serveConnection = (connection: Net.Socket): Effect.Effect<void, never, Exclude<R, Scope.Scope>> => {
       open++
       return Effect.flatMap(
         fromNetSocket(connection, options),
@@ -317,21 +322,14 @@ export const serveTcp = <E, R>(
             channel: options.channel
           })
       ).pipe(
-        Effect.scoped,
-        Effect.withSpan("bytechannel.server.connection", {
-          kind: "server",
-          captureStackTrace: false,
-          attributes: { "network.transport": "tcp", "client.address": connection.remoteAddress ?? "" }
-        }),
-        Effect.ensuring(Effect.sync(() => open--)),
-        Effect.catchAllCause((cause) => Effect.logWarning("bytechannel: could not serve a connection", cause))
+        connectionLife({ "network.transport": "tcp", "client.address": connection.remoteAddress ?? "" }, () => open--)
       )
     }
     server = Net.createServer(
       { allowHalfOpen: true, noDelay: true },
       guard(
         (connection: Net.Socket) => {
-          run(serveConnection(connection) as Effect.Effect<void, never, Exclude<R, Scope.Scope>>)
+          run(serveConnection(connection))
         },
         (connection) => connection.destroy()
       )
