@@ -408,7 +408,10 @@ describe("Codec.json and Codec.ndjson check values exactly as Schema does", () =
   /** Bends objects in `value` now and then: drops, adds or reorders keys, or swaps in another value. */
   const bend = (value: unknown, random: () => number): unknown => {
     if (Array.isArray(value)) return value.map((item) => bend(item, random))
-    if (value === null || typeof value !== "object") return random() < 0.05 ? "bent" : value
+    if (value === null || typeof value !== "object") {
+      const roll = random()
+      return roll < 0.05 ? "bent" : roll < 0.1 ? 7 : roll < 0.12 ? true : value
+    }
     let entries = Object.entries(value).map(([key, item]) => [key, bend(item, random)] as [string, unknown])
     const roll = random()
     if (roll < 0.1) entries = entries.slice(1)
@@ -437,6 +440,16 @@ describe("Codec.json and Codec.ndjson check values exactly as Schema does", () =
       expect(Object.keys(decoded)).toEqual(keys)
       expect(decoded).toStrictEqual(Schema.decodeUnknownSync(schema)(JSON.parse(line)))
     }
+  })
+
+  it("a property of the wrong type is Schema's error, also in an object with exactly the declared keys", () => {
+    const Flat = Schema.Struct({ s: Schema.String, n: Schema.Number, b: Schema.Boolean, l: Schema.Literal("x") })
+    for (const line of [`{"s":1,"n":1,"b":true,"l":"x"}`, `{"s":"","n":"1","b":true,"l":"x"}`, `{"s":"","n":1,"b":0,"l":"x"}`, `{"s":"","n":1,"b":false,"l":"y"}`]) {
+      const expected = Either.getLeft(Schema.decodeUnknownEither(Flat)(JSON.parse(line))).pipe((o) => (o._tag === "Some" ? ParseResult.TreeFormatter.formatErrorSync(o.value) : undefined))
+      expect(expected).toBeDefined()
+      expect(decodeErr(Codec.ndjson(Flat), [b(line + "\n")])).toMatchObject({ _tag: "DecodeError", reason: "Schema", detail: expected })
+    }
+    expect(decodeOk(Codec.ndjson(Flat), [b(`{"s":"","n":1,"b":false,"l":"x"}\n`)])).toStrictEqual([{ s: "", n: 1, b: false, l: "x" }])
   })
 
   it("decoding: the same values (key order too) and the same errors as Schema.decodeUnknownEither", () => {

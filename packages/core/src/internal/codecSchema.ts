@@ -35,6 +35,8 @@ interface Compiled {
   readonly always: boolean
   /** It is `ParseResult` at this node. */
   readonly delegated: boolean
+  /** For a struct's loop to check inline: a `typeof` that is the whole check, or `undefined`. */
+  readonly typeOf?: "string" | "number" | "boolean" | undefined
 }
 
 const hasOwn = Object.prototype.hasOwnProperty
@@ -69,11 +71,11 @@ const compile = (ast: AST.AST, isDecoding: boolean): Compiled => {
     case "AnyKeyword":
       return always
     case "StringKeyword":
-      return identityOf((u) => (typeof u === "string" ? u : MISS))
+      return { ...identityOf((u) => (typeof u === "string" ? u : MISS)), typeOf: "string" }
     case "NumberKeyword":
-      return identityOf((u) => (typeof u === "number" ? u : MISS))
+      return { ...identityOf((u) => (typeof u === "number" ? u : MISS)), typeOf: "number" }
     case "BooleanKeyword":
-      return identityOf((u) => (typeof u === "boolean" ? u : MISS))
+      return { ...identityOf((u) => (typeof u === "boolean" ? u : MISS)), typeOf: "boolean" }
     case "UndefinedKeyword":
       return identityOf((u) => (u === undefined ? u : MISS))
     case "Literal": {
@@ -101,6 +103,11 @@ const compile = (ast: AST.AST, isDecoding: boolean): Compiled => {
   }
 }
 
+const OTHER = 0
+const STRING = 1
+const NUMBER = 2
+const BOOLEAN = 3
+
 /** ParseResult's TypeLiteral without options: the declared properties, in order, into a new object. */
 const compileStruct = (ast: AST.TypeLiteral, isDecoding: boolean): Compiled => {
   if (ast.indexSignatures.length > 0) return delegate(ast, isDecoding)
@@ -108,7 +115,13 @@ const compileStruct = (ast: AST.TypeLiteral, isDecoding: boolean): Compiled => {
   if (ast.propertySignatures.some((ps) => typeof ps.name !== "string")) return delegate(ast, isDecoding)
   const names = ast.propertySignatures.map((ps) => ps.name as string)
   const optional = ast.propertySignatures.map((ps) => ps.isOptional)
-  const checks = ast.propertySignatures.map((ps) => compile(ps.type, isDecoding).fast)
+  const compiled = ast.propertySignatures.map((ps) => compile(ps.type, isDecoding))
+  const checks = compiled.map((property) => property.fast)
+  // The primitive properties are checked inline in the loop below: a call per property would
+  // box a number read from a parsed object (a heap number each), which costs more than the check.
+  const kinds = compiled.map((property) =>
+    property.typeOf === "string" ? STRING : property.typeOf === "number" ? NUMBER : property.typeOf === "boolean" ? BOOLEAN : OTHER
+  )
   const count = names.length
   return producing((input) => {
     if (typeof input !== "object" || input === null || Array.isArray(input)) return MISS
@@ -127,11 +140,20 @@ const compileStruct = (ast: AST.TypeLiteral, isDecoding: boolean): Compiled => {
           break
         }
         const value = (input as Record<string, unknown>)[key]
-        const checked = checks[i]!(value)
-        if (checked === MISS) return MISS
-        if (checked !== value) {
-          same = false
-          break
+        const kind = kinds[i]
+        if (kind === STRING) {
+          if (typeof value !== "string") return MISS
+        } else if (kind === NUMBER) {
+          if (typeof value !== "number") return MISS
+        } else if (kind === BOOLEAN) {
+          if (typeof value !== "boolean") return MISS
+        } else {
+          const checked = checks[i]!(value)
+          if (checked === MISS) return MISS
+          if (checked !== value) {
+            same = false
+            break
+          }
         }
         i++
       }
