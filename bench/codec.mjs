@@ -1,6 +1,7 @@
 // Codec decode throughput, in process: bytechannel's decoders (plain loop, and through the Effect
-// Stream combinator) against it-length-prefixed, split2, node:readline and ndjson, fed the same
-// bytes in 64 KiB chunks.
+// Stream combinator) against it-length-prefixed, split2, node:readline and ndjson, and against
+// hand-written loops (the obvious fast way, with no bounds and no strict UTF-8), fed the same bytes
+// in 64 KiB chunks.
 import { Codec } from "@bytechannel/core"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
@@ -8,6 +9,7 @@ import * as Stream from "effect/Stream"
 import * as lp from "it-length-prefixed"
 import ndjson from "ndjson"
 import { Readable } from "node:stream"
+import { StringDecoder } from "node:string_decoder"
 import { createInterface } from "node:readline"
 import split2 from "split2"
 import { chunked, compare, emit, quick } from "./lib.mjs"
@@ -36,6 +38,30 @@ const viaNodeStream = (transform, chunks) => () =>
     const source = Readable.from(chunks, { objectMode: false })
     source.pipe(transform()).on("data", () => count++).on("end", () => resolve(count)).on("error", reject)
   })
+
+// The obvious fast loop over text split on "\n": a StringDecoder (UTF-8 split across chunks), then
+// indexOf over the chunk's text; `map` turns a line into a frame. What a careful person writes by
+// hand, to measure how much bytechannel's bounds, strict UTF-8 and \r handling cost.
+const viaHandLoop = (map, chunks) => () => {
+  const text = new StringDecoder("utf8")
+  const out = []
+  let tail = ""
+  let count = 0
+  for (const chunk of chunks) {
+    const part = tail + text.write(chunk)
+    let start = 0
+    for (let end = part.indexOf("\n"); end !== -1; end = part.indexOf("\n", start)) {
+      out.push(map(part.slice(start, end)))
+      start = end + 1
+    }
+    tail = part.slice(start)
+    count += out.length
+    out.length = 0
+  }
+  tail += text.end()
+  return tail.length > 0 ? count + 1 : count
+}
+const identity = (line) => line
 
 // 1. varint-delimited frames: 100 B, 16 KiB, and 1 MiB (each spanning chunks: the path that
 // allocates a frame's buffer as its bytes arrive)
@@ -98,6 +124,7 @@ for (const [label, size, frames] of [["100 B", 100, quick ? 50_000 : 300_000], [
     contenders: [
       { name: "bytechannel lines", run: () => check(viaDecoder(Codec.lines(), chunks)()) },
       { name: "bytechannel via Stream", run: async () => check(await viaStream(Codec.lines(), chunks)()) },
+      { name: "hand-written loop (StringDecoder + indexOf)", run: () => check(viaHandLoop(identity, chunks)()) },
       { name: "split2", run: async () => check(await viaNodeStream(() => split2(), chunks)()) },
       {
         name: "node:readline",
@@ -132,6 +159,7 @@ for (const [label, size, frames] of [["100 B", 100, quick ? 50_000 : 300_000], [
       { name: "bytechannel ndjson (Schema.Unknown)", run: () => check(viaDecoder(Codec.ndjson(Schema.Unknown), chunks)()) },
       { name: "bytechannel ndjson (Schema.Struct)", run: () => check(viaDecoder(Codec.ndjson(Message), chunks)()) },
       { name: "bytechannel via Stream (Schema.Struct)", run: async () => check(await viaStream(Codec.ndjson(Message), chunks)()) },
+      { name: "hand-written loop (split + JSON.parse)", run: () => check(viaHandLoop(JSON.parse, chunks)()) },
       { name: "ndjson", run: async () => check(await viaNodeStream(() => ndjson.parse(), chunks)()) }
     ],
     notes: ["Schema.Unknown parses only, like the ndjson package; Schema.Struct also validates every object."]
