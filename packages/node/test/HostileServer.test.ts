@@ -9,7 +9,9 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Http from "node:http"
 import type * as Net from "node:net"
@@ -267,4 +269,36 @@ describe("NodeServer under hostile clients", () => {
       expect(yield* Deferred.await(protocol)).toBe("chat.v2")
       peer.socket.destroy()
     }))
+})
+
+describe("serveTcp shutdown with a client arriving during it", () => {
+  // The first client never ends its side, so the server's close of it waits out closeTimeout;
+  // the second arrives once the server has begun closing (the first got the server's FIN).
+  it.live("the late connection is dropped at once, shutdown ends, and the count is back to 0", () =>
+    Effect.gen(function*() {
+      const { connect } = yield* Effect.promise(() => import("node:net"))
+      const { once } = yield* Effect.promise(() => import("node:events"))
+      const scope = yield* Scope.make()
+      const handled = yield* Deferred.make<void>()
+      const server = yield* NodeServer.serveTcp(
+        { closeTimeout: "1 second" },
+        () => Effect.zipRight(Deferred.succeed(handled, undefined), Effect.never)
+      ).pipe(Scope.extend(scope))
+      const port = Number(new URL(server.url).port)
+      const first = connect({ host: "127.0.0.1", port, allowHalfOpen: true })
+      first.on("error", () => {})
+      yield* Deferred.await(handled)
+      expect(server.connections()).toBe(1)
+      const ended = Effect.promise(() => once(first, "end"))
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      yield* ended
+      const second = connect({ host: "127.0.0.1", port, allowHalfOpen: true })
+      second.on("error", () => {})
+      // Dropped with a reset. Before the fix nobody served or dropped it: this waited until the
+      // test's timeout, and the count kept it forever.
+      yield* Effect.async<void>((resume) => void second.once("close", () => resume(Effect.void)))
+      yield* Fiber.join(closing)
+      first.destroy()
+      expect(server.connections()).toBe(0)
+    }), 15_000)
 })

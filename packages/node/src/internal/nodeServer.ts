@@ -2,6 +2,7 @@ import { ByteChannel, CloseCode, SocketError } from "@bytechannel/core"
 import type { MessageSocket } from "@bytechannel/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
@@ -106,17 +107,47 @@ const makePending = (timeout: number, max: number) => {
 }
 
 /**
- * One served connection's life: its scope, its span (ended with it), and its place in the
- * server's count, given back after both; a failure to serve is logged, never raised.
+ * One served connection's life: a place in the server's count (or a refusal when it is full),
+ * its scope, its span (ended with it), the place given back after both; a failure to serve is
+ * logged, never raised. `admit` and `release` are paired by `acquireUseRelease`, so a fiber
+ * interrupted at any point gives back exactly what it took. A fiber interrupted before it ever
+ * ran (the server closed in between) drops the socket: nobody else would.
  */
-const connectionLife = (attributes: Record<string, string>, release: () => void) =>
-<R>(serve: Effect.Effect<void, never, R>): Effect.Effect<void, never, Exclude<R, Scope.Scope>> =>
-  serve.pipe(
-    Effect.scoped,
-    Effect.withSpan("bytechannel.server.connection", { kind: "server", captureStackTrace: false, attributes }),
-    Effect.ensuring(Effect.sync(release)),
-    Effect.catchAllCause((cause) => Effect.logWarning("bytechannel: could not serve a connection", cause))
+const serveWith = <R>(
+  run: (effect: Effect.Effect<void, never, Exclude<R, Scope.Scope>>) => Fiber.RuntimeFiber<void, unknown>,
+  life: {
+    readonly attributes: Record<string, string>
+    readonly admit: () => boolean
+    readonly release: () => void
+    readonly refuse: () => void
+    readonly drop: () => void
+  },
+  serve: Effect.Effect<void, never, R>
+): void => {
+  let started = false
+  const admit = Effect.sync(() => {
+    started = true
+    return life.admit()
+  })
+  const use = (admitted: boolean): Effect.Effect<void, never, Exclude<R, Scope.Scope>> =>
+    admitted
+      ? Effect.withSpan(Effect.scoped(serve), "bytechannel.server.connection", {
+        kind: "server",
+        captureStackTrace: false,
+        attributes: life.attributes
+      })
+      : Effect.sync(life.refuse)
+  const release = (admitted: boolean): Effect.Effect<void> => (admitted ? Effect.sync(life.release) : Effect.void)
+  const fiber = run(
+    Effect.catchAllCause(
+      Effect.acquireUseRelease(admit, use, release),
+      (cause) => Effect.logWarning("bytechannel: could not serve a connection", cause)
+    )
   )
+  fiber.addObserver(() => {
+    if (!started) life.drop()
+  })
+}
 
 const handshakeTimeoutMillis = (options: NodeServer.ServerOptions) =>
   Duration.toMillis(Duration.decode(options.handshakeTimeout ?? constants.DEFAULT_HANDSHAKE_TIMEOUT_MILLIS))
@@ -151,34 +182,39 @@ export const attach = <E, R>(
     let open = 0
     let accepting = true
 
-    const serveConnection = (ws: WebSocket, request: Http.IncomingMessage): Effect.Effect<void, never, Exclude<R, Scope.Scope>> => {
-      if (options.maxConnections !== undefined && open >= options.maxConnections) {
-        // ws still reads a refused socket until the close handshake ends: a bad frame from it
-        // must find a listener (an "error" without one would throw out of ws).
-        ws.on("error", ignore)
-        ws.close(CloseCode.TryAgainLater, "too many connections")
-        return Effect.void
-      }
-      open++
+    const serveConnection = (ws: WebSocket, request: Http.IncomingMessage) => {
       const info: NodeServer.ConnectionInfo = {
         url: request.url ?? "/",
         headers: request.headers,
         remoteAddress: request.socket.remoteAddress,
         protocol: ws.protocol
       }
-      return Effect.flatMap(
+      serveWith<Scope.Scope | Exclude<R, Scope.Scope>>(run, {
+        attributes: { "url.path": info.url, "client.address": info.remoteAddress ?? "" },
+        admit: () => {
+          if (options.maxConnections !== undefined && open >= options.maxConnections) return false
+          open++
+          return true
+        },
+        release: () => open--,
+        refuse: () => {
+          // ws still reads a refused socket until the close handshake ends: a bad frame from it
+          // must find a listener (an "error" without one would throw out of ws).
+          ws.on("error", ignore)
+          ws.close(CloseCode.TryAgainLater, "too many connections")
+        },
+        drop: () => ws.terminate()
+      }, Effect.flatMap(
         fromWebSocket(ws, options),
         (socket) => ByteChannel.handle(socket, (channel) => handler(channel, info), { channel: options.channel })
-      ).pipe(
-        connectionLife({ "url.path": info.url, "client.address": info.remoteAddress ?? "" }, () => open--)
-      )
+      ))
     }
 
     const accept = (request: Http.IncomingMessage, socket: Duplex, head: Buffer) =>
       wss.handleUpgrade(request, socket, head, (ws) => {
         pending.done(socket)
         if (!accepting) return ws.terminate()
-        run(serveConnection(ws, request))
+        serveConnection(ws, request)
       })
 
     const onUpgrade = guard((request: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -312,24 +348,34 @@ export const serveTcp = <E, R>(
     // close waits for every connection).
     yield* Effect.addFinalizer(() => server?.listening ? closeServer(server) : Effect.void)
     const run = yield* FiberSet.makeRuntime<Exclude<R, Scope.Scope>>()
+    // Runs first on close: a connection that arrives while the others close is dropped at once
+    // (nobody would serve it, and the listener's close would wait for it).
+    let accepting = true
+    yield* Effect.addFinalizer(() => Effect.sync(() => (accepting = false)))
     let open = 0
-    const serveConnection = (connection: Net.Socket): Effect.Effect<void, never, Exclude<R, Scope.Scope>> => {
-      open++
-      return Effect.flatMap(
+    const serveConnection = (connection: Net.Socket) =>
+      serveWith<Scope.Scope | Exclude<R, Scope.Scope>>(run, {
+        attributes: { "network.transport": "tcp", "client.address": connection.remoteAddress ?? "" },
+        admit: () => {
+          open++
+          return true
+        },
+        release: () => open--,
+        refuse: ignore,
+        drop: () => connection.resetAndDestroy()
+      }, Effect.flatMap(
         fromNetSocket(connection, options),
         (socket) =>
           ByteChannel.handle(socket, (channel) => handler(channel, { remoteAddress: connection.remoteAddress }), {
             channel: options.channel
           })
-      ).pipe(
-        connectionLife({ "network.transport": "tcp", "client.address": connection.remoteAddress ?? "" }, () => open--)
-      )
-    }
+      ))
     server = Net.createServer(
       { allowHalfOpen: true, noDelay: true },
       guard(
         (connection: Net.Socket) => {
-          run(serveConnection(connection))
+          if (accepting) serveConnection(connection)
+          else connection.resetAndDestroy()
         },
         (connection) => connection.destroy()
       )
