@@ -19,13 +19,12 @@ const where = (error: { readonly frame?: number | undefined; readonly unit?: Fra
   error.frame === undefined ? "" : `${before}${error.unit ?? "frame"} ${error.frame}${after}`
 
 /**
- * A frame, line or length prefix is larger than the codec's bound. Raised before the oversized
- * frame is buffered.
+ * The fields of a `FrameTooLarge`.
  *
  * @since 0.1.0
- * @category errors
+ * @category models
  */
-export class FrameTooLarge extends Data.TaggedError("FrameTooLarge")<{
+export interface FrameTooLargeFields {
   readonly reason: "Decode" | "Encode"
   /** The bound that was exceeded, in bytes. */
   readonly limit: number
@@ -36,7 +35,16 @@ export class FrameTooLarge extends Data.TaggedError("FrameTooLarge")<{
   /** What `frame` counts: lines for the line-based codecs (`lines`, `ndjson`), frames otherwise. */
   readonly unit?: FrameUnit | undefined
   readonly detail?: string | undefined
-}> {
+}
+
+/**
+ * A frame, line or length prefix is larger than the codec's bound. Raised before the oversized
+ * frame is buffered.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class FrameTooLarge extends Data.TaggedError("FrameTooLarge")<FrameTooLargeFields> {
   /**
    * @since 0.1.0
    */
@@ -55,13 +63,12 @@ export class FrameTooLarge extends Data.TaggedError("FrameTooLarge")<{
 export type DecodeErrorReason = "Truncated" | "InvalidUtf8" | "InvalidLength" | "InvalidVarint" | "InvalidJson" | "Schema"
 
 /**
- * Bytes that do not decode: a frame cut off at end of input, invalid UTF-8, a malformed length,
- * JSON that does not parse or a value the schema rejects (`cause` holds the parse issue).
+ * The fields of a `DecodeError`.
  *
  * @since 0.1.0
- * @category errors
+ * @category models
  */
-export class DecodeError extends Data.TaggedError("DecodeError")<{
+export interface DecodeErrorFields {
   readonly reason: DecodeErrorReason
   /** 1-based number of the frame (or line, see `unit`) in the stream. */
   readonly frame?: number | undefined
@@ -70,7 +77,16 @@ export class DecodeError extends Data.TaggedError("DecodeError")<{
   /** What was wrong; for `Schema`, the formatted parse issue. */
   readonly detail?: string | undefined
   readonly cause?: unknown
-}> {
+}
+
+/**
+ * Bytes that do not decode: a frame cut off at end of input, invalid UTF-8, a malformed length,
+ * JSON that does not parse or a value the schema rejects (`cause` holds the parse issue).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DecodeError extends Data.TaggedError("DecodeError")<DecodeErrorFields> {
   /**
    * @since 0.1.0
    */
@@ -86,6 +102,18 @@ export class DecodeError extends Data.TaggedError("DecodeError")<{
 export type EncodeErrorReason = "InvalidLength" | "Delimiter" | "InvalidUnicode" | "InvalidJson" | "Schema"
 
 /**
+ * The fields of an `EncodeError`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EncodeErrorFields {
+  readonly reason: EncodeErrorReason
+  readonly detail?: string | undefined
+  readonly cause?: unknown
+}
+
+/**
  * A value that the codec cannot write so that its decoder gives it back: a line containing the
  * delimiter (or ending in `\r` when `crlf` strips it), a string with a lone surrogate (UTF-8
  * cannot carry it), a length the field cannot hold, a number JSON cannot carry, a value the
@@ -94,11 +122,7 @@ export type EncodeErrorReason = "InvalidLength" | "Delimiter" | "InvalidUnicode"
  * @since 0.1.0
  * @category errors
  */
-export class EncodeError extends Data.TaggedError("EncodeError")<{
-  readonly reason: EncodeErrorReason
-  readonly detail?: string | undefined
-  readonly cause?: unknown
-}> {
+export class EncodeError extends Data.TaggedError("EncodeError")<EncodeErrorFields> {
   /**
    * @since 0.1.0
    */

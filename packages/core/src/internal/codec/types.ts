@@ -6,33 +6,9 @@
  *
  * @internal
  */
-import type { DecodeErrorReason, EncodeErrorReason, FrameUnit } from "../../CodecError.js"
+import type { DecodeErrorFields, EncodeErrorFields, FrameTooLargeFields } from "../../CodecError.js"
 
-/** The fields of a `FrameTooLarge`. @internal */
-export interface FrameTooLargeFields {
-  readonly reason: "Decode" | "Encode"
-  readonly limit: number
-  readonly size?: number | undefined
-  readonly frame?: number | undefined
-  readonly unit?: FrameUnit | undefined
-  readonly detail?: string | undefined
-}
-
-/** The fields of a `DecodeError`. @internal */
-export interface DecodeErrorFields {
-  readonly reason: DecodeErrorReason
-  readonly frame?: number | undefined
-  readonly unit?: FrameUnit | undefined
-  readonly detail?: string | undefined
-  readonly cause?: unknown
-}
-
-/** The fields of an `EncodeError`. @internal */
-export interface EncodeErrorFields {
-  readonly reason: EncodeErrorReason
-  readonly detail?: string | undefined
-  readonly cause?: unknown
-}
+export type { DecodeErrorFields, EncodeErrorFields, FrameTooLargeFields }
 
 /**
  * Why a codec stopped, as plain data: the shell builds the public error of the same `_tag` from
