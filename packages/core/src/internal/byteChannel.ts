@@ -123,10 +123,9 @@ export const fromSocket = (
   // One element per pull, so a consumer that stops early never takes bytes it did not use. A
   // channel loop rather than `Stream.repeatEffectOption`: the same pulls at half the cost each.
   const readAll = Effect.suspend(() => readChunk())
-  const pull = readAll
   const readLoop: Channel.Channel<Chunk.Chunk<Uint8Array>, unknown, ByteChannel.ReadError, unknown, void, unknown> = Channel
     .flatMap(
-      Channel.fromEffect(pull),
+      Channel.fromEffect(readAll),
       (next) => Option.isNone(next) ? Channel.void : Channel.flatMap(Channel.write(Chunk.of(next.value)), () => readLoop)
     )
   const read: Stream.Stream<Uint8Array, ByteChannel.ReadError> = Stream.fromChannel(readLoop)
