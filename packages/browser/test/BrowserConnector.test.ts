@@ -11,7 +11,7 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { inject } from "vitest"
-import { prng, randomBytes } from "../../core/test/utils.js"
+import { concat, prng, randomBytes } from "../../core/test/utils.js"
 
 const servers = inject("servers")
 const MiB = 1024 * 1024
@@ -20,15 +20,6 @@ const id = () => `t${Date.now()}-${ids++}`
 const stats = (connection: string) =>
   Effect.promise(() => fetch(`${servers.http}/stats?id=${connection}`).then((r) => r.json() as Promise<{ bufferedAmount: number; received: number; close: { code: number; reason: string } | null }>))
 
-const concat = (parts: ReadonlyArray<Uint8Array>) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const p of parts) {
-    out.set(p, offset)
-    offset += p.length
-  }
-  return out
-}
 const equalBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i])
 
 /** Reads until `total` bytes arrived. */

@@ -12,7 +12,7 @@ import fc from "fast-check"
 import * as lp from "it-length-prefixed"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
-import { prng } from "./utils.js"
+import { concat, prng } from "./utils.js"
 
 v8.setFlagsFromString("--expose-gc")
 const gc = vm.runInNewContext("gc") as () => void
@@ -24,15 +24,6 @@ const memory = () => {
 const utf8 = new TextEncoder()
 const b = (text: string) => utf8.encode(text)
 const hex = (...values: Array<number>) => new Uint8Array(values)
-const concat = (parts: ReadonlyArray<Uint8Array>) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const p of parts) {
-    out.set(p, offset)
-    offset += p.length
-  }
-  return out
-}
 /** Cuts `bytes` at the given (sorted, deduplicated) points. */
 const cut = (bytes: Uint8Array, points: ReadonlyArray<number>) => {
   const sorted = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((x, y) => x - y)

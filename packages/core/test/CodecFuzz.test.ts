@@ -22,7 +22,7 @@ import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import fc from "fast-check"
 import * as vm from "node:vm"
-import { prng } from "./utils.js"
+import { concat, prng } from "./utils.js"
 
 const DEFAULT_SEED = 12_012
 const seedSetting = process.env.FUZZ_SEED
@@ -138,16 +138,6 @@ const comparable = (outcome: Outcome) => ({
 
 // ---------------------------------------------------------------------------------------------
 // Inputs and chunkings
-
-const concat = (parts: ReadonlyArray<Uint8Array>) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const p of parts) {
-    out.set(p, offset)
-    offset += p.length
-  }
-  return out
-}
 
 /** Cuts `bytes` at `points` (taken modulo length + 1, kept with duplicates: those are empty chunks). */
 const cut = (bytes: Uint8Array, points: ReadonlyArray<number>) => {

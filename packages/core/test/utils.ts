@@ -63,3 +63,16 @@ export const makePattern = (maxMessage: number) => {
     }
   }
 }
+
+/** The bytes of `parts`, one after another, in a new array. */
+export const concat = (parts: ReadonlyArray<Uint8Array>) => {
+  let size = 0
+  for (const part of parts) size += part.length
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.length
+  }
+  return out
+}

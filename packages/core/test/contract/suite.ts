@@ -20,7 +20,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as TestServices from "effect/TestServices"
-import { awaitSuspended, prng } from "../utils.js"
+import { awaitSuspended, concat, prng } from "../utils.js"
 
 /** What a transport can do, where transports differ by design (each documented in the README). */
 export interface Capabilities {
@@ -139,18 +139,6 @@ const utf8 = new TextEncoder()
 const TEXT = "héllo € 𝄞"
 
 const bytesOf = (...values: ReadonlyArray<number>) => new Uint8Array(values)
-
-const concat = (parts: ReadonlyArray<Uint8Array>) => {
-  let size = 0
-  for (const part of parts) size += part.length
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
-}
 
 /** Equal bytes, reported by the first difference (a 16 MiB diff helps nobody). */
 const expectSameBytes = (actual: Uint8Array, expected: Uint8Array, what: string) => {
