@@ -21,6 +21,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { redisServer } from "../../packages/core/test/nodeUtils.js"
+import { watch } from "../../packages/core/test/utils.js"
 import { connectChat } from "../chat/client.js"
 import type { ServerMessage } from "../chat/protocol.js"
 
@@ -49,36 +50,11 @@ beforeAll(() =>
 afterAll(() => rmSync(bundleDir, { recursive: true, force: true }))
 const DEADLINE_MILLIS = 20_000
 
-/** Items pushed from callbacks, and a bounded wait until they satisfy a condition. */
-const watch = <A>() => {
-  const items: Array<A> = []
-  let waiters: Array<() => void> = []
-  return {
-    items,
-    push: (item: A) => {
-      items.push(item)
-      const current = waiters
-      waiters = []
-      for (const waiter of current) waiter()
-    },
-    until: (check: (items: ReadonlyArray<A>) => boolean, what: string) =>
-      Effect.async<void>((resume) => {
-        const test = () => {
-          if (check(items)) resume(Effect.void)
-          else waiters.push(test)
-        }
-        test()
-      }).pipe(
-        Effect.timeoutFail({ duration: DEADLINE_MILLIS, onTimeout: () => new Error(`timed out waiting for ${what}; last: ${JSON.stringify(items.slice(-5))}`) }),
-        Effect.orDie
-      )
-  }
-}
 
 /** One chat server process on a free port, sharing `redis`; its stdout lines watched; killed with the scope. */
 const chatServer = (redis: string) =>
   Effect.gen(function*() {
-    const lines = watch<string>()
+    const lines = watch<string>(DEADLINE_MILLIS)
     const child = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const child = spawn(process.execPath, [BUNDLE, "--port", "0", "--redis", redis, "--presence-ms", "200"], {
@@ -120,8 +96,8 @@ type Server = Effect.Effect.Success<ReturnType<typeof chatServer>>
 /** A chat client that starts on `servers[home]` and fails over to the others. */
 const client = (name: string, servers: ReadonlyArray<Server>, home: number) =>
   Effect.gen(function*() {
-    const got = watch<ServerMessage>()
-    const events = watch<Reconnect.ReconnectEvent>()
+    const got = watch<ServerMessage>(DEADLINE_MILLIS)
+    const events = watch<Reconnect.ReconnectEvent>(DEADLINE_MILLIS)
     const urls = servers.map((_, i) => servers[(home + i) % servers.length]!.url)
     const chat = yield* connectChat(urls, (event) => Effect.sync(() => events.push(event)))
     yield* Effect.forkScoped(Stream.runForEach(chat.messages, (message) => Effect.sync(() => message._tag !== "Say" && message._tag !== "Ping" && got.push(message))))

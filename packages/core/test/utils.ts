@@ -3,6 +3,7 @@
  * fibers, reproducible random data. Node-only helpers (certificates, redis-server) are in
  * `nodeUtils.ts`.
  */
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as FiberStatus from "effect/FiberStatus"
@@ -75,4 +76,36 @@ export const concat = (parts: ReadonlyArray<Uint8Array>) => {
     offset += part.length
   }
   return out
+}
+
+/**
+ * Items pushed from callbacks, and a wait until they satisfy a condition, bounded by `deadline`
+ * (a defect past it, naming what was awaited and the last items).
+ */
+export const watch = <A>(deadline: Duration.DurationInput) => {
+  const items: Array<A> = []
+  let waiters: Array<() => void> = []
+  return {
+    items,
+    push: (item: A) => {
+      items.push(item)
+      const current = waiters
+      waiters = []
+      for (const waiter of current) waiter()
+    },
+    until: (check: (items: ReadonlyArray<A>) => boolean, what: string) =>
+      Effect.async<void>((resume) => {
+        const test = () => {
+          if (check(items)) resume(Effect.void)
+          else waiters.push(test)
+        }
+        test()
+      }).pipe(
+        Effect.timeoutFail({
+          duration: deadline,
+          onTimeout: () => new Error(`timed out waiting for ${what}; have ${items.length}, last: ${JSON.stringify(items.slice(-5))}`)
+        }),
+        Effect.orDie
+      )
+  }
 }

@@ -13,38 +13,17 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { Redis } from "ioredis"
 import { proxy, redisServer } from "../../core/test/nodeUtils.js"
+import { watch } from "../../core/test/utils.js"
 
 const DEADLINE = Duration.seconds(15)
 const text = new TextEncoder()
 const untext = new TextDecoder()
 
-/** Items pushed from callbacks, and a bounded wait until they satisfy a condition. */
-const watch = <A>() => {
-  const items: Array<A> = []
-  let waiters: Array<() => void> = []
-  return {
-    items,
-    push: (item: A) => {
-      items.push(item)
-      const current = waiters
-      waiters = []
-      for (const waiter of current) waiter()
-    },
-    until: (check: (items: ReadonlyArray<A>) => boolean, what: string) =>
-      Effect.async<void>((resume) => {
-        const test = () => {
-          if (check(items)) resume(Effect.void)
-          else waiters.push(test)
-        }
-        test()
-      }).pipe(Effect.timeoutFail({ duration: DEADLINE, onTimeout: () => new Error(`timed out waiting for ${what}; have ${items.length}: ${JSON.stringify(items).slice(-400)}`) }), Effect.orDie)
-  }
-}
 
 /** A hub with its events watched. */
 const hub = (options: RedisHub.RedisHubOptions) =>
   Effect.gen(function*() {
-    const events = watch<RedisHub.RedisHubEvent>()
+    const events = watch<RedisHub.RedisHubEvent>(DEADLINE)
     const service = yield* RedisHub.make({ ...options, onEvent: (event) => Effect.sync(() => events.push(event)) })
     return { hub: service, events }
   })
@@ -52,7 +31,7 @@ const hub = (options: RedisHub.RedisHubOptions) =>
 /** Subscribes and collects every message (as text) in the background. */
 const collect = (hub: Hub.HubService, topic: string, options?: Hub.SubscribeOptions) =>
   Effect.gen(function*() {
-    const got = watch<string>()
+    const got = watch<string>(DEADLINE)
     const stream = yield* hub.subscribe(topic, options)
     yield* Effect.forkScoped(Stream.runForEach(stream, (bytes) => Effect.sync(() => got.push(untext.decode(bytes)))))
     return got
