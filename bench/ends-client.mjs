@@ -15,7 +15,7 @@ import * as Stream from "effect/Stream"
 import { once } from "node:events"
 import * as Net from "node:net"
 import { performance } from "node:perf_hooks"
-import { wsMasking } from "./lib.mjs"
+import { netRoundTrips, wsMasking } from "./lib.mjs"
 import { WebSocket } from "ws"
 
 const CHUNK = 64 * 1024
@@ -100,20 +100,7 @@ const rtt = {
   },
   net: async (port, count, samples) => {
     const socket = await openNet(port)
-    let wake
-    let pending = 0
-    socket.on("data", (chunk) => {
-      pending -= chunk.length
-      if (pending <= 0) wake()
-    })
-    for (let i = 0; i < count; i++) {
-      const start = performance.now()
-      pending = small.length
-      const reply = new Promise((resolve) => (wake = resolve))
-      socket.write(small)
-      await reply
-      samples.push(performance.now() - start)
-    }
+    await netRoundTrips(socket, small, count, samples)
     await endNet(socket)
   }
 }

@@ -139,3 +139,21 @@ export const wsMasking = async () => {
     return "js (bufferutil not installed)"
   }
 }
+
+/** `count` sequential echoes of `payload` over a connected node:net socket; each latency (ms) into `samples`. */
+export const netRoundTrips = async (socket, payload, count, samples) => {
+  let wake
+  let pending = 0
+  socket.on("data", (chunk) => {
+    pending -= chunk.length
+    if (pending <= 0) wake()
+  })
+  for (let i = 0; i < count; i++) {
+    const start = performance.now()
+    pending = payload.length
+    const reply = new Promise((resolve) => (wake = resolve))
+    socket.write(payload)
+    await reply
+    samples.push(performance.now() - start)
+  }
+}

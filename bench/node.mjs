@@ -15,7 +15,7 @@ import { once } from "node:events"
 import { performance } from "node:perf_hooks"
 import websocketStream from "websocket-stream"
 import { WebSocket, createWebSocketStream } from "ws"
-import { compare, emit, forkChild, mean, median, MiB, percentile, quick } from "./lib.mjs"
+import { compare, emit, forkChild, mean, median, MiB, netRoundTrips, percentile, quick } from "./lib.mjs"
 
 const CHUNK = 64 * 1024
 const BULK = (quick ? 32 : 256) * MiB
@@ -190,20 +190,7 @@ const rtt = {
   "node:net TCP (ceiling)": timed("node:net TCP (ceiling)", async (samples) => {
     const socket = Net.connect({ host: "127.0.0.1", port: ports.tcpEcho, noDelay: true })
     await once(socket, "connect")
-    let wake
-    let pending = 0
-    socket.on("data", (chunk) => {
-      pending -= chunk.length
-      if (pending <= 0) wake()
-    })
-    for (let i = 0; i < ROUND_TRIPS; i++) {
-      const start = performance.now()
-      pending = small.length
-      const reply = new Promise((resolve) => (wake = resolve))
-      socket.write(small)
-      await reply
-      samples.push(performance.now() - start)
-    }
+    await netRoundTrips(socket, small, ROUND_TRIPS, samples)
     socket.destroy()
   })
 }
