@@ -28,6 +28,10 @@ const hub = (options: RedisHub.RedisHubOptions) =>
     return { hub: service, events }
   })
 
+/** A hub that has connected to Redis. */
+const connectedHub = (options: RedisHub.RedisHubOptions) =>
+  Effect.tap(hub(options), (made) => made.events.until(connected(), "the hub to connect"))
+
 /** Subscribes and collects every message (as text) in the background. */
 const collect = (hub: Hub.HubService, topic: string, options?: Hub.SubscribeOptions) =>
   Effect.gen(function*() {
@@ -59,10 +63,8 @@ describe("RedisHub against redis-server", () => {
   itLive("two processes: every message reaches every subscriber of both, once, in each publisher's order", () =>
     Effect.gen(function*() {
       const redis = yield* redisServer
-      const a = yield* hub({ url: redis.url })
-      const b = yield* hub({ url: redis.url })
-      yield* a.events.until(connected(), "a to connect")
-      yield* b.events.until(connected(), "b to connect")
+      const a = yield* connectedHub({ url: redis.url })
+      const b = yield* connectedHub({ url: redis.url })
       const onA = yield* collect(a.hub, "room")
       const onB = yield* collect(b.hub, "room")
       const onB2 = yield* collect(b.hub, "room")
@@ -80,10 +82,8 @@ describe("RedisHub against redis-server", () => {
   itLive("Redis killed and restarted: local delivery goes on, then nothing is lost (the outbox, the replay) and nothing is doubled", () =>
     Effect.gen(function*() {
       const redis = yield* redisServer
-      const a = yield* hub({ url: redis.url })
-      const b = yield* hub({ url: redis.url })
-      yield* a.events.until(connected(), "a to connect")
-      yield* b.events.until(connected(), "b to connect")
+      const a = yield* connectedHub({ url: redis.url })
+      const b = yield* connectedHub({ url: redis.url })
       const onA = yield* collect(a.hub, "room")
       const onB = yield* collect(b.hub, "room")
       // A stream of messages, and Redis dies under it: some read by b, some in flight, some queued.
@@ -120,10 +120,8 @@ describe("RedisHub against redis-server", () => {
         const redis = yield* redisServer
         const door = yield* proxy(redis.port)
         const look = yield* inspector(redis.url)
-        const a = yield* hub({ url: redis.url, replaySize })
-        const b = yield* hub({ url: door.url })
-        yield* a.events.until(connected(), "a to connect")
-        yield* b.events.until(connected(), "b to connect")
+        const a = yield* connectedHub({ url: redis.url, replaySize })
+        const b = yield* connectedHub({ url: door.url })
         const onB = yield* collect(b.hub, "room")
         yield* publishAll(a.hub, "room", "a", [0, 1])
         yield* onB.until((items) => items.length === 1, "the first message")
@@ -151,10 +149,8 @@ describe("RedisHub against redis-server", () => {
   itLive("a bounded outbox while Redis is down: the oldest are dropped and counted, the reader reports the gap", () =>
     Effect.gen(function*() {
       const redis = yield* redisServer
-      const a = yield* hub({ url: redis.url, outboxSize: 5 })
-      const b = yield* hub({ url: redis.url })
-      yield* a.events.until(connected(), "a to connect")
-      yield* b.events.until(connected(), "b to connect")
+      const a = yield* connectedHub({ url: redis.url, outboxSize: 5 })
+      const b = yield* connectedHub({ url: redis.url })
       const onB = yield* collect(b.hub, "room")
       yield* publishAll(a.hub, "room", "a", [0, 1])
       yield* onB.until((items) => items.length === 1, "the first message")
@@ -173,10 +169,8 @@ describe("RedisHub against redis-server", () => {
     Effect.gen(function*() {
       const redis = yield* redisServer
       const door = yield* proxy(redis.port)
-      const a = yield* hub({ url: redis.url, maxLen: 100 })
-      const b = yield* hub({ url: door.url })
-      yield* a.events.until(connected(), "a to connect")
-      yield* b.events.until(connected(), "b to connect")
+      const a = yield* connectedHub({ url: redis.url, maxLen: 100 })
+      const b = yield* connectedHub({ url: door.url })
       const onB = yield* collect(b.hub, "room")
       yield* publishAll(a.hub, "room", "a", [0, 1])
       yield* onB.until((items) => items.length === 1, "the first message")
@@ -194,12 +188,10 @@ describe("RedisHub against redis-server", () => {
   itLive("closing a hub sends what it still holds for Redis", () =>
     Effect.gen(function*() {
       const redis = yield* redisServer
-      const b = yield* hub({ url: redis.url })
-      yield* b.events.until(connected(), "b to connect")
+      const b = yield* connectedHub({ url: redis.url })
       const onB = yield* collect(b.hub, "room")
       yield* Effect.scoped(Effect.gen(function*() {
-        const a = yield* hub({ url: redis.url })
-        yield* a.events.until(connected(), "a to connect")
+        const a = yield* connectedHub({ url: redis.url })
         yield* publishAll(a.hub, "room", "a", [0, 50]) // and a closes at once
       }))
       yield* onB.until((items) => items.length === 50, "all 50 from the closed hub")
@@ -209,10 +201,8 @@ describe("RedisHub against redis-server", () => {
   itLive("a slow subscriber: its own bound and policy, the others get everything", () =>
     Effect.gen(function*() {
       const redis = yield* redisServer
-      const a = yield* hub({ url: redis.url })
-      const b = yield* hub({ url: redis.url })
-      yield* a.events.until(connected(), "a to connect")
-      yield* b.events.until(connected(), "b to connect")
+      const a = yield* connectedHub({ url: redis.url })
+      const b = yield* connectedHub({ url: redis.url })
       const stuck = yield* b.hub.subscribe("room", { bufferSize: 8, overflow: "fail" })
       const onB = yield* collect(b.hub, "room")
       yield* publishAll(a.hub, "room", "a", [0, 100])
@@ -224,8 +214,7 @@ describe("RedisHub against redis-server", () => {
   itLive("reconnecting follows the schedule: when it gives up, the hub says so and keeps serving locally", () =>
     Effect.gen(function*() {
       const redis = yield* redisServer
-      const a = yield* hub({ url: redis.url, schedule: Schedule.spaced("20 millis").pipe(Schedule.intersect(Schedule.recurs(3))) })
-      yield* a.events.until(connected(), "a to connect")
+      const a = yield* connectedHub({ url: redis.url, schedule: Schedule.spaced("20 millis").pipe(Schedule.intersect(Schedule.recurs(3))) })
       const onA = yield* collect(a.hub, "room")
       yield* redis.kill
       yield* a.events.until((e) => e.some((x) => x._tag === "GaveUp"), "a to give up")
