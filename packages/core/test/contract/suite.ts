@@ -300,18 +300,24 @@ export const transportContract = (name: string, transport: ContractTransport): R
       expect(error).toMatchObject({ _tag: "SocketError", reason: "Closed" })
     })
 
-  /** A writer of `count` messages of `size` bytes, counting what `send` took. */
-  const startWriter = (channel: ByteChannel.ByteChannel, count: number, size: number) =>
-    Effect.gen(function*() {
-      const messages = Array.from({ length: count }, (_, i) => floodMessage(i + 7, size))
-      const state = { handedOver: 0 }
-      const fiber = yield* Effect.fork(
-        Effect.forEach(messages, (message) => Effect.tap(channel.send(message), () => Effect.sync(() => (state.handedOver += message.length))), {
-          discard: true
-        })
-      )
-      return { fiber, messages, state, total: count * size }
-    })
+  /**
+   * A writer of 512 messages of 32 KiB, counting what `send` took, suspended in `send` because the
+   * peer stopped reading (send high-water mark 64 KiB).
+   */
+  const stalledWriter = Effect.gen(function*() {
+    const { peer, subject } = yield* connect({ sendHighWaterMark: 64 * KiB })
+    const channel = ByteChannel.fromSocket(subject)
+    yield* peer.pause
+    const messages = Array.from({ length: 512 }, (_, i) => floodMessage(i + 7, 32 * KiB))
+    const state = { handedOver: 0 }
+    const fiber = yield* Effect.fork(
+      Effect.forEach(messages, (message) => Effect.tap(channel.send(message), () => Effect.sync(() => (state.handedOver += message.length))), {
+        discard: true
+      })
+    )
+    yield* awaitSuspended(fiber)
+    return { peer, subject, writer: { fiber, messages, state, total: 512 * 32 * KiB } }
+  })
 
   describe(`transport contract: ${name}`, () => {
     // The byte stream ---------------------------------------------------------------------------
@@ -408,12 +414,8 @@ export const transportContract = (name: string, transport: ContractTransport): R
 
     register("send backpressure", caps.sendBackpressure, "send waits while the peer does not read; every byte arrives once it reads", () =>
       Effect.gen(function*() {
-        const { peer, subject } = yield* connect({ sendHighWaterMark: 64 * KiB })
-        const channel = ByteChannel.fromSocket(subject)
-        yield* peer.pause
-        const writer = yield* startWriter(channel, 512, 32 * KiB)
+        const { peer, writer } = yield* stalledWriter
         // Suspended in `send`: without backpressure the writer would hand all 16 MiB over at once.
-        yield* awaitSuspended(writer.fiber)
         expect(writer.state.handedOver).toBeLessThan(writer.total)
         yield* peer.resume
         const atPeer = yield* peerReceive(peer, writer.total)
@@ -423,11 +425,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
 
     register("send waiting when the connection is lost", caps.sendBackpressure, "a send waiting on backpressure fails at once when the connection is lost", () =>
       Effect.gen(function*() {
-        const { peer, subject } = yield* connect({ sendHighWaterMark: 64 * KiB })
-        const channel = ByteChannel.fromSocket(subject)
-        yield* peer.pause
-        const writer = yield* startWriter(channel, 512, 32 * KiB)
-        yield* awaitSuspended(writer.fiber)
+        const { peer, subject, writer } = yield* stalledWriter
         yield* peer.drop
         const error = yield* failure(within("failed send", Fiber.join(writer.fiber)))
         expect(error).toMatchObject({ _tag: "SocketError", reason: "Closed" })
