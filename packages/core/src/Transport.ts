@@ -33,6 +33,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import { withDeadline } from "./internal/deadline.js"
 import * as internal from "./internal/messageSocket.js"
 import type { Message, MessageSocket, SocketEvent, SocketOptions } from "./MessageSocket.js"
 import { SocketError } from "./SocketError.js"
@@ -155,12 +156,15 @@ export const awaitOpen = (
   options: { readonly timeout: Duration.DurationInput; readonly abort: () => void; readonly what?: string | undefined }
 ): Effect.Effect<void, SocketError> => {
   const timeout = Duration.decode(options.timeout)
-  return Deferred.await(opened).pipe(
-    Effect.timeoutFail({
-      duration: timeout,
-      onTimeout: () =>
-        new SocketError({ reason: "OpenTimeout", detail: `no ${options.what ?? "handshake"} within ${Duration.format(timeout)}` })
+  return Effect.onError(
+    withDeadline(Deferred.await(opened), timeout, () => {
+      Deferred.unsafeDone(
+        opened,
+        Effect.fail(
+          new SocketError({ reason: "OpenTimeout", detail: `no ${options.what ?? "handshake"} within ${Duration.format(timeout)}` })
+        )
+      )
     }),
-    Effect.onError(() => Effect.sync(options.abort))
+    () => Effect.sync(options.abort)
   )
 }

@@ -14,6 +14,7 @@ import type * as Transport from "../Transport.js"
 import { CloseArgumentError, SocketError } from "../SocketError.js"
 import * as SocketMetrics from "../SocketMetrics.js"
 import * as constants from "./constants.js"
+import { withDeadline } from "./deadline.js"
 import { Inbox, messageSize } from "./inbox.js"
 
 /** @internal */
@@ -297,19 +298,8 @@ const unsafeMake = (
       beginClose(code, reason)
       if (closeInfo !== undefined) return Effect.succeed(closeInfo)
       const timeout = closeOptions?.timeout === undefined ? defaultCloseTimeout : Duration.decode(closeOptions.timeout)
-      // Interruptible even inside a finalizer (which runs uninterruptibly), or the timeout
-      // could not cut the wait short and a silent peer would hold the scope open.
-      return Effect.interruptible(Deferred.await(closedDeferred)).pipe(
-        Effect.timeoutOption(timeout),
-        Effect.flatMap(Option.match({
-          onSome: Effect.succeed,
-          onNone: () =>
-            Effect.suspend(() => {
-              terminateNow()
-              return Deferred.await(closedDeferred)
-            })
-        }))
-      )
+      // A silent peer is dropped when the time is up, which completes the close (1006).
+      return withDeadline(Deferred.await(closedDeferred), timeout, terminateNow)
     })
 
   const hub: Effect.Effect<PubSub.PubSub<MessageSocket.SocketEvent>> = Effect.suspend(() =>

@@ -1,0 +1,28 @@
+/**
+ * A deadline for a wait that plain code ends (a handshake, a close): one timer fiber that runs
+ * `onExpiry` when the time is up, stopped as soon as the wait ends. `Effect.timeout` forks the
+ * wait and the timer both, then joins the winner's fiber refs: three times the work, paid on
+ * every connection's open and close. The timer sleeps on the fiber's `Clock`, so `TestClock`
+ * drives it.
+ *
+ * `onExpiry` ends the wait itself (it fails the handshake, or drops the connection, which
+ * completes the close): the wait is never cut from outside, so nothing is left half done.
+ *
+ * @internal
+ */
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
+
+/** @internal */
+export const withDeadline = <A, E, R>(
+  wait: Effect.Effect<A, E, R>,
+  timeout: Duration.Duration,
+  onExpiry: () => void
+): Effect.Effect<A, E, R> =>
+  Effect.flatMap(
+    // Interruptible even when forked from a finalizer (which runs uninterruptibly), or stopping
+    // it could not cut its sleep short.
+    Effect.forkDaemon(Effect.zipRight(Effect.interruptible(Effect.sleep(timeout)), Effect.sync(onExpiry))),
+    (timer) => Effect.ensuring(wait, Effect.sync(() => timer.unsafeInterruptAsFork(FiberId.none)))
+  )
