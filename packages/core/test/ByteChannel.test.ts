@@ -76,6 +76,27 @@ describe("ByteChannel over MemorySocket", () => {
       }))
   })
 
+  describe("a socket wrapped by the user", () => {
+    it.scoped("a wrapper with its own receive is read through it, queued or waited for", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* MemorySocket.pair()
+        // Reads the engine's socket, then changes what it read: the channel must see the change.
+        const wrapped: MessageSocket.MessageSocket = {
+          ...b,
+          receive: Effect.map(b.receive, Option.map((message) => typeof message === "string" ? message : message.map((x) => x * 2)))
+        }
+        const channel = ByteChannel.fromSocket(wrapped)
+        yield* a.send(bytes(1, 2))
+        expect(Option.getOrThrow(yield* channel.readChunk())).toEqual(bytes(2, 4))
+        const waiting = yield* Effect.fork(channel.readChunk())
+        yield* awaitSuspended(waiting)
+        yield* a.send(bytes(3))
+        expect(Option.getOrThrow(yield* Fiber.join(waiting))).toEqual(bytes(6))
+        yield* a.send(bytes(4))
+        expect(Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.take(channel.read, 1)))).toEqual([bytes(8)])
+      }))
+  })
+
   describe("partial reads", () => {
     it.scoped("taking 3 bytes at a time from 5-byte messages gives 3,2,3,2", () =>
       Effect.gen(function*() {

@@ -20,6 +20,30 @@ import { Inbox, messageSize } from "./inbox.js"
 /** @internal */
 export const TypeId: typeof MessageSocket.TypeId = Symbol.for("@bytechannel/core/MessageSocket") as any
 
+/**
+ * The engine's receive queue, for `ByteChannel`'s read path: a queued message without the
+ * `Option` and the `Effect` around it, and a wait that resumes straight into the next read.
+ *
+ * @internal
+ */
+export const Fast = Symbol.for("@bytechannel/core/MessageSocket/fast")
+
+/** @internal */
+export interface Fast {
+  /** The socket's own `receive`: a wrapper that replaces it (a spread with its own) is read through it. */
+  readonly receive: MessageSocket.MessageSocket["receive"]
+  /** The next queued message, taken; `undefined` when none is queued (at the end too: `receive` tells the end). */
+  readonly take: () => MessageSocket.Message | undefined
+  /** Runs `next` once a message is queued or the input ended or failed (at once when so now). */
+  readonly whenReadable: <A, E>(next: Effect.Effect<A, E>) => Effect.Effect<A, E>
+}
+
+/** The engine's fast path of `socket`, when it is one of the engine's. @internal */
+export const fastOf = (socket: MessageSocket.MessageSocket): Fast | undefined => {
+  const fast = (socket as { readonly [Fast]?: Fast })[Fast]
+  return fast !== undefined && fast.receive === socket.receive ? fast : undefined
+}
+
 /** @internal */
 export const isMessageSocket = (u: unknown): u is MessageSocket.MessageSocket => Predicate.hasProperty(u, TypeId)
 
@@ -221,37 +245,40 @@ const unsafeMake = (
     closed({ code: CloseCode.Abnormal, reason: "", wasClean: false })
   }
 
-  // The message at the head of the queue, taken now; `undefined` when the queue is empty.
-  const takeNow = (): Effect.Effect<Option.Option<MessageSocket.Message>, SocketError> | undefined => {
-    if (inbox.size > 0) {
-      const message = inbox.shift()
-      afterTake()
-      if (inbox.size === 0 && (inbox.ended || inbox.failure)) inbox.finish()
-      return Effect.succeed(Option.some(message))
-    }
-    if (inbox.failure) return Effect.fail(inbox.failure)
-    if (inbox.ended) return Effect.succeedNone
-    return undefined
+  // The message at the head of the queue, taken now; `undefined` when none is queued.
+  const take = (): MessageSocket.Message | undefined => {
+    if (inbox.size === 0) return undefined
+    const message = inbox.shift()
+    afterTake()
+    if (inbox.size === 0 && (inbox.ended || inbox.failure)) inbox.finish()
+    return message
   }
 
-  // Each wait checks its condition again as it registers: the fiber may have yielded between
-  // the caller's check and here (its op budget), and a wake-up in that gap would be lost.
-  const waitReadable = Effect.async<void>((resume) => {
-    if (inbox.size > 0 || inbox.ended || inbox.failure) return resume(Effect.void)
-    let woken = false
-    const waker = () => {
-      woken = true
-      resume(Effect.void)
-    }
-    inbox.addWaker(waker)
-    return Effect.sync(() => inbox.removeWaker(waker, woken))
-  })
+  // Runs `next` once a message is queued or the input ended or failed: a reader that waits
+  // costs one resumption, straight into `next`. The condition is checked again as the waker
+  // registers: the fiber may have yielded between the caller's check and here (its op budget),
+  // and a wake-up in that gap would be lost. Woken readers take their message themselves, in
+  // their own fiber, so one interrupted after its wake-up loses nothing (cancel-safe reads).
+  const whenReadable = <A, E>(next: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.async<A, E>((resume) => {
+      if (inbox.size > 0 || inbox.ended || inbox.failure) return resume(next)
+      let woken = false
+      const waker = () => {
+        woken = true
+        resume(next)
+      }
+      inbox.addWaker(waker)
+      return Effect.sync(() => inbox.removeWaker(waker, woken))
+    })
 
-  // A queued message is handed over at once; a reader that waits costs one resumption.
-  const receive: Effect.Effect<Option.Option<MessageSocket.Message>, SocketError> = Effect.suspend(() =>
-    takeNow() ?? waitThenReceive
-  )
-  const waitThenReceive = Effect.zipRight(waitReadable, receive)
+  const receive: Effect.Effect<Option.Option<MessageSocket.Message>, SocketError> = Effect.suspend(() => {
+    const message = take()
+    if (message !== undefined) return Effect.succeed(Option.some(message))
+    if (inbox.failure) return Effect.fail(inbox.failure)
+    if (inbox.ended) return Effect.succeedNone
+    return waitThenReceive
+  })
+  const waitThenReceive = whenReadable(receive)
 
   const waitWritable = Effect.async<void, SocketError>((resume) => {
     if (state !== "open" || transport.bufferedAmount() < sendHighWater) return resume(Effect.void)
@@ -317,8 +344,9 @@ const unsafeMake = (
     })
   )
 
-  const socket: MessageSocket.MessageSocket = {
+  const socket: MessageSocket.MessageSocket & { readonly [Fast]: Fast } = {
     [TypeId]: TypeId,
+    [Fast]: { receive, take, whenReadable },
     get protocol() {
       return transport.protocol?.() ?? ""
     },
