@@ -138,11 +138,20 @@ export const fromSocket = (
   // One element per pull, so a consumer that stops early never takes bytes it did not use. A
   // channel loop rather than `Stream.repeatEffectOption`: the same pulls at half the cost each.
   const readAll = Effect.suspend(() => leftover === undefined ? readNext() : readChunk())
-  const readLoop: Channel.Channel<Chunk.Chunk<Uint8Array>, unknown, ByteChannel.ReadError, unknown, void, unknown> = Channel
-    .flatMap(
-      Channel.fromEffect(readAll),
-      (next) => Option.isNone(next) ? Channel.void : Channel.flatMap(Channel.write(Chunk.of(next.value)), () => readLoop)
-    )
+  type ReadLoop = Channel.Channel<Chunk.Chunk<Uint8Array>, unknown, ByteChannel.ReadError, unknown, void, unknown>
+  const emitThenRead = (next: Option.Option<Uint8Array>): ReadLoop =>
+    Option.isNone(next) ? Channel.void : Channel.zipRight(Channel.write(Chunk.of(next.value)), readLoop)
+  const readEffect: ReadLoop = Channel.flatMap(Channel.fromEffect(readAll), emitThenRead)
+  // A binary message already queued is emitted without an Effect (a reader that keeps up with
+  // a fast writer); anything else (a wait, text, the end, leftover bytes) goes through readAll.
+  const readLoop: ReadLoop = fast === undefined ? readEffect : Channel.suspend(() => {
+    if (leftover !== undefined) return readEffect
+    const message = fast.take()
+    if (message === undefined) return readEffect
+    return typeof message === "string"
+      ? Channel.flatMap(Channel.fromEffect(onMessage(message)), emitThenRead)
+      : Channel.zipRight(Channel.write(Chunk.of(message)), readLoop)
+  })
   const read: Stream.Stream<Uint8Array, ByteChannel.ReadError> = Stream.fromChannel(readLoop)
 
   const send = (bytes: Uint8Array): Effect.Effect<void, SocketError> => {
@@ -160,17 +169,29 @@ export const fromSocket = (
   }
 
   // Every chunk in order, each as one message, in one batched send (`write`, and `Framed`'s sink).
-  const sendAll = (messages: ReadonlyArray<Uint8Array>): Effect.Effect<void, SocketError> => {
-    for (let i = 0; i < messages.length; i++) {
-      // Rare: a write larger than maxMessageSize is split, message by message.
-      if (messages[i]!.length > maxMessageSize) return Effect.forEach(messages, send, { discard: true })
-    }
-    return socket.sendAll(messages)
+  const fitsOneEach = (messages: ReadonlyArray<Uint8Array>): boolean => {
+    for (let i = 0; i < messages.length; i++) if (messages[i]!.length > maxMessageSize) return false
+    return true
   }
+  // Rare: a write larger than maxMessageSize is split, message by message.
+  const sendAll = (messages: ReadonlyArray<Uint8Array>): Effect.Effect<void, SocketError> =>
+    fitsOneEach(messages) ? socket.sendAll(messages) : Effect.forEach(messages, send, { discard: true })
 
-  const write: Sink.Sink<void, Uint8Array, never, SocketError> = Sink.forEachChunk((chunk) =>
-    sendAll(Chunk.toReadonlyArray(chunk))
-  )
+  // `Sink.forEachChunk(sendAll)`, except that on the engine's sockets a chunk the transport has
+  // room for is written at once, with no Effect: only a wait (or a failure) runs one.
+  const writeLoop: Channel.Channel<never, Chunk.Chunk<Uint8Array>, SocketError, never, void, unknown> = Channel
+    .readWithCause({
+      onInput: (chunk: Chunk.Chunk<Uint8Array>) => {
+        const messages = Chunk.toReadonlyArray(chunk)
+        if (fast === undefined || !fitsOneEach(messages)) return Channel.zipRight(Channel.fromEffect(sendAll(messages)), writeLoop)
+        const sent = fast.sendNow(messages, 0)
+        if (sent === messages.length) return writeLoop
+        return Channel.zipRight(Channel.fromEffect(socket.sendAll(sent === 0 ? messages : messages.slice(sent))), writeLoop)
+      },
+      onFailure: Channel.failCause,
+      onDone: () => Channel.void
+    })
+  const write: Sink.Sink<void, Uint8Array, never, SocketError> = Sink.fromChannel(writeLoop)
 
   const channel: Internal = {
     [TypeId]: TypeId,

@@ -36,12 +36,19 @@ export interface Fast {
   readonly take: () => MessageSocket.Message | undefined
   /** Runs `next` once a message is queued or the input ended or failed (at once when so now). */
   readonly whenReadable: <A, E>(next: Effect.Effect<A, E>) => Effect.Effect<A, E>
+  /** The socket's own `sendAll`, as for `receive`. */
+  readonly sendAll: MessageSocket.MessageSocket["sendAll"]
+  /**
+   * Writes the messages from `from` on while the transport has room and the socket is open,
+   * with no Effect: how far it got. What is left goes through `sendAll` (to wait, or to fail).
+   */
+  readonly sendNow: (messages: ReadonlyArray<MessageSocket.Message>, from: number) => number
 }
 
 /** The engine's fast path of `socket`, when it is one of the engine's. @internal */
 export const fastOf = (socket: MessageSocket.MessageSocket): Fast | undefined => {
   const fast = (socket as { readonly [Fast]?: Fast })[Fast]
-  return fast !== undefined && fast.receive === socket.receive ? fast : undefined
+  return fast !== undefined && fast.receive === socket.receive && fast.sendAll === socket.sendAll ? fast : undefined
 }
 
 /** @internal */
@@ -303,19 +310,27 @@ const unsafeMake = (
     })
 
   // The hot path of bulk writes: a plain loop while the transport has room, an Effect only to wait.
+  // Writes messages from `from` on while the transport has room and the socket is open: how
+  // far it got. Plain code: the Effects below only wait, or fail.
+  const sendNow = (messages: ReadonlyArray<MessageSocket.Message>, from: number): number => {
+    let index = from
+    while (index < messages.length && state === "open" && transport.bufferedAmount() < sendHighWater) {
+      const message = messages[index++]!
+      SocketMetrics.messagesSent.unsafeUpdate(1, [])
+      SocketMetrics.bytesSent.unsafeUpdate(messageSize(message), [])
+      transport.write(message)
+    }
+    return index
+  }
+
+  // The hot path of bulk writes: a plain loop while the transport has room, an Effect only to wait.
   const sendAll = (messages: ReadonlyArray<MessageSocket.Message>): Effect.Effect<void, SocketError> =>
     Effect.suspend(() => {
       let index = 0
       const loop: Effect.Effect<void, SocketError> = Effect.suspend(() => {
-        while (index < messages.length) {
-          if (state !== "open") return Effect.fail(closedError())
-          if (transport.bufferedAmount() >= sendHighWater) return Effect.zipRight(waitWritable, loop)
-          const message = messages[index++]!
-          SocketMetrics.messagesSent.unsafeUpdate(1, [])
-          SocketMetrics.bytesSent.unsafeUpdate(messageSize(message), [])
-          transport.write(message)
-        }
-        return Effect.void
+        index = sendNow(messages, index)
+        if (index === messages.length) return Effect.void
+        return state !== "open" ? Effect.fail(closedError()) : Effect.zipRight(waitWritable, loop)
       })
       return loop
     })
@@ -346,7 +361,7 @@ const unsafeMake = (
 
   const socket: MessageSocket.MessageSocket & { readonly [Fast]: Fast } = {
     [TypeId]: TypeId,
-    [Fast]: { receive, take, whenReadable },
+    [Fast]: { receive, take, whenReadable, sendAll, sendNow },
     get protocol() {
       return transport.protocol?.() ?? ""
     },
