@@ -2,13 +2,14 @@
 # What the tests need from the system, installed when missing: Debian's chromium (browser tests,
 # launched by Playwright with executablePath, never a downloaded browser), python3-websockets (the
 # independent interop peer), openssl (the wss test makes a self-signed certificate) and redis-server
-# (scale-out tests). As root with apt-get it installs them; otherwise it says in one line what to run.
+# (scale-out tests) and iproute2 (ss reads a listening socket's accept queue). As root with apt-get it installs them; otherwise it says in one line what to run.
 set -euo pipefail
 
 missing=()
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
 /usr/bin/python3 -c 'import websockets' 2>/dev/null || missing+=(python3-websockets)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v ss >/dev/null 2>&1 || missing+=(iproute2)
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -74,6 +74,11 @@ export interface ServeOptions extends ServerOptions {
   readonly host?: string | undefined
   /** Default 0: the operating system picks a free port (see `port` on the result). */
   readonly port?: number | undefined
+  /**
+   * How many connections may wait to be accepted (a burst of clients while the server is
+   * busy). Default 2048 (Node's is 511); the kernel caps it at `net.core.somaxconn`.
+   */
+  readonly backlog?: number | undefined
   /** Answers plain HTTP requests (a page, a health check). Default: 426 Upgrade Required. */
   readonly onRequest?: ((request: Http.IncomingMessage, response: Http.ServerResponse) => void) | undefined
 }
@@ -193,6 +198,12 @@ export const attach: <E, R>(
  * @category constructors
  */
 export const serveTcp: <E, R>(
-  options: { readonly host?: string | undefined; readonly port?: number | undefined; readonly channel?: ByteChannel.ByteChannelOptions | undefined } & MessageSocket.SocketOptions,
+  options: {
+    readonly host?: string | undefined
+    readonly port?: number | undefined
+    /** As `ServeOptions.backlog`. */
+    readonly backlog?: number | undefined
+    readonly channel?: ByteChannel.ByteChannelOptions | undefined
+  } & MessageSocket.SocketOptions,
   handler: (channel: ByteChannel.ByteChannel, info: { readonly remoteAddress: string | undefined }) => Effect.Effect<void, E, R>
 ) => Effect.Effect<NodeServer, SocketError.SocketError, Scope.Scope | Exclude<R, Scope.Scope>> = internal.serveTcp

@@ -302,3 +302,29 @@ describe("serveTcp shutdown with a client arriving during it", () => {
       expect(server.connections()).toBe(0)
     }), 15_000)
 })
+
+describe("a burst of clients", () => {
+  // The accept queue's length as the kernel holds it (ss's Send-Q of a listening socket): past
+  // it, the kernel drops new SYNs and clients retry after 1 s, 3 s, 7 s.
+  const listenBacklog = (port: number) =>
+    Effect.promise(async () => {
+      const { execFileSync } = await import("node:child_process")
+      const line = execFileSync("ss", ["-ltnH", `sport = :${port}`], { encoding: "utf8" }).trim()
+      return Number(line.split(/\s+/)[2])
+    })
+  const somaxconn = Effect.promise(async () => {
+    const { readFile } = await import("node:fs/promises")
+    return Number((await readFile("/proc/sys/net/core/somaxconn", "utf8")).trim())
+  })
+
+  it.scopedLive("servers listen with a queue of 2048 (Node's is 511), capped by the kernel; backlog sets it", () =>
+    Effect.gen(function*() {
+      const cap = yield* somaxconn
+      const served = yield* NodeServer.serve({}, echo)
+      expect(yield* listenBacklog(served.port)).toBe(Math.min(2048, cap))
+      const tcp = yield* NodeServer.serveTcp({}, () => Effect.void)
+      expect(yield* listenBacklog(tcp.port)).toBe(Math.min(2048, cap))
+      const small = yield* NodeServer.serve({ backlog: 64 }, echo)
+      expect(yield* listenBacklog(small.port)).toBe(Math.min(64, cap))
+    }))
+})

@@ -19,6 +19,14 @@ export const DEFAULT_CLOSE_TIMEOUT_MILLIS = 5_000
 /** Default time a server gives a client from its TCP connection to a completed upgrade. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MILLIS = 10_000
 
+/**
+ * Default length of a listening socket's accept queue (Node's own is 511). A burst of clients
+ * (all reconnecting after a restart) waits there while the server is busy, where past the
+ * queue the kernel drops their SYNs and they retry after 1 s, then 3 s, then 7 s. The kernel
+ * caps it at `net.core.somaxconn`.
+ */
+export const DEFAULT_LISTEN_BACKLOG = 2048
+
 /** Default number of connections a server holds before their upgrade completes; more are dropped at once. */
 export const DEFAULT_MAX_PENDING_HANDSHAKES = 1024
 

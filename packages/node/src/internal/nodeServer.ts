@@ -258,8 +258,10 @@ export const attach = <E, R>(
     return { connections: () => open, pending }
   })
 
-const listen = (server: Net.Server, host: string, port: number) =>
+const listen = (server: Net.Server, options: { readonly host?: string | undefined; readonly port?: number | undefined; readonly backlog?: number | undefined }) =>
   Effect.async<{ readonly host: string; readonly port: number }, SocketError.SocketError>((resume) => {
+    const host = options.host ?? constants.DEFAULT_HOST
+    const port = options.port ?? 0
     const onError = (error: Error & { code?: string }) =>
       resume(Effect.fail(
         new SocketError.SocketError({
@@ -269,7 +271,7 @@ const listen = (server: Net.Server, host: string, port: number) =>
         })
       ))
     server.once("error", onError)
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: options.backlog ?? constants.DEFAULT_LISTEN_BACKLOG }, () => {
       server.off("error", onError)
       const address = server.address() as Net.AddressInfo
       resume(Effect.succeed({ host: address.address, port: address.port }))
@@ -318,7 +320,7 @@ export const serve = <E, R>(
       }, (socket) => socket.destroy())
     )
     server.on("request", (request: Http.IncomingMessage) => attached.pending.done(request.socket))
-    const address = yield* listen(server, options.host ?? constants.DEFAULT_HOST, options.port ?? 0)
+    const address = yield* listen(server, options)
     return {
       host: address.host,
       port: address.port,
@@ -338,6 +340,7 @@ export const serveTcp = <E, R>(
   options: {
     readonly host?: string | undefined
     readonly port?: number | undefined
+    readonly backlog?: number | undefined
     readonly channel?: ByteChannel.ByteChannelOptions | undefined
   } & MessageSocket.SocketOptions,
   handler: (channel: ByteChannel.ByteChannel, info: { readonly remoteAddress: string | undefined }) => Effect.Effect<void, E, R>
@@ -380,7 +383,7 @@ export const serveTcp = <E, R>(
         (connection) => connection.destroy()
       )
     )
-    const address = yield* listen(server, options.host ?? constants.DEFAULT_HOST, options.port ?? 0)
+    const address = yield* listen(server, options)
     return {
       host: address.host,
       port: address.port,
