@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the tests need from the system, installed when missing: Debian's chromium (browser tests,
 # launched by Playwright with executablePath, never a downloaded browser), python3-websockets (the
-# independent interop peer), openssl (the wss test makes a self-signed certificate) and redis-server
-# (scale-out tests) and iproute2 (ss reads a listening socket's accept queue). As root with apt-get it installs them; otherwise it says in one line what to run.
+# independent interop peer), openssl (the wss test makes a self-signed certificate), iproute2 (ss
+# reads a listening socket's accept queue) and redis-server (scale-out tests). As root with apt-get
+# it installs them; otherwise it says in one line what to run.
 set -euo pipefail
 
 missing=()
