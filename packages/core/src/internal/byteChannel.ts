@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
+import * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import type * as ByteChannel from "../ByteChannel.js"
@@ -214,11 +215,12 @@ export const connect = (
   url: string | URL,
   options?: ByteChannel.ByteChannelOptions & Connector.ConnectOptions
 ) =>
-  Effect.gen(function*() {
-    const socket = yield* Connector.connect(url, options)
+  Effect.flatMap(Connector.connect(url, options), (socket) => {
     const channel = fromSocket(socket, options)
-    yield* Effect.addFinalizer(() => channel.close().pipe(Effect.catchAll(() => socket.terminate)))
-    return channel
+    // The scope's own list: `Effect.addFinalizer` would diff and patch every fiber ref.
+    return Effect.scopeWith((scope) =>
+      Effect.as(Scope.addFinalizer(scope, channel.close().pipe(Effect.catchAll(() => socket.terminate))), channel)
+    )
   })
 
 // Rejects with the typed error itself (not a FiberFailure) so non-Effect callers can inspect `_tag`.

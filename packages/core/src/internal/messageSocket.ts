@@ -1,12 +1,11 @@
 import * as Data from "effect/Data"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as PubSub from "effect/PubSub"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as CloseCode from "../CloseCode.js"
 import type * as MessageSocket from "../MessageSocket.js"
@@ -88,18 +87,17 @@ export const makeWith = (
   build: (controller: Transport.Controller) => Transport.Transport,
   options?: Transport.TransportOptions
 ): Effect.Effect<Transport.Controller> =>
-  Effect.map(Deferred.make<MessageSocket.CloseInfo>(), (closedDeferred) => unsafeMake(build, closedDeferred, options))
+  Effect.sync(() => unsafeMake(build, options))
 
 /** @internal */
 export const make = (
   transport: MessageSocket.Transport,
   options?: MessageSocket.ControllerOptions
 ): Effect.Effect<MessageSocket.Controller> =>
-  Effect.map(Deferred.make<MessageSocket.CloseInfo>(), (closedDeferred) => unsafeMake(() => transport, closedDeferred, options))
+  Effect.sync(() => unsafeMake(() => transport, options))
 
 const unsafeMake = (
   build: (controller: Transport.Controller) => Transport.Transport,
-  closedDeferred: Deferred.Deferred<MessageSocket.CloseInfo>,
   options: Transport.TransportOptions | undefined
 ): MessageSocket.Controller => {
   // Bound right below, once the controller exists: the transport's callbacks need it.
@@ -117,6 +115,8 @@ const unsafeMake = (
   openGauge++
   SocketMetrics.openConnections.unsafeUpdate(openGauge, [])
   const writers: Array<Waiter<void>> = []
+  // Fibers waiting for the close (a list, not a Deferred: one of those costs a few KB a socket).
+  const closeWaiters: Array<(info: MessageSocket.CloseInfo) => void> = []
   let state: "open" | "closing" | "closed" = "open"
   let closeInfo: MessageSocket.CloseInfo | undefined
   let localClose = false
@@ -129,6 +129,16 @@ const unsafeMake = (
   const emit = (event: MessageSocket.SocketEvent) => {
     pubsub?.unsafeOffer(event)
   }
+
+  const awaitClosed: Effect.Effect<MessageSocket.CloseInfo> = Effect.async((resume) => {
+    if (closeInfo !== undefined) return resume(Effect.succeed(closeInfo))
+    const waiter = (info: MessageSocket.CloseInfo) => resume(Effect.succeed(info))
+    closeWaiters.push(waiter)
+    return Effect.sync(() => {
+      const index = closeWaiters.indexOf(waiter)
+      if (index >= 0) closeWaiters.splice(index, 1)
+    })
+  })
 
   const closedError = () =>
     new SocketError({
@@ -222,7 +232,8 @@ const unsafeMake = (
     if (inbox.size === 0) inbox.finish()
     wakeWriters(failWriters)
     emit(SocketEvent.Close({ info: closeInfo }))
-    Deferred.unsafeDone(closedDeferred, Exit.succeed(closeInfo))
+    const done = closeInfo
+    for (const waiter of closeWaiters.splice(0)) waiter(done)
   }
 
   const drained = () => {
@@ -341,7 +352,7 @@ const unsafeMake = (
       if (closeInfo !== undefined) return Effect.succeed(closeInfo)
       const timeout = closeOptions?.timeout === undefined ? defaultCloseTimeout : Duration.decode(closeOptions.timeout)
       // A silent peer is dropped when the time is up, which completes the close (1006).
-      return withDeadline(Deferred.await(closedDeferred), timeout, terminateNow)
+      return withDeadline(awaitClosed, timeout, terminateNow)
     })
 
   const hub: Effect.Effect<PubSub.PubSub<MessageSocket.SocketEvent>> = Effect.suspend(() =>
@@ -371,7 +382,7 @@ const unsafeMake = (
     close: closeWith(false),
     closeWithProtocolCode: closeWith(true),
     terminate: Effect.sync(terminateNow),
-    closed: Deferred.await(closedDeferred),
+    closed: awaitClosed,
     events
   }
 
@@ -402,9 +413,14 @@ export const closeOnScopeClose = (
   socket: MessageSocket.MessageSocket,
   options?: MessageSocket.CloseOptions
 ): Effect.Effect<void, never, Scope.Scope> =>
-  Effect.addFinalizer(() =>
-    socket.closeWithProtocolCode(options ?? {}).pipe(
-      Effect.catchAll(() => socket.terminate),
-      Effect.asVoid
+  // The scope's own list, not `Effect.addFinalizer` (which saves and restores the fiber's refs
+  // around the finalizer, a diff and a patch of every fiber ref on every connection).
+  Effect.scopeWith((scope) =>
+    Scope.addFinalizer(
+      scope,
+      socket.closeWithProtocolCode(options ?? {}).pipe(
+        Effect.catchAll(() => socket.terminate),
+        Effect.asVoid
+      )
     )
   )

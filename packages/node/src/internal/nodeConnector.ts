@@ -14,17 +14,18 @@ export const parseUrl = (url: string | URL) => Connector.parseUrl(url, { schemes
 /** @internal */
 export const make = (options?: NodeConnector.NodeConnectorOptions) =>
   Connector.make((url, connectOptions) =>
-    Effect.gen(function*() {
-      const parsed = yield* parseUrl(url)
+    Effect.flatMap(parseUrl(url), (parsed) => {
       const merged = { ...options, ...connectOptions }
       // The connection's whole life is one span, ended when its scope closes.
-      yield* Effect.makeSpanScoped("bytechannel.connection", {
-        kind: "client",
-        captureStackTrace: false,
-        attributes: { "url.full": parsed.href, "network.transport": parsed.protocol === "tcp:" ? "tcp" : "websocket" }
-      })
-      return yield* (parsed.protocol === "tcp:" ? tcp.connect(parsed, merged) : ws.connect(parsed, merged)).pipe(
-        Effect.mapError(Connector.withUrl(parsed))
+      return Effect.zipRight(
+        Effect.makeSpanScoped("bytechannel.connection", {
+          kind: "client",
+          captureStackTrace: false,
+          attributes: { "url.full": parsed.href, "network.transport": parsed.protocol === "tcp:" ? "tcp" : "websocket" }
+        }),
+        (parsed.protocol === "tcp:" ? tcp.connect(parsed, merged) : ws.connect(parsed, merged)).pipe(
+          Effect.mapError(Connector.withUrl(parsed))
+        )
       )
     })
   )

@@ -2,6 +2,7 @@ import { CloseCode, Connector, Keepalive, MessageSocket, SocketError, Transport 
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
 import type * as Scope from "effect/Scope"
 import type { Duplex } from "node:stream"
 import { WebSocket } from "ws"
@@ -50,10 +51,11 @@ export interface WsSocketOptions extends MessageSocket.SocketOptions {
 export const fromWebSocket = (
   ws: WebSocket,
   options?: WsSocketOptions
-): Effect.Effect<MessageSocket.MessageSocket, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    let pongs = 0
-    const controller = yield* Transport.makeScoped((controller) => {
+): Effect.Effect<MessageSocket.MessageSocket, never, Scope.Scope> => {
+  let pongs = 0
+  // No Effect.gen on the per-connection path: its generator costs more than the steps it runs.
+  return Effect.flatMap(
+    Transport.makeScoped((controller) => {
       ws.binaryType = "nodebuffer"
       // binaryType "nodebuffer": every message arrives as one Buffer.
       ws.on("message", (data, isBinary) => {
@@ -121,19 +123,22 @@ export const fromWebSocket = (
         protocol: () => ws.protocol
       }
       // ws pauses the socket itself: real backpressure, whatever the options object holds.
-    }, { ...options, receiveOverflow: "pause" })
-
-    if (options?.pingInterval !== undefined) {
-      yield* Keepalive.run(controller, {
-        answer: "pong",
-        send: () => ws.ping(),
-        // Pings wait for the handshake: ws throws on a ping while CONNECTING.
-        ready: () => ws.readyState === WebSocket.OPEN,
-        answers: () => pongs
-      }, { interval: options.pingInterval, timeout: options.pongTimeout })
-    }
-    return controller.socket
-  })
+    }, { ...options, receiveOverflow: "pause" }),
+    (controller) =>
+      options?.pingInterval === undefined
+        ? Effect.succeed(controller.socket)
+        : Effect.as(
+          Keepalive.run(controller, {
+            answer: "pong",
+            send: () => ws.ping(),
+            // Pings wait for the handshake: ws throws on a ping while CONNECTING.
+            ready: () => ws.readyState === WebSocket.OPEN,
+            answers: () => pongs
+          }, { interval: options.pingInterval, timeout: options.pongTimeout }),
+          controller.socket
+        )
+  )
+}
 
 /** ws's own close timer (its default is 30 s) set to ours: no wait outlives `closeTimeout`. @internal */
 export const closeTimeoutMillis = (options: { readonly closeTimeout?: Duration.DurationInput | undefined } | undefined) =>
@@ -146,8 +151,8 @@ export const connect = (
   url: URL,
   options: NodeConnector.NodeConnectorOptions & { readonly protocols?: string | ReadonlyArray<string> | undefined }
 ): Effect.Effect<MessageSocket.MessageSocket, SocketError.SocketError, Scope.Scope> =>
-  Effect.gen(function*() {
-    const opened = yield* Deferred.make<void, SocketError.SocketError>()
+  Effect.suspend(() => {
+    const opened = Deferred.unsafeMake<void, SocketError.SocketError>(FiberId.none)
     let ws: WebSocket
     try {
       ws = new WebSocket(url, toProtocols(options.protocols), {
@@ -162,7 +167,7 @@ export const connect = (
       })
     } catch (cause) {
       // Options ws refuses synchronously (a header with a line break, a bad protocol name).
-      return yield* new SocketError.SocketError({ reason: "Open", cause, detail: cause instanceof Error ? cause.message : String(cause) })
+      return Effect.fail(new SocketError.SocketError({ reason: "Open", cause, detail: cause instanceof Error ? cause.message : String(cause) }))
     }
     ws.on("unexpected-response", (request, response) => {
       Deferred.unsafeDone(
@@ -196,11 +201,13 @@ export const connect = (
       isOpen = true
       Deferred.unsafeDone(opened, Effect.void)
     })
-    const socket = yield* fromWebSocket(ws, options)
-    // A deadline, not an idle timer: a server that dribbles its answer is cut at `openTimeout`.
-    yield* Transport.awaitOpen(opened, {
-      timeout: options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS,
-      abort: () => ws.terminate()
-    })
-    return socket
+    return Effect.flatMap(fromWebSocket(ws, options), (socket) =>
+      // A deadline, not an idle timer: a server that dribbles its answer is cut at `openTimeout`.
+      Effect.as(
+        Transport.awaitOpen(opened, {
+          timeout: options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS,
+          abort: () => ws.terminate()
+        }),
+        socket
+      ))
   })
