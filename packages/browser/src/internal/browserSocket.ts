@@ -144,18 +144,26 @@ export const connectWebSocket = (
     const opened = yield* Deferred.make<void, SocketError.SocketError>()
     const sendHighWater = options.sendHighWaterMark ?? constants.DEFAULT_SEND_HIGH_WATER_BYTES
 
+    // A browser WebSocket has no drain event: bufferedAmount is polled, backing off, while it is
+    // high. Each poll's timer is set from a message task, never from the previous timer: a timer
+    // set inside a timer is clamped to 4 ms after five levels (HTML timer nesting), and poll,
+    // drain, write, poll is such a chain; at 4 ms the socket ran dry between polls.
+    const pollTicks = new MessageChannel()
+    yield* Effect.addFinalizer(() => Effect.sync(() => pollTicks.port1.close()))
+
     const controller = yield* Transport.makeScoped((controller) => {
-      let polling = false
-      // A browser WebSocket has no drain event: poll bufferedAmount, backing off, while it is high.
-      const pollDrain = (delay: number) => {
-        setTimeout(() => {
-          if (ws.readyState !== WebSocket.OPEN) return void (polling = false)
-          if (ws.bufferedAmount < sendHighWater) {
-            polling = false
-            controller.onDrain()
-          } else pollDrain(Math.min(delay * 2, constants.DRAIN_POLL_MAX_MILLIS))
-        }, delay)
+      let pollDelay = 0 // 0 while not polling
+      const pollDrain = () => {
+        if (ws.readyState !== WebSocket.OPEN) return void (pollDelay = 0)
+        if (ws.bufferedAmount < sendHighWater) {
+          pollDelay = 0
+          controller.onDrain()
+        } else {
+          pollDelay = Math.min(pollDelay * 2, constants.DRAIN_POLL_MAX_MILLIS)
+          pollTicks.port2.postMessage(null)
+        }
       }
+      pollTicks.port1.onmessage = () => setTimeout(pollDrain, pollDelay)
       ws.onmessage = (event: MessageEvent) => {
         const data = event.data as string | ArrayBuffer
         controller.onMessage(typeof data === "string" ? data : new Uint8Array(data))
@@ -169,9 +177,9 @@ export const connectWebSocket = (
       return {
         write: (message) => {
           ws.send(message)
-          if (!polling && ws.bufferedAmount >= sendHighWater) {
-            polling = true
-            pollDrain(constants.DRAIN_POLL_FIRST_MILLIS)
+          if (pollDelay === 0 && ws.bufferedAmount >= sendHighWater) {
+            pollDelay = constants.DRAIN_POLL_FIRST_MILLIS
+            pollTicks.port2.postMessage(null)
           }
         },
         bufferedAmount: () => ws.bufferedAmount,
