@@ -1,11 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ByteChannel, MemorySocket, MessageSocket } from "@bytechannel/core"
+import { ByteChannel, MemorySocket, MessageSocket, Transport } from "@bytechannel/core"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
@@ -320,6 +322,42 @@ describe("ByteChannel over MemorySocket", () => {
         yield* TestClock.adjust("2 seconds")
         yield* Fiber.join(scoped)
         expect(yield* Deferred.await(closed)).toMatchObject({ code: 1006, local: true })
+      }))
+
+    it.effect("a scope close that is interrupted still drops a silent peer at the close deadline", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* MemorySocket.makePair({ closeTimeout: "2 seconds" })
+        yield* b.ignoreCloseFrames
+        const scope = yield* Scope.make()
+        yield* MessageSocket.closeOnScopeClose(a).pipe(Scope.extend(scope))
+        // Closed from ordinary code (a hand-managed scope, a runtime's dispose), then given up on.
+        const closer = yield* Effect.fork(Scope.close(scope, Exit.void))
+        yield* awaitSuspended(closer)
+        yield* Fiber.interruptFork(closer)
+        const peerClosed = yield* Effect.fork(b.closed)
+        yield* TestClock.adjust("2 seconds")
+        expect(yield* Fiber.join(peerClosed)).toMatchObject({ code: 1006, local: false })
+        expect(yield* a.closed).toMatchObject({ code: 1006, local: true })
+      }))
+
+    it.effect("a close whose transport throws on terminate still ends at the deadline", () =>
+      Effect.gen(function*() {
+        // A transport's bug (or a platform call that throws on a socket in a bad state), with a
+        // peer that never answers the close frame.
+        const controller = yield* Transport.make(() => ({
+          write: () => {},
+          bufferedAmount: () => 0,
+          sendClose: () => {},
+          terminate: () => {
+            throw new Error("terminate failed")
+          },
+          pause: () => {},
+          resume: () => {}
+        }))
+        const closing = yield* Effect.fork(controller.socket.close({ timeout: "1 second" }))
+        yield* awaitSuspended(closing)
+        yield* TestClock.adjust("1 second")
+        expect(yield* Fiber.join(closing)).toMatchObject({ code: 1006, local: true })
       }))
 
     it.scoped("close arguments are checked before anything is sent", () =>

@@ -219,7 +219,10 @@ export const connect = (
     const channel = fromSocket(socket, options)
     // The scope's own list: `Effect.addFinalizer` would diff and patch every fiber ref.
     return Effect.scopeWith((scope) =>
-      Effect.as(Scope.addFinalizer(scope, channel.close().pipe(Effect.catchAll(() => socket.terminate))), channel)
+      Effect.as(
+        Scope.addFinalizer(scope, channel.close().pipe(Effect.catchAll(() => socket.terminate), Effect.uninterruptible)),
+        channel
+      )
     )
   })
 

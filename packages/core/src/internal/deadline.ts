@@ -12,17 +12,30 @@
  */
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 
-/** @internal */
+/**
+ * The timer is stopped when the wait ends, not when it is interrupted: a close once begun is
+ * still ended at its deadline if whoever waited for it gave up (an interrupted `Scope.close`),
+ * or a silent peer would hold the connection forever.
+ *
+ * @internal
+ */
 export const withDeadline = <A, E, R>(
   wait: Effect.Effect<A, E, R>,
   timeout: Duration.Duration,
   onExpiry: () => void
 ): Effect.Effect<A, E, R> =>
-  Effect.flatMap(
-    // Interruptible even when forked from a finalizer (which runs uninterruptibly), or stopping
-    // it could not cut its sleep short.
-    Effect.forkDaemon(Effect.zipRight(Effect.interruptible(Effect.sleep(timeout)), Effect.sync(onExpiry))),
-    (timer) => Effect.ensuring(wait, Effect.sync(() => timer.unsafeInterruptAsFork(FiberId.none)))
+  Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(
+      // Interruptible even when forked from a finalizer (which runs uninterruptibly), or stopping
+      // it could not cut its sleep short.
+      Effect.forkDaemon(Effect.zipRight(Effect.interruptible(Effect.sleep(timeout)), Effect.sync(onExpiry))),
+      (timer) =>
+        Effect.onExit(
+          restore(wait),
+          (exit) => Exit.isInterrupted(exit) ? Effect.void : Effect.sync(() => timer.unsafeInterruptAsFork(FiberId.none))
+        )
+    )
   )

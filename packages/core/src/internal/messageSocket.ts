@@ -259,8 +259,12 @@ const unsafeMake = (
   const terminateNow = () => {
     if (state === "closed") return
     localClose = localClose || state === "open"
-    transport.terminate()
-    closed({ code: CloseCode.Abnormal, reason: "", wasClean: false })
+    try {
+      transport.terminate()
+    } finally {
+      // Closed even when the transport's terminate throws: every close waiting on it must end.
+      closed({ code: CloseCode.Abnormal, reason: "", wasClean: false })
+    }
   }
 
   // The message at the head of the queue, taken now; `undefined` when none is queued.
@@ -415,12 +419,14 @@ export const closeOnScopeClose = (
 ): Effect.Effect<void, never, Scope.Scope> =>
   // The scope's own list, not `Effect.addFinalizer` (which saves and restores the fiber's refs
   // around the finalizer, a diff and a patch of every fiber ref on every connection).
+  // Uninterruptible as `Effect.addFinalizer`'s are, whoever closes the scope.
   Effect.scopeWith((scope) =>
     Scope.addFinalizer(
       scope,
       socket.closeWithProtocolCode(options ?? {}).pipe(
         Effect.catchAll(() => socket.terminate),
-        Effect.asVoid
+        Effect.asVoid,
+        Effect.uninterruptible
       )
     )
   )
