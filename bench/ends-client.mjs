@@ -194,5 +194,5 @@ process.on("message", async ({ id, op, kind, port, total, count, connections, pa
   }
 })
 process.on("disconnect", () => process.exit(0))
-process.on("SIGINT", () => process.exit(0))
+process.on("SIGINT", () => process.exit(0)) // lets --cpu-prof write its profile
 process.send({ ready: { masking: await wsMasking() } })
