@@ -179,6 +179,22 @@ export const attach: <E, R>(
 ) => Effect.Effect<{ readonly connections: () => number }, never, Scope.Scope | Exclude<R, Scope.Scope>> = internal.attach
 
 /**
+ * Options of {@link serveTcp}: where to listen, and the sockets' and channels' options.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ServeTcpOptions extends MessageSocket.SocketOptions {
+  /** Default "127.0.0.1". */
+  readonly host?: string | undefined
+  /** Default 0: the operating system picks a free port. */
+  readonly port?: number | undefined
+  /** As `ServeOptions.backlog`. */
+  readonly backlog?: number | undefined
+  readonly channel?: ByteChannel.ByteChannelOptions | undefined
+}
+
+/**
  * A raw TCP server: each chunk read is a message, so the same codecs run over TCP.
  *
  * @example
@@ -198,12 +214,6 @@ export const attach: <E, R>(
  * @category constructors
  */
 export const serveTcp: <E, R>(
-  options: {
-    readonly host?: string | undefined
-    readonly port?: number | undefined
-    /** As `ServeOptions.backlog`. */
-    readonly backlog?: number | undefined
-    readonly channel?: ByteChannel.ByteChannelOptions | undefined
-  } & MessageSocket.SocketOptions,
+  options: ServeTcpOptions,
   handler: (channel: ByteChannel.ByteChannel, info: { readonly remoteAddress: string | undefined }) => Effect.Effect<void, E, R>
 ) => Effect.Effect<NodeServer, SocketError.SocketError, Scope.Scope | Exclude<R, Scope.Scope>> = internal.serveTcp

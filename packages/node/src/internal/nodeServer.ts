@@ -1,5 +1,4 @@
 import { ByteChannel, CloseCode, SocketError } from "@bytechannel/core"
-import type { MessageSocket } from "@bytechannel/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
@@ -337,12 +336,7 @@ export const layer = <E, R>(
 
 /** @internal */
 export const serveTcp = <E, R>(
-  options: {
-    readonly host?: string | undefined
-    readonly port?: number | undefined
-    readonly backlog?: number | undefined
-    readonly channel?: ByteChannel.ByteChannelOptions | undefined
-  } & MessageSocket.SocketOptions,
+  options: NodeServer.ServeTcpOptions,
   handler: (channel: ByteChannel.ByteChannel, info: { readonly remoteAddress: string | undefined }) => Effect.Effect<void, E, R>
 ) =>
   Effect.gen(function*() {
