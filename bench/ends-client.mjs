@@ -15,7 +15,7 @@ import * as Stream from "effect/Stream"
 import { once } from "node:events"
 import * as Net from "node:net"
 import { performance } from "node:perf_hooks"
-import { netRoundTrips, wsMasking } from "./lib.mjs"
+import { netRoundTrips, wsMasking, wsRoundTrips } from "./lib.mjs"
 import { WebSocket } from "ws"
 
 const CHUNK = 64 * 1024
@@ -87,15 +87,7 @@ const rtt = {
     })),
   ws: async (port, count, samples, path) => {
     const ws = await openWs(`ws://127.0.0.1:${port}${path}`)
-    let wake
-    ws.on("message", () => wake())
-    for (let i = 0; i < count; i++) {
-      const start = performance.now()
-      const reply = new Promise((resolve) => (wake = resolve))
-      ws.send(small)
-      await reply
-      samples.push(performance.now() - start)
-    }
+    await wsRoundTrips(ws, small, count, samples)
     await closeWs(ws)
   },
   net: async (port, count, samples) => {

@@ -141,6 +141,19 @@ export const wsMasking = async () => {
 }
 
 /** `count` sequential echoes of `payload` over a connected node:net socket; each latency (ms) into `samples`. */
+/** `count` sequential echoes of `payload` over an open ws WebSocket, each one's latency (ms) pushed to `samples`. */
+export const wsRoundTrips = async (ws, payload, count, samples) => {
+  let wake
+  ws.on("message", () => wake())
+  for (let i = 0; i < count; i++) {
+    const start = performance.now()
+    const reply = new Promise((resolve) => (wake = resolve))
+    ws.send(payload)
+    await reply
+    samples.push(performance.now() - start)
+  }
+}
+
 export const netRoundTrips = async (socket, payload, count, samples) => {
   let wake
   let pending = 0

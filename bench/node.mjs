@@ -15,7 +15,7 @@ import { once } from "node:events"
 import { performance } from "node:perf_hooks"
 import websocketStream from "websocket-stream"
 import { WebSocket, createWebSocketStream } from "ws"
-import { compare, emit, forkChild, mean, median, MiB, netRoundTrips, percentile, quick } from "./lib.mjs"
+import { compare, emit, forkChild, mean, median, MiB, netRoundTrips, percentile, quick, wsRoundTrips } from "./lib.mjs"
 
 const CHUNK = 64 * 1024
 const BULK = (quick ? 32 : 256) * MiB
@@ -134,15 +134,7 @@ const rtt = {
     }))),
   "raw ws": timed("raw ws", async (samples) => {
     const ws = await openWs(wsUrl("/echo"))
-    let wake
-    ws.on("message", () => wake())
-    for (let i = 0; i < ROUND_TRIPS; i++) {
-      const start = performance.now()
-      const reply = new Promise((resolve) => (wake = resolve))
-      ws.send(small)
-      await reply
-      samples.push(performance.now() - start)
-    }
+    await wsRoundTrips(ws, small, ROUND_TRIPS, samples)
     ws.terminate()
   }),
   "websocket-stream": timed("websocket-stream", async (samples) => {
