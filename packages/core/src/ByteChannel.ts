@@ -51,7 +51,7 @@ export interface ByteChannelOptions {
   /** Largest binary message written; a larger write is split into several messages. Default 1 MiB. */
   readonly maxMessageSize?: number | undefined
   /** How long the close handshake may take before the transport is dropped. Default: the socket's (5 seconds unless its transport sets another). */
-  readonly closeTimeout?: Duration.DurationInput | undefined
+  readonly closeTimeout?: Duration.Input | undefined
   /**
    * Close codes from the peer that end `read` (EOF) rather than fail it. Default `[1000]`.
    * 1006 (connection lost) is never clean.

@@ -20,14 +20,14 @@ export interface ConnectOptions {
   /** Subprotocols offered to the server. */
   readonly protocols?: string | ReadonlyArray<string> | undefined
   /** How long the opening handshake may take. Default 10 seconds. */
-  readonly openTimeout?: Duration.DurationInput | undefined
+  readonly openTimeout?: Duration.Input | undefined
 }
 
 /**
  * @since 0.1.0
  * @category tags
  */
-export class Connector extends Context.Tag("@bytechannel/core/Connector")<Connector, {
+export class Connector extends Context.Service<Connector, {
   /**
    * Opens a connection to `url`. The socket is closed (code 1000, then dropped after the close
    * timeout) when the scope closes.
@@ -36,7 +36,7 @@ export class Connector extends Context.Tag("@bytechannel/core/Connector")<Connec
     url: string | URL,
     options?: ConnectOptions
   ) => Effect.Effect<MessageSocket, SocketError, Scope.Scope>
-}>() {}
+}>()("@bytechannel/core/Connector") {}
 
 /**
  * @since 0.1.0
@@ -44,7 +44,7 @@ export class Connector extends Context.Tag("@bytechannel/core/Connector")<Connec
  */
 export const make = (
   connect: (url: string | URL, options?: ConnectOptions) => Effect.Effect<MessageSocket, SocketError, Scope.Scope>
-): Connector["Type"] => Connector.of({ connect })
+): Connector["Service"] => Connector.of({ connect })
 
 /**
  * Opens a connection with the `Connector` in the context.
@@ -70,7 +70,7 @@ export const connect = (
   url: string | URL,
   options?: ConnectOptions
 ): Effect.Effect<MessageSocket, SocketError, Connector | Scope.Scope> =>
-  Effect.flatMap(Connector, (connector) => connector.connect(url, options))
+  Connector.use((connector) => connector.connect(url, options))
 
 /**
  * Parses the URL a connector is asked to open, the same way on every platform: `http:` and

@@ -19,9 +19,9 @@ import type * as Transport from "./Transport.js"
  */
 export interface KeepaliveOptions {
   /** How often a probe goes out. */
-  readonly interval: Duration.DurationInput
+  readonly interval: Duration.Input
   /** How long to wait for a sign of life after a probe. Default: `interval`. */
-  readonly timeout?: Duration.DurationInput | undefined
+  readonly timeout?: Duration.Input | undefined
 }
 
 /**

@@ -34,7 +34,7 @@ export interface PairOptions {
   /** The subprotocol both sides report. */
   readonly protocol?: string | undefined
   /** Close handshake timeout used by scope finalizers. Default 5 seconds. */
-  readonly closeTimeout?: Duration.DurationInput | undefined
+  readonly closeTimeout?: Duration.Input | undefined
 }
 
 /**

@@ -5,8 +5,7 @@
  *
  * Transports (memory, `ws`, TCP, browser) build it with the `Transport` module
  * (`Transport.make`), driving its controller from their callbacks, so every transport shares one
- * implementation of queueing, backpressure and close rules. {@link make}, {@link Transport},
- * {@link Controller} and {@link TransportOptions} here are deprecated aliases of that module's.
+ * implementation of queueing, backpressure and close rules.
  *
  * @since 0.1.0
  */
@@ -16,8 +15,8 @@ import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
+import * as internalClose from "./internal/close.js"
 import * as internal from "./internal/messageSocket.js"
-import type * as TransportModule from "./Transport.js"
 import type { CloseArgumentError, SocketError } from "./SocketError.js"
 
 /**
@@ -67,7 +66,7 @@ export interface CloseOptions {
   /** At most 123 UTF-8 bytes. Default empty. */
   readonly reason?: string | undefined
   /** How long to wait for the peer's close frame before dropping the transport. Default 5 seconds. */
-  readonly timeout?: Duration.DurationInput | undefined
+  readonly timeout?: Duration.Input | undefined
 }
 
 /**
@@ -78,7 +77,6 @@ export interface CloseOptions {
  * @category models
  */
 export type SocketEvent = Data.TaggedEnum<{
-  Open: { readonly protocol: string }
   Ping: { readonly data: Uint8Array }
   Pong: { readonly data: Uint8Array }
   ReceivePaused: { readonly messages: number; readonly bytes: number }
@@ -130,31 +128,6 @@ export interface MessageSocket {
 }
 
 /**
- * @deprecated Use {@link TransportModule.Transport} from the `Transport` module.
- * @since 0.1.0
- * @category models
- */
-export type Transport = TransportModule.Transport
-
-/**
- * The engine's controller under its former names as well (`offer`, `drained`, `closed`, `fail`).
- * @deprecated Use {@link TransportModule.Controller} from the `Transport` module (`onMessage`,
- * `onDrain`, `onClose`, `onError`).
- * @since 0.1.0
- * @category models
- */
-export interface Controller extends TransportModule.Controller {
-  /** @deprecated `onMessage` */
-  readonly offer: (message: Message) => void
-  /** @deprecated `onDrain` */
-  readonly drained: () => void
-  /** @deprecated `onClose` */
-  readonly closed: (info: { readonly code: number; readonly reason: string; readonly wasClean: boolean }) => void
-  /** @deprecated `onError` */
-  readonly fail: (error: SocketError) => void
-}
-
-/**
  * @since 0.1.0
  * @category models
  */
@@ -168,25 +141,15 @@ export interface SocketOptions {
   /** `send` waits while `bufferedAmount()` is at or above this. Default 1 MiB. */
   readonly sendHighWaterMark?: number | undefined
   /** Close handshake timeout used when `close` is given none (and by scope finalizers). Default 5 seconds. */
-  readonly closeTimeout?: Duration.DurationInput | undefined
+  readonly closeTimeout?: Duration.Input | undefined
+  /**
+   * How long a send may wait with the transport's send buffer not drained at all (the peer reads
+   * nothing) before the connection is closed with 1008 and the send fails with `SendTimeout`.
+   * Progress, not size: a slow reader that drains, however slowly, is never dropped. Default 60
+   * seconds; `Infinity` turns the check off.
+   */
+  readonly sendStallTimeout?: Duration.Input | undefined
 }
-
-/**
- * @deprecated Use {@link TransportModule.TransportOptions} from the `Transport` module.
- * @since 0.1.0
- * @category models
- */
-export type ControllerOptions = TransportModule.TransportOptions
-
-/**
- * Builds the shared socket engine over a transport.
- * @deprecated Use `Transport.make((controller) => transport)`: the transport gets the controller
- * when it is built.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const make: (transport: Transport, options?: ControllerOptions) => Effect.Effect<Controller> = internal.make
 
 /**
  * Closes the socket when the scope closes (code 1000, then drop after the close timeout).
@@ -198,7 +161,7 @@ export const closeOnScopeClose: (socket: MessageSocket, options?: CloseOptions) 
   void,
   never,
   Scope.Scope
-> = internal.closeOnScopeClose
+> = internalClose.closeOnScopeClose
 
 /**
  * Checks a close code and reason the way the browser `WebSocket.close` does.
@@ -209,7 +172,7 @@ export const closeOnScopeClose: (socket: MessageSocket, options?: CloseOptions) 
 export const validateClose: (
   options: CloseOptions | undefined,
   allowProtocolCodes?: boolean
-) => Effect.Effect<{ readonly code: number; readonly reason: string }, CloseArgumentError> = internal.validateClose
+) => Effect.Effect<{ readonly code: number; readonly reason: string }, CloseArgumentError> = internalClose.validateClose
 
 /**
  * @since 0.1.0

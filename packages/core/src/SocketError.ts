@@ -29,11 +29,13 @@ export type TypeId = typeof TypeId
  * - `Closed`: the connection is closed, or closed with a code that is not clean; `code` and
  *   `closeReason` say how.
  * - `ReceiveOverflow`: the peer sent more than the receive bound and the transport cannot pause.
+ * - `SendTimeout`: a send waited `sendStallTimeout` with the send buffer not drained at all (the
+ *   peer reads nothing); the connection is closed with 1008.
  *
  * @since 0.1.0
  * @category models
  */
-export type SocketErrorReason = "Open" | "OpenTimeout" | "Read" | "Write" | "Closed" | "ReceiveOverflow"
+export type SocketErrorReason = "Open" | "OpenTimeout" | "Read" | "Write" | "Closed" | "ReceiveOverflow" | "SendTimeout"
 
 /**
  * @example
@@ -98,7 +100,8 @@ const defaultDescription: Record<SocketErrorReason, string> = {
   Read: "receiving failed",
   Write: "sending failed",
   Closed: "the connection closed",
-  ReceiveOverflow: "more unread data than the receive bound"
+  ReceiveOverflow: "more unread data than the receive bound",
+  SendTimeout: "the peer read nothing within the send stall timeout"
 }
 
 /**

@@ -32,8 +32,10 @@
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
 import { withDeadline } from "./internal/deadline.js"
+import { closeOnScopeClose } from "./internal/close.js"
 import * as internal from "./internal/messageSocket.js"
 import type { Message, MessageSocket, SocketEvent, SocketOptions } from "./MessageSocket.js"
 import { SocketError } from "./SocketError.js"
@@ -99,6 +101,10 @@ export interface Controller {
   readonly receivePauses: () => number
   /** Whether the transport is paused by receive backpressure now. */
   readonly receivePaused: () => boolean
+  /** What the transport holds unsent now (its `bufferedAmount`), for liveness checks. */
+  readonly sendBuffered: () => number
+  /** Messages handed to the transport since the socket opened (for liveness checks). */
+  readonly sentMessages: () => number
 }
 
 /**
@@ -141,7 +147,7 @@ export const makeScoped = (
   build: (controller: Controller) => Transport,
   options?: TransportOptions
 ): Effect.Effect<Controller, never, Scope.Scope> =>
-  Effect.tap(internal.makeWith(build, options), (controller) => internal.closeOnScopeClose(controller.socket))
+  Effect.tap(internal.makeWith(build, options), (controller) => closeOnScopeClose(controller.socket))
 
 /**
  * Waits for a transport's opening handshake with a deadline (not an idle timer): `opened`
@@ -153,18 +159,19 @@ export const makeScoped = (
  */
 export const awaitOpen = (
   opened: Deferred.Deferred<void, SocketError>,
-  options: { readonly timeout: Duration.DurationInput; readonly abort: () => void; readonly what?: string | undefined }
+  options: { readonly timeout: Duration.Input; readonly abort: () => void; readonly what?: string | undefined }
 ): Effect.Effect<void, SocketError> => {
-  const timeout = Duration.decode(options.timeout)
+  const timeout = Duration.fromInputUnsafe(options.timeout)
   return Effect.onError(
     withDeadline(Deferred.await(opened), timeout, () => {
-      Deferred.unsafeDone(
+      Deferred.doneUnsafe(
         opened,
-        Effect.fail(
+        Exit.fail(
           new SocketError({ reason: "OpenTimeout", detail: `no ${options.what ?? "handshake"} within ${Duration.format(timeout)}` })
         )
       )
     }),
+    // An interrupted connect (the caller gave up) aborts too, and its deadline stops with it.
     () => Effect.sync(options.abort)
   )
 }

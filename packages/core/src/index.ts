@@ -2,8 +2,7 @@
  * `@bytechannel/core`: a message socket as an ordered, backpressured byte stream
  * (`ByteChannel`), the `Connector` service that opens one, codecs and typed messages on top,
  * reconnection, and an in-memory transport for tests. Each module is also its own entry point
- * (`@bytechannel/core/ByteChannel`, ...); `PlatformSocket` is only there, as it needs
- * `@effect/platform`.
+ * (`@bytechannel/core/ByteChannel`, ...).
  *
  * @module @bytechannel/core
  * @since 0.1.0

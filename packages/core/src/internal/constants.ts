@@ -18,6 +18,16 @@ export const DEFAULT_RECEIVE_HIGH_WATER_MESSAGES = 64
 /** Default receive queue bound, in bytes: the transport is paused when it is reached. */
 export const DEFAULT_RECEIVE_HIGH_WATER_BYTES = 4 * 1024 * 1024
 
+/** Default fraction of the receive bounds at which a paused transport is resumed. */
+export const DEFAULT_RECEIVE_RESUME_RATIO = 0.5
+
+/**
+ * Default time a send may wait with no progress at all (the transport's send buffer not
+ * drained by a single byte) before the connection is closed with 1008: a peer that reads
+ * nothing. Generous: a slow reader that drains, however slowly, is never dropped.
+ */
+export const DEFAULT_SEND_STALL_TIMEOUT_MILLIS = 60_000
+
 /** Default send bound, in bytes buffered by the transport, above which `send` waits. */
 export const DEFAULT_SEND_HIGH_WATER_BYTES = 1024 * 1024
 

@@ -1,4 +1,4 @@
-import * as Chunk from "effect/Chunk"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Sink from "effect/Sink"
@@ -88,7 +88,7 @@ export const make = <A>(
       return channel.socket.closeWithProtocolCode({
         code: error._tag === "FrameTooLarge" ? CloseCode.MessageTooBig : CloseCode.InvalidPayload,
         reason: error._tag === "FrameTooLarge" ? "frame too large" : "invalid frame"
-      }).pipe(Effect.ignore, Effect.zipRight(Effect.fail(error)))
+      }).pipe(Effect.ignore, Effect.andThen(Effect.fail(error)))
     })
 
   const nextFrame: Effect.Effect<Option.Option<A>, ByteChannel.ReadError | CodecError> = Effect.suspend(() => {
@@ -99,23 +99,26 @@ export const make = <A>(
     }
     if (pendingError) return failWith(pendingError)
     if (done) return Effect.succeedNone
-    return Effect.zipRight(fill, nextFrame)
+    return Effect.andThen(fill, nextFrame)
   })
 
   // All frames ready at once, as one chunk: the stream machinery costs per chunk, not per frame.
-  const nextChunk: Effect.Effect<Chunk.Chunk<A>, Option.Option<ByteChannel.ReadError | CodecError>> = Effect.suspend(() => {
+  const nextChunk: Effect.Effect<
+    readonly [A, ...Array<A>],
+    ByteChannel.ReadError | CodecError | Cause.Done
+  > = Effect.suspend(() => {
     if (head < ready.length) {
-      const chunk = Chunk.unsafeFromArray(head === 0 ? ready : ready.slice(head))
+      const chunk = (head === 0 ? ready : ready.slice(head)) as unknown as readonly [A, ...Array<A>]
       ready = []
       head = 0
       return Effect.succeed(chunk)
     }
-    if (pendingError) return Effect.mapError(failWith(pendingError), Option.some)
-    if (done) return Effect.fail(Option.none())
-    return Effect.zipRight(Effect.mapError(fill, Option.some), nextChunk)
+    if (pendingError) return failWith(pendingError)
+    if (done) return Cause.done()
+    return Effect.andThen(fill, nextChunk)
   })
 
-  const messages: Stream.Stream<A, ByteChannel.ReadError | CodecError> = Stream.repeatEffectChunkOption(nextChunk)
+  const messages: Stream.Stream<A, ByteChannel.ReadError | CodecError> = Stream.fromPull(Effect.succeed(nextChunk))
 
   const send = (value: A): Effect.Effect<void, SocketError | CodecError> => {
     const frame = plain.encode(value)
@@ -126,7 +129,7 @@ export const make = <A>(
   // one batched write, as `ByteChannel.write` writes a chunk. A value that does not encode fails
   // the sink after the frames before it are written; with `coalesce`, before any of its chunk is.
   const coalesce = options?.coalesce
-  const sink: Sink.Sink<void, A, never, SocketError | CodecError> = Sink.forEachChunk((chunk) =>
+  const sink: Sink.Sink<void, A, never, SocketError | CodecError> = Sink.forEachArray((chunk: ReadonlyArray<A>) =>
     Effect.suspend((): Effect.Effect<void, SocketError | CodecError> => {
       const frames: Array<Uint8Array> = []
       let failure: Failure | undefined
@@ -143,7 +146,7 @@ export const make = <A>(
       }
       if (failure === undefined) return sendAll(channel, frames)
       const error = toError(failure)
-      return frames.length === 0 ? Effect.fail(error) : Effect.zipRight(sendAll(channel, frames), Effect.fail(error))
+      return frames.length === 0 ? Effect.fail(error) : Effect.andThen(sendAll(channel, frames), Effect.fail(error))
     })
   )
 

@@ -26,12 +26,12 @@ export const handle = <E, R>(
     Effect.onExit((exit) => {
       if (Exit.isSuccess(exit)) return channel.close().pipe(Effect.ignore)
       // Interrupted from outside: the server is shutting down ("going away").
-      if (Cause.isInterruptedOnly(exit.cause)) {
+      if (Cause.hasInterruptsOnly(exit.cause)) {
         return socket.closeWithProtocolCode({ code: CloseCode.GoingAway, reason: "server shutting down" }).pipe(
           Effect.ignore
         )
       }
-      return Effect.zipRight(
+      return Effect.andThen(
         options?.onError ? options.onError(exit.cause) : Effect.logDebug("bytechannel: connection handler failed", exit.cause),
         socket.closeWithProtocolCode({ code: CloseCode.InternalError, reason: "handler failed" }).pipe(Effect.ignore)
       )

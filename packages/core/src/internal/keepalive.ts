@@ -12,8 +12,8 @@ export const run = (
   probe: Keepalive.Probe,
   options: Keepalive.KeepaliveOptions
 ): Effect.Effect<void, never, Scope.Scope> => {
-  const interval = Duration.decode(options.interval)
-  const timeout = Duration.decode(options.timeout ?? options.interval)
+  const interval = Duration.fromInputUnsafe(options.interval)
+  const timeout = Duration.fromInputUnsafe(options.timeout ?? options.interval)
   // Any sign of life since the probe went out: an answer, any message, or a receive pause (while
   // paused the answer may wait behind unread data, and it still does right after the resume).
   const signs = () => probe.answers() + controller.receivedMessages() + controller.receivePauses()
@@ -23,10 +23,16 @@ export const run = (
       if (controller.state() !== "open") return
       if (!probe.ready()) continue
       const before = signs()
+      const bufferedBefore = controller.sendBuffered()
+      const sentBefore = controller.sentMessages()
       probe.send()
       yield* Effect.sleep(timeout)
       if (controller.state() !== "open") return
       if (signs() !== before || controller.receivePaused()) continue
+      // Under send backpressure the probe may still wait behind our own unsent data: a peer
+      // that is reading it (the buffer went down, or had room for more) is busy, not dead.
+      const buffered = controller.sendBuffered()
+      if (buffered > 0 && (buffered < bufferedBefore || controller.sentMessages() !== sentBefore)) continue
       controller.onError(
         new SocketError({
           reason: "Read",

@@ -1,9 +1,13 @@
 import * as Effect from "effect/Effect"
 import type * as MemorySocket from "../MemorySocket.js"
-import * as MessageSocket from "../MessageSocket.js"
+import type * as MessageSocket from "../MessageSocket.js"
+import { closeOnScopeClose } from "./close.js"
 import * as Transport from "../Transport.js"
 import * as constants from "./constants.js"
 import * as CloseCode from "../CloseCode.js"
+
+// What travels from one side to the other, in order: messages, then perhaps a close frame.
+type Frame = MessageSocket.Message | { readonly code: number; readonly reason: string }
 
 interface Side {
   controller: Transport.Controller | undefined
@@ -11,7 +15,11 @@ interface Side {
   closeFrameSent: boolean
   closeFrameReceived: boolean
   ignoreCloseFrames: boolean
-  receivedClose: { code: number; reason: string } | undefined
+  // A real pause, as a socket's: while this side is paused, what the peer sends waits in flight
+  // (the peer's send buffer), close frame included, and is delivered in order on resume.
+  paused: boolean
+  inFlight: Array<Frame>
+  lost: boolean
 }
 
 const newSide = (): Side => ({
@@ -20,7 +28,9 @@ const newSide = (): Side => ({
   closeFrameSent: false,
   closeFrameReceived: false,
   ignoreCloseFrames: false,
-  receivedClose: undefined
+  paused: false,
+  inFlight: [],
+  lost: false
 })
 
 const receiveCloseFrame = (side: Side, code: number, reason: string) => {
@@ -29,12 +39,38 @@ const receiveCloseFrame = (side: Side, code: number, reason: string) => {
   if (!side.closeFrameSent) {
     // Answer with the same code, as RFC 6455 §5.5.1 suggests and `ws` does.
     side.closeFrameSent = true
-    receiveCloseFrame(side.peer!, code, reason)
+    deliver(side.peer!, { code, reason })
   }
   side.controller!.onClose({ code, reason, wasClean: true })
 }
 
+// Hands `frame` to `side`, or holds it in flight while `side` is paused (or frames wait before it).
+const deliver = (side: Side, frame: Frame) => {
+  if (side.lost) return
+  if (side.paused || side.inFlight.length > 0) {
+    side.inFlight.push(frame)
+    return
+  }
+  receiveFrame(side, frame)
+}
+
+const receiveFrame = (side: Side, frame: Frame) => {
+  if (typeof frame === "string" || frame instanceof Uint8Array) side.controller!.onMessage(frame)
+  else receiveCloseFrame(side, frame.code, frame.reason)
+}
+
+// `side` resumed: what waited in flight is delivered in order until it pauses again.
+const flush = (side: Side) => {
+  let delivered = 0
+  while (!side.paused && !side.lost && delivered < side.inFlight.length) {
+    receiveFrame(side, side.inFlight[delivered++]!)
+  }
+  side.inFlight.splice(0, delivered)
+}
+
 const loseConnection = (side: Side) => {
+  side.lost = true
+  side.inFlight = []
   side.controller!.onClose({ code: CloseCode.Abnormal, reason: "", wasClean: false })
 }
 
@@ -44,24 +80,31 @@ const makeTransport = (side: Side, options: MemorySocket.PairOptions | undefined
   return {
     protocol: () => protocol,
     write: (message) => {
-      const peer = side.peer!.controller!
-      if (typeof message === "string") return peer.onMessage(message)
+      const peer = side.peer!
+      if (typeof message === "string") return deliver(peer, message)
       // Copy, as a real socket would serialize: the sender may reuse its buffer once `send` returns.
-      if (rechunk === undefined) return peer.onMessage(message.slice())
-      for (const piece of rechunk(message)) peer.onMessage(piece.slice())
+      if (rechunk === undefined) return deliver(peer, message.slice())
+      for (const piece of rechunk(message)) deliver(peer, piece.slice())
     },
-    bufferedAmount: () => side.peer!.controller!.receiveQueueSize(),
+    // The receiver's queue and what waits in flight for it: the sender's send buffer.
+    bufferedAmount: () => side.peer!.controller!.receiveQueueSize() + side.peer!.inFlight.length,
     sendClose: (code, reason) => {
       if (side.closeFrameSent) return
       side.closeFrameSent = true
-      receiveCloseFrame(side.peer!, code, reason)
+      deliver(side.peer!, { code, reason })
     },
     terminate: () => {
       loseConnection(side)
       loseConnection(side.peer!)
     },
-    pause: () => {},
-    resume: () => side.peer!.controller!.onDrain()
+    pause: () => {
+      side.paused = true
+    },
+    resume: () => {
+      side.paused = false
+      flush(side)
+      side.peer!.controller!.onDrain()
+    }
   }
 }
 
@@ -71,7 +114,7 @@ export const makePair = (
 ): Effect.Effect<readonly [MemorySocket.MemorySocket, MemorySocket.MemorySocket]> =>
   Effect.gen(function*() {
     const capacity = options?.capacity ?? constants.DEFAULT_MEMORY_CAPACITY
-    if (!(capacity >= 1)) return yield* Effect.dieMessage(`MemorySocket: capacity must be at least 1, got ${capacity}`)
+    if (!(capacity >= 1)) return yield* Effect.die(new RangeError(`MemorySocket: capacity must be at least 1, got ${capacity}`))
     const controllerOptions: Transport.TransportOptions = {
       // The receiver's queue is the sender's send buffer: the sender waits at `capacity`
       // messages and is woken by every take below it.
@@ -107,7 +150,7 @@ export const makePair = (
 /** @internal */
 export const pair = (options?: MemorySocket.PairOptions) =>
   Effect.tap(makePair(options), ([a, b]) =>
-    Effect.zipRight(MessageSocket.closeOnScopeClose(a), MessageSocket.closeOnScopeClose(b)))
+    Effect.andThen(closeOnScopeClose(a), closeOnScopeClose(b)))
 
 /** @internal */
 export const randomRechunk = (options: { readonly maxChunkSize: number; readonly seed?: number | undefined }) => {

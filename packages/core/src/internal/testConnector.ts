@@ -14,7 +14,7 @@ export const layerWith = <E, R>(
   handler: (channel: ByteChannel.ByteChannel, request: TestConnector.ConnectRequest) => Effect.Effect<void, E, R>,
   options?: TestConnector.TestConnectorOptions
 ): Layer.Layer<Connector.Connector, never, Exclude<R, Scope.Scope>> =>
-  Layer.scoped(
+  Layer.effect(
     Connector.Connector,
     Effect.gen(function*() {
       // One fiber per connection, interrupted (1001) when the layer closes, gone when it ends.

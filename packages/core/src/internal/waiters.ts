@@ -25,7 +25,7 @@ export class Waiters {
   }
 
   /** Suspends until the next `wakeAll`. */
-  readonly wait: Effect.Effect<void> = Effect.async<void>((resume) => {
+  readonly wait: Effect.Effect<void> = Effect.callback<void>((resume) => {
     const waiter = () => resume(Effect.void)
     this.list.push(waiter)
     return Effect.sync(() => {
