@@ -1,6 +1,6 @@
 /**
  * Topics shared by the connections of a server: `publish` bytes to a topic, `subscribe` to
- * receive them. Programs depend on the `Hub` tag only; the layer decides how far a message goes:
+ * receive them. Programs depend on the `Hub` service only; the layer decides how far a message goes:
  * `Hub.layer` (this module) delivers within the process, `RedisHub.layer`
  * (`@bytechannel/redis`) across every server process that shares a Redis.
  *
@@ -11,15 +11,17 @@
  *   that order; nothing is delivered twice.
  * - **Bounded**: each subscriber has its own buffer (`bufferSize`, default 1024 messages) and
  *   an overflow policy for when it falls that far behind: `"dropOldest"` (the default),
- *   `"dropNewest"`, or `"fail"` (its stream fails with `HubError` `"Overflow"`, so the
- *   connection can be closed). A slow subscriber never slows `publish` or the others; every
- *   dropped message is counted in the `bytechannel_hub_dropped` metric.
+ *   `"dropNewest"`, or `"fail"` (its stream fails at once with `HubError` `"Overflow"`, dropping
+ *   what it held, so the connection can be closed). A slow subscriber never slows `publish` or
+ *   the others; every dropped message is counted in the `bytechannel_hub_dropped` metric.
+ *   Each subscription is an Effect `Queue` of that bound; its stream emits up to 256 messages
+ *   at a time.
  * - Subscribers share the published `Uint8Array`: do not mutate it.
  *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Metric from "effect/Metric"
 import type * as Scope from "effect/Scope"
@@ -61,12 +63,23 @@ export type HubError = internal.HubError
 export const HubError: typeof internal.HubError = internal.HubError
 
 /**
- * The topic service.
+ * The topic service: programs depend on it, a layer (`Hub.layer`, `RedisHub.layer`) provides it.
+ *
+ * @example
+ * ```ts
+ * import { Hub } from "@bytechannel/core"
+ * import { Effect } from "effect"
+ *
+ * const announce = Effect.gen(function*() {
+ *   const hub = yield* Hub.Hub
+ *   yield* hub.publish("news", new TextEncoder().encode("hello"))
+ * })
+ * ```
  *
  * @since 0.1.0
- * @category tags
+ * @category services
  */
-export class Hub extends Context.Tag("@bytechannel/core/Hub")<Hub, HubService>() {}
+export class Hub extends Context.Service<Hub, HubService>()("@bytechannel/core/Hub") {}
 
 /**
  * The service's shape, for layers that implement it.
@@ -124,7 +137,7 @@ export const layer: Layer.Layer<Hub> = Layer.sync(Hub, internal.make)
  * @category accessors
  */
 export const publish = (topic: string, message: Uint8Array): Effect.Effect<void, never, Hub> =>
-  Effect.flatMap(Hub, (hub) => hub.publish(topic, message))
+  Hub.use((hub) => hub.publish(topic, message))
 
 /**
  * Subscribes through the `Hub` in context.
@@ -136,7 +149,7 @@ export const subscribe = (
   topic: string,
   options?: SubscribeOptions
 ): Effect.Effect<Stream.Stream<Uint8Array, HubError>, never, Hub | Scope.Scope> =>
-  Effect.flatMap(Hub, (hub) => hub.subscribe(topic, options))
+  Hub.use((hub) => hub.subscribe(topic, options))
 
 /**
  * Messages dropped for subscribers whose buffer was full.
@@ -144,4 +157,4 @@ export const subscribe = (
  * @since 0.1.0
  * @category metrics
  */
-export const dropped: Metric.Metric.Counter<number> = internal.dropped
+export const dropped: Metric.Counter<number> = internal.dropped

@@ -21,26 +21,33 @@
  *   the outage within `outboxSize`.
  * - **Closing**: when the hub's scope closes, what still waits for Redis is sent once more
  *   (within `commandTimeout`); with Redis unreachable then, it is dropped.
- * - **Retention is capped**: each topic's stream keeps about `maxLen` entries (default 10,000,
- *   `MAXLEN ~`). A reader that falls further behind than that (a long pause of its process)
- *   misses the trimmed entries.
+ * - **Retention is bounded, in length and in time**: each topic's stream keeps about `maxLen`
+ *   entries (default 10,000, `XADD ... MAXLEN ~`), and is deleted `idleTimeToLive` (default 1
+ *   hour) after its last publish (`PEXPIRE`, refreshed with every publish): Redis holds only the
+ *   topics in use. A reader that falls further behind than `maxLen` (a long pause of its
+ *   process), or that comes back to a topic deleted while it was away, misses those entries.
  * - **Losses are reported**: a gap in a publisher's sequence (trimmed entries, or a restart
  *   beyond the replay window) is counted when the next message of that publisher arrives:
  *   `Lost` event and the `bytechannel_redis_hub_lost` metric.
  * - **Subscriptions**: registered when `subscribe` completes (then, with Redis reachable, every
- *   message published anywhere after that is delivered). A topic first subscribed while Redis is
- *   unreachable is read from the stream's end when Redis is next reached. Each subscriber has
- *   the in-process hub's bounded buffer and overflow policy.
+ *   message published anywhere after that is delivered, at once: the reader's `XREAD` is woken
+ *   for the new topic, it does not wait out `blockTimeout`). A topic first subscribed while
+ *   Redis is unreachable is read from the stream's end when Redis is next reached. Each
+ *   subscriber has the in-process hub's bounded buffer and overflow policy.
  * - **Bounded, with deadlines**: reconnecting to Redis follows an Effect `Schedule`
- *   (exponential from 100 ms, capped at 2 s, jittered, forever); each command has a deadline
+ *   (exponential from 100 ms, capped at 2 s, jittered, forever); opening a connection, all of
+ *   it (TCP, handshake, Redis's ready check), has a deadline (`connectTimeout`), past which the
+ *   connection is dropped and the schedule tries again, so a Redis (or a proxy) that accepts
+ *   connections but never answers does not hold the hub; each command has a deadline
  *   (`commandTimeout`), and `XREAD` blocks at most `blockTimeout` on the server.
  *
  * Two Redis connections per process: one for commands, one blocked in `XREAD` on every
- * subscribed topic (woken with `CLIENT UNBLOCK` when a topic is added).
+ * subscribed topic and on the process's wake stream (`<keyPrefix>~wake:<nodeId>`, one entry,
+ * deleted a minute after its last use), where an entry is added when a topic is added.
  *
  * @since 0.1.0
  */
-import { Hub } from "@bytechannel/core"
+import * as Hub from "@bytechannel/core/Hub"
 import type * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
@@ -103,6 +110,11 @@ export interface RedisHubOptions {
   readonly keyPrefix?: string | undefined
   /** Entries each topic's stream keeps (`MAXLEN ~`). Default 10,000. */
   readonly maxLen?: number | undefined
+  /**
+   * How long a topic's stream outlives its last publish (`PEXPIRE`, refreshed with every
+   * publish): an idle topic's stream is deleted. Whole milliseconds. Default 1 hour.
+   */
+  readonly idleTimeToLive?: Duration.Input | undefined
   /** Messages waiting for Redis in this process; beyond, the oldest are dropped. Default 10,000. */
   readonly outboxSize?: number | undefined
   /** Acknowledged messages kept to add again after a Redis restart (0: none). Default 1,000. */
@@ -110,11 +122,14 @@ export interface RedisHubOptions {
   /** Entries asked for by one `XREAD`. Default 512. */
   readonly readCount?: number | undefined
   /** How long one `XREAD` blocks on the server. Default 5 seconds. */
-  readonly blockTimeout?: Duration.DurationInput | undefined
+  readonly blockTimeout?: Duration.Input | undefined
   /** Deadline of each command (beyond `blockTimeout` for `XREAD`). Default 5 seconds. */
-  readonly commandTimeout?: Duration.DurationInput | undefined
-  /** Deadline of opening a connection. Default 5 seconds. */
-  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly commandTimeout?: Duration.Input | undefined
+  /**
+   * Deadline of opening a connection, all of it: TCP, the handshake and Redis's ready check.
+   * Past it the connection is dropped and `schedule` decides when to try again. Default 5 seconds.
+   */
+  readonly connectTimeout?: Duration.Input | undefined
   /**
    * Delays between attempts to reach Redis, fed the error; reset once a session is up. Default:
    * exponential from 100 ms, capped at 2 s, jittered, forever.
@@ -140,7 +155,7 @@ export const make: (options: RedisHubOptions) => Effect.Effect<Hub.HubService, n
  *
  * @example
  * ```ts
- * import { Hub } from "@bytechannel/core"
+ * import * as Hub from "@bytechannel/core/Hub"
  * import { RedisHub } from "@bytechannel/redis"
  * import { Effect, Stream } from "effect"
  *
@@ -158,7 +173,7 @@ export const make: (options: RedisHubOptions) => Effect.Effect<Hub.HubService, n
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: RedisHubOptions): Layer.Layer<Hub.Hub> => Layer.scoped(Hub.Hub, internal.make(options))
+export const layer = (options: RedisHubOptions): Layer.Layer<Hub.Hub> => Layer.effect(Hub.Hub, internal.make(options))
 
 /**
  * Messages dropped from a process's outbox to Redis.
@@ -166,7 +181,7 @@ export const layer = (options: RedisHubOptions): Layer.Layer<Hub.Hub> => Layer.s
  * @since 0.1.0
  * @category metrics
  */
-export const dropped: Metric.Metric.Counter<number> = internal.dropped
+export const dropped: Metric.Counter<number> = internal.dropped
 
 /**
  * Messages found missing in a publisher's sequence.
@@ -174,4 +189,4 @@ export const dropped: Metric.Metric.Counter<number> = internal.dropped
  * @since 0.1.0
  * @category metrics
  */
-export const lost: Metric.Metric.Counter<number> = internal.lost
+export const lost: Metric.Counter<number> = internal.lost

@@ -3,7 +3,7 @@
  * server processes (each has its own id and its own two connections to Redis).
  */
 import { describe, expect, it } from "@effect/vitest"
-import type { Hub } from "@bytechannel/core"
+import type * as Hub from "@bytechannel/core/Hub"
 import { RedisHub } from "@bytechannel/redis"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -12,13 +12,13 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { Redis } from "ioredis"
+import * as Net from "node:net"
 import { proxy, redisServer } from "../../core/test/nodeUtils.js"
 import { watch } from "../../core/test/utils.js"
 
 const DEADLINE = Duration.seconds(15)
 const text = new TextEncoder()
 const untext = new TextDecoder()
-
 
 /** A hub with its events watched. */
 const hub = (options: RedisHub.RedisHubOptions) =>
@@ -32,10 +32,10 @@ const hub = (options: RedisHub.RedisHubOptions) =>
 const connectedHub = (options: RedisHub.RedisHubOptions) =>
   Effect.tap(hub(options), (made) => made.events.until(connected(), "the hub to connect"))
 
-/** Subscribes and collects every message (as text) in the background. */
-const collect = (hub: Hub.HubService, topic: string, options?: Hub.SubscribeOptions) =>
+/** Subscribes and collects every message (as text) in the background; `deadline` bounds each wait on it. */
+const collect = (hub: Hub.HubService, topic: string, options?: Hub.SubscribeOptions, deadline: Duration.Input = DEADLINE) =>
   Effect.gen(function*() {
-    const got = watch<string>(DEADLINE)
+    const got = watch<string>(deadline)
     const stream = yield* hub.subscribe(topic, options)
     yield* Effect.forkScoped(Stream.runForEach(stream, (bytes) => Effect.sync(() => got.push(untext.decode(bytes)))))
     return got
@@ -55,9 +55,64 @@ const connected = (restarted?: boolean) => (events: ReadonlyArray<RedisHub.Redis
 const inspector = (url: string): Effect.Effect<Redis, never, Scope.Scope> =>
   Effect.acquireRelease(Effect.sync(() => new Redis(url, { lazyConnect: false, retryStrategy: () => null, enableOfflineQueue: true })), (client) => Effect.sync(() => client.disconnect()))
 
-/** Real time throughout: the schedule's delays and the deadlines run on the real clock. */
-const itLive = (name: string, body: () => Effect.Effect<void, unknown, Scope.Scope>, timeout?: number) =>
-  it.live(name, () => Effect.scoped(body()), timeout)
+/** redis-server's process, asked through `look`: SIGSTOP hangs it (it accepts TCP, answers nothing); SIGCONT with the scope at the latest. */
+const redisProcess = (look: Redis) =>
+  Effect.gen(function*() {
+    const info = yield* Effect.promise(() => look.info("server"))
+    const pid = Number(/process_id:(\d+)/.exec(info)?.[1])
+    const signal = (name: NodeJS.Signals) => Effect.sync(() => {
+      try {
+        process.kill(pid, name)
+      } catch {
+        // already gone
+      }
+    })
+    yield* Effect.addFinalizer(() => signal("SIGCONT"))
+    return { hang: signal("SIGSTOP"), resume: signal("SIGCONT") }
+  })
+
+/**
+ * A TCP proxy on 127.0.0.1 to `port` that holds back by `delayMillis`, in order, what a connection
+ * sends once its bytes named `match` (ioredis sends `CLIENT SETNAME` first): one hub's reader
+ * connection whose commands reach Redis late. Replies are not delayed. Closed with the scope.
+ */
+const slowProxy = (port: number, match: string, delayMillis: number) =>
+  Effect.acquireRelease(
+    Effect.callback<{ readonly server: Net.Server; readonly sockets: Set<Net.Socket>; readonly url: string }, Error>((resume) => {
+      const sockets = new Set<Net.Socket>()
+      const server = Net.createServer((client) => {
+        const upstream = Net.connect(port, "127.0.0.1")
+        for (const socket of [client, upstream]) {
+          sockets.add(socket)
+          socket.on("error", () => {})
+          socket.on("close", () => {
+            sockets.delete(socket)
+            client.destroy()
+            upstream.destroy()
+          })
+        }
+        upstream.pipe(client)
+        let seen = ""
+        let slow = false
+        client.on("data", (chunk: Buffer) => {
+          if (!slow && seen.length < 4096) slow = (seen += chunk.toString("latin1")).includes(match)
+          if (slow) setTimeout(() => upstream.write(chunk), delayMillis)
+          else upstream.write(chunk)
+        })
+      })
+      server.once("error", (error) => resume(Effect.fail(error)))
+      server.listen(0, "127.0.0.1", () =>
+        resume(Effect.succeed({ server, sockets, url: `redis://127.0.0.1:${(server.address() as Net.AddressInfo).port}` })))
+    }),
+    ({ server, sockets }) =>
+      Effect.callback<void>((resume) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resume(Effect.void))
+      })
+  )
+
+/** Real time throughout (it.live): the schedule's delays and the deadlines run on the real clock. */
+const itLive = (name: string, body: () => Effect.Effect<void, unknown, Scope.Scope>, timeout?: number) => it.live(name, body, timeout)
 
 describe("RedisHub against redis-server", () => {
   itLive("two processes: every message reaches every subscriber of both, once, in each publisher's order", () =>
@@ -79,6 +134,98 @@ describe("RedisHub against redis-server", () => {
       expect(elsewhere.items).toEqual([])
     }))
 
+  itLive("a topic subscribed while the reader waits in XREAD on others is read at once, even when that XREAD reaches Redis after the wake-up", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      const slow = yield* slowProxy(redis.port, "bytechannel-hub-reader-", 300)
+      const a = yield* connectedHub({ url: redis.url })
+      // b's reader blocks for up to 20 s: a new topic must not wait for that.
+      const b = yield* connectedHub({ url: slow.url, blockTimeout: "20 seconds" })
+      const first = yield* collect(b.hub, "first")
+      yield* publishAll(a.hub, "first", "a", [0, 1])
+      yield* first.until((items) => items.length === 1, "the message on the first topic")
+      // b's reader has just sent its next XREAD, on "first" only: it reaches Redis 300 ms from now,
+      // after anything b's command connection sends for the new topic.
+      const second = yield* collect(b.hub, "second", undefined, "3 seconds")
+      yield* publishAll(a.hub, "second", "a", [0, 1])
+      yield* second.until((items) => items.length === 1, "the message on the new topic, well before blockTimeout")
+      yield* publishAll(a.hub, "first", "a", [1, 2])
+      yield* first.until((items) => items.length === 2, "the first topic still read")
+    }))
+
+  itLive("retention: a topic's stream expires idleTimeToLive after its last publish, refreshed by each; every key the hub writes expires", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      const look = yield* inspector(redis.url)
+      const ttl = (key: string) => Effect.promise(() => look.pttl(key))
+      const a = yield* connectedHub({ url: redis.url, idleTimeToLive: "60 seconds" })
+      const b = yield* connectedHub({ url: redis.url })
+      const onB = yield* collect(b.hub, "room")
+      yield* publishAll(a.hub, "room", "a", [0, 1])
+      yield* onB.until((items) => items.length === 1, "the first message")
+      const first = yield* ttl("bytechannel:hub:room")
+      expect(first).toBeGreaterThan(50_000)
+      expect(first).toBeLessThanOrEqual(60_000)
+      yield* Effect.promise(() => look.pexpire("bytechannel:hub:room", 5_000))
+      yield* publishAll(a.hub, "room", "a", [1, 2])
+      yield* onB.until((items) => items.length === 2, "the second message")
+      expect(yield* ttl("bytechannel:hub:room")).toBeGreaterThan(50_000) // refreshed by the publish
+      // The default (an hour), and b's wake stream (b subscribes while its reader waits in XREAD).
+      const onA = yield* collect(a.hub, "lobby")
+      yield* collect(b.hub, "news")
+      yield* publishAll(b.hub, "lobby", "b", [0, 1])
+      yield* onA.until((items) => items.length === 1, "b's message")
+      const lobby = yield* ttl("bytechannel:hub:lobby")
+      expect(lobby).toBeGreaterThan(3_500_000)
+      expect(lobby).toBeLessThanOrEqual(3_600_000)
+      const keys = yield* Effect.promise(() => look.keys("bytechannel:hub:*"))
+      expect(keys.some((key) => key.includes("~wake:"))).toBe(true)
+      const forever: Array<string> = []
+      for (const key of keys) if ((yield* ttl(key)) < 0) forever.push(key) // -1: no expiry
+      expect(forever).toEqual([])
+    }))
+
+  itLive("Redis hung (SIGSTOP): each connection attempt gives up at connectTimeout, ready check included, the schedule keeps trying, and the hub is back after SIGCONT", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      const look = yield* inspector(redis.url)
+      const server = yield* redisProcess(look)
+      const failures = watch<RedisHub.RedisError>("10 seconds")
+      const schedule = Schedule.spaced("100 millis").pipe(
+        Schedule.tap((meta) => Effect.sync(() => failures.push(meta.input as RedisHub.RedisError)))
+      )
+      const a = yield* connectedHub({ url: redis.url, commandTimeout: "500 millis", connectTimeout: "500 millis", schedule })
+      const b = yield* connectedHub({ url: redis.url })
+      const onB = yield* collect(b.hub, "room")
+      yield* server.hang
+      yield* publishAll(a.hub, "room", "a", [0, 1]) // its XADD gets no reply: a's session ends
+      // TCP is accepted (the kernel's backlog) but the handshake and the ready check get no answer.
+      const given = (errors: ReadonlyArray<RedisHub.RedisError>) =>
+        errors.filter((e) => e.reason === "Timeout" && e.detail.includes("not connected and ready within")).length
+      yield* failures.until((errors) => given(errors) >= 3, "three connection attempts given up at connectTimeout")
+      yield* server.resume
+      yield* a.events.until((events) => events.filter((e) => e._tag === "Connected").length >= 2, "a to reconnect")
+      yield* onB.until((items) => items.includes("a:0"), "the message published while Redis hung")
+      yield* publishAll(a.hub, "room", "a", [1, 2])
+      yield* onB.until((items) => items.includes("a:1"), "a message after")
+      expect(numbers(onB.items, "a")).toEqual([0, 1])
+    }), 30_000)
+
+  itLive("closing a hub while Redis hangs takes about commandTimeout, not longer", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      const look = yield* inspector(redis.url)
+      const server = yield* redisProcess(look)
+      const [elapsed] = yield* Effect.timed(Effect.scoped(Effect.gen(function*() {
+        const a = yield* connectedHub({ url: redis.url, commandTimeout: "300 millis", connectTimeout: "300 millis" })
+        yield* collect(a.hub, "room")
+        yield* server.hang
+        yield* publishAll(a.hub, "room", "a", [0, 10]) // and a closes at once: its last XADD gets no reply
+      })))
+      yield* server.resume
+      expect(Duration.toMillis(elapsed)).toBeLessThan(2_000)
+    }))
+
   itLive("Redis killed and restarted: local delivery goes on, then nothing is lost (the outbox, the replay) and nothing is doubled", () =>
     Effect.gen(function*() {
       const redis = yield* redisServer
@@ -87,7 +234,7 @@ describe("RedisHub against redis-server", () => {
       const onA = yield* collect(a.hub, "room")
       const onB = yield* collect(b.hub, "room")
       // A stream of messages, and Redis dies under it: some read by b, some in flight, some queued.
-      const publisher = yield* Effect.fork(Effect.forEach(range(0, 200), (i) => Effect.zipRight(Effect.yieldNow(), a.hub.publish("room", text.encode(`a:${i}`))), { discard: true }))
+      const publisher = yield* Effect.forkChild(Effect.forEach(range(0, 200), (i) => Effect.andThen(Effect.yieldNow, a.hub.publish("room", text.encode(`a:${i}`))), { discard: true }))
       yield* onB.until((items) => items.length >= 20, "b to have heard a few")
       yield* redis.kill
       yield* Fiber.join(publisher)
@@ -127,7 +274,7 @@ describe("RedisHub against redis-server", () => {
         yield* onB.until((items) => items.length === 1, "the first message")
         yield* door.freeze
         yield* publishAll(a.hub, "room", "a", [1, 11])
-        for (let i = 0; i < 200 && (yield* Effect.promise(() => look.xlen("bytechannel:hub:room"))) < 11; i++) yield* Effect.yieldNow()
+        for (let i = 0; i < 200 && (yield* Effect.promise(() => look.xlen("bytechannel:hub:room"))) < 11; i++) yield* Effect.yieldNow
         expect(yield* Effect.promise(() => look.xlen("bytechannel:hub:room"))).toBe(11)
         yield* Effect.sync(() => look.disconnect())
         yield* redis.kill
@@ -214,7 +361,7 @@ describe("RedisHub against redis-server", () => {
   itLive("reconnecting follows the schedule: when it gives up, the hub says so and keeps serving locally", () =>
     Effect.gen(function*() {
       const redis = yield* redisServer
-      const a = yield* connectedHub({ url: redis.url, schedule: Schedule.spaced("20 millis").pipe(Schedule.intersect(Schedule.recurs(3))) })
+      const a = yield* connectedHub({ url: redis.url, schedule: Schedule.spaced("20 millis").pipe(Schedule.upTo({ times: 3 })) })
       const onA = yield* collect(a.hub, "room")
       yield* redis.kill
       yield* a.events.until((e) => e.some((x) => x._tag === "GaveUp"), "a to give up")

@@ -1,18 +1,19 @@
 /**
- * The in-process `Hub`: per topic, the set of subscribers; each subscriber a bounded queue with
- * its overflow policy. `publish` is a plain loop over the topic's subscribers.
+ * The in-process `Hub`: per topic, the set of its subscribers; each subscriber an Effect `Queue`
+ * bounded by its `bufferSize`, with its overflow policy applied here. `publish` is a plain loop
+ * over the topic's subscribers (`Queue.offerUnsafe`, no Effect per subscriber).
  *
  * @internal
  */
-import * as Chunk from "effect/Chunk"
+import type * as Arr from "effect/Array"
+import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
-import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import type { HubService, OverflowPolicy, SubscribeOptions } from "../Hub.js"
 import { DEFAULT_HUB_BUFFER_SIZE, HUB_MAX_CHUNK } from "./constants.js"
-import { Waiters } from "./waiters.js"
 
 /** @internal */
 export class HubError extends Data.TaggedError("HubError")<{
@@ -31,70 +32,37 @@ export const dropped = Metric.counter("bytechannel_hub_dropped", {
   incremental: true
 })
 
+/** One subscription: its queue (which ends with the scope) and what it does when full. */
+interface Subscriber {
+  readonly queue: Queue.Queue<Uint8Array, HubError | Cause.Done>
+  readonly capacity: number
+  readonly policy: OverflowPolicy
+}
+
 /**
- * One subscriber's bounded buffer: a ring of at most `capacity` messages and the fibers waiting
- * for one. Plain TypeScript: `push` runs once per subscriber per message.
+ * Offers `message` under the subscriber's policy; answers how many messages were dropped: none,
+ * one (this one, or the oldest with `"dropOldest"`), or with `"fail"` this one and all it held.
  */
-class Mailbox {
-  private readonly ring: Array<Uint8Array | undefined>
-  private head = 0
-  private size = 0
-  private readonly waiters = new Waiters()
-  failed: HubError | undefined = undefined
-  closed = false
-
-  constructor(readonly capacity: number, readonly policy: OverflowPolicy) {
-    this.ring = new Array(capacity)
+const offer = (subscriber: Subscriber, message: Uint8Array, topic: string): number => {
+  const { capacity, policy, queue } = subscriber
+  if (Queue.sizeUnsafe(queue) < capacity) {
+    Queue.offerUnsafe(queue, message) // false once ended or failed: not a drop
+    return 0
   }
-
-  /** Adds `message` under the policy; false when a message (this one or the oldest) was dropped. */
-  push(message: Uint8Array, topic: string): boolean {
-    if (this.closed || this.failed !== undefined) return true
-    let kept = true
-    if (this.size === this.capacity) {
-      if (this.policy === "dropNewest") return false
-      if (this.policy === "fail") {
-        this.failed = new HubError({ reason: "Overflow", topic, bufferSize: this.capacity })
-        this.ring.fill(undefined)
-        this.size = 0
-        this.waiters.wakeAll()
-        return false
-      }
-      this.ring[this.head] = undefined
-      this.head = (this.head + 1) % this.capacity
-      this.size--
-      kept = false
+  switch (policy) {
+    case "dropOldest": // a sliding queue: the oldest makes room
+      Queue.offerUnsafe(queue, message)
+      return 1
+    case "dropNewest":
+      return 1
+    case "fail": {
+      // What it holds is dropped with it: the stream fails now, not after draining a backlog.
+      const held = Queue.sizeUnsafe(queue)
+      for (let i = 0; i < held; i++) Queue.takeUnsafe(queue)
+      Queue.failCauseUnsafe(queue, Cause.fail(new HubError({ reason: "Overflow", topic, bufferSize: capacity })))
+      return held + 1
     }
-    this.ring[(this.head + this.size) % this.capacity] = message
-    this.size++
-    this.waiters.wakeAll()
-    return kept
   }
-
-  close() {
-    this.closed = true
-    this.waiters.wakeAll()
-  }
-
-  private takeUpTo(max: number): Chunk.Chunk<Uint8Array> {
-    const n = Math.min(max, this.size)
-    const out = new Array<Uint8Array>(n)
-    for (let i = 0; i < n; i++) {
-      out[i] = this.ring[this.head]!
-      this.ring[this.head] = undefined
-      this.head = (this.head + 1) % this.capacity
-    }
-    this.size -= n
-    return Chunk.unsafeFromArray(out)
-  }
-
-  /** The next messages, waiting for one; ends (`None`) when closed and drained, fails when failed. */
-  readonly pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<HubError>> = Effect.suspend(() => {
-    if (this.failed !== undefined) return Effect.fail(Option.some(this.failed))
-    if (this.size > 0) return Effect.succeed(this.takeUpTo(HUB_MAX_CHUNK))
-    if (this.closed) return Effect.fail(Option.none())
-    return Effect.zipRight(this.waiters.wait, this.pull)
-  })
 }
 
 const validate = (topic: string, bufferSize: number) => {
@@ -106,41 +74,49 @@ const validate = (topic: string, bufferSize: number) => {
 
 /** @internal */
 export const make = (): HubService => {
-  const topics = new Map<string, Set<Mailbox>>()
+  const topics = new Map<string, Set<Subscriber>>()
   let droppedPending = 0
-
-  const deliver = (topic: string, message: Uint8Array) => {
-    const subscribers = topics.get(topic)
-    if (subscribers === undefined) return
-    for (const subscriber of subscribers) if (!subscriber.push(message, topic)) droppedPending++
-  }
 
   const publish = (topic: string, message: Uint8Array): Effect.Effect<void> =>
     Effect.suspend(() => {
-      deliver(topic, message)
+      const subscribers = topics.get(topic)
+      if (subscribers !== undefined) {
+        for (const subscriber of subscribers) droppedPending += offer(subscriber, message, topic)
+      }
       if (droppedPending === 0) return Effect.void
       const count = droppedPending
       droppedPending = 0
-      return Metric.incrementBy(dropped, count)
+      return Metric.update(dropped, count)
     })
 
   const subscribe = (topic: string, options?: SubscribeOptions) =>
     Effect.gen(function*() {
       const capacity = options?.bufferSize ?? DEFAULT_HUB_BUFFER_SIZE
       validate(topic, capacity)
-      const mailbox = new Mailbox(capacity, options?.overflow ?? "dropOldest")
+      const policy = options?.overflow ?? "dropOldest"
+      const queue = yield* Queue.make<Uint8Array, HubError | Cause.Done>({
+        capacity,
+        strategy: policy === "dropOldest" ? "sliding" : "dropping"
+      })
+      const subscriber: Subscriber = { queue, capacity, policy }
       let set = topics.get(topic)
       if (set === undefined) topics.set(topic, set = new Set())
-      set.add(mailbox)
+      set.add(subscriber)
       yield* Effect.addFinalizer(() =>
         Effect.sync(() => {
           const current = topics.get(topic)
-          current?.delete(mailbox)
+          current?.delete(subscriber)
           if (current?.size === 0) topics.delete(topic)
-          mailbox.close()
+          // What it holds is still read; then the stream ends.
+          Queue.endUnsafe(queue)
         })
       )
-      return Stream.repeatEffectChunkOption(mailbox.pull)
+      // At least one message a pull (`min` 1), at most HUB_MAX_CHUNK; fails with Done once ended.
+      const pull = Queue.takeBetween(queue, 1, HUB_MAX_CHUNK) as Effect.Effect<unknown> as Effect.Effect<
+        Arr.NonEmptyReadonlyArray<Uint8Array>,
+        HubError | Cause.Done
+      >
+      return Stream.fromPull(Effect.succeed(pull))
     })
 
   return { publish, subscribe }

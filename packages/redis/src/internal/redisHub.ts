@@ -1,38 +1,33 @@
 /**
  * The Redis `Hub`: an in-process hub for this process's subscribers, one Redis stream per topic
- * between processes. Two connections per process: one for commands (`XADD`, `XREVRANGE`,
- * `INFO`, `CLIENT UNBLOCK`), one blocked in `XREAD` on every subscribed topic. Each entry
- * carries its publisher's id and a per-topic sequence number, so readers drop their own
- * entries (delivered locally at publish), drop duplicates (re-added after a reconnect) and count
- * gaps (lost entries). That bookkeeping is plain TypeScript in `entries.ts`; this file is the
- * Effect shell around ioredis.
+ * between processes. Two connections per process (`connection.ts`: each opened and each command
+ * run under the library's deadlines): a writer for commands (`XADD` + `PEXPIRE`, `XREVRANGE`,
+ * `INFO`) and a reader blocked in `XREAD` on every subscribed topic and on this process's wake
+ * stream. Each entry carries its publisher's id and a per-topic sequence number, so readers drop
+ * their own entries (delivered locally at publish), drop duplicates (re-added after a reconnect)
+ * and count gaps (lost entries). That bookkeeping is plain TypeScript in `entries.ts`; this file
+ * is the Effect shell around ioredis.
  *
  * @internal
  */
-import { Hub } from "@bytechannel/core"
+import * as Hub from "@bytechannel/core/Hub"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
+import * as Latch from "effect/Latch"
 import * as Metric from "effect/Metric"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { Redis, type RedisOptions } from "ioredis"
+import type { Redis } from "ioredis"
 import { randomBytes } from "node:crypto"
 import type { RedisHubEvent as RedisHubEventType, RedisHubOptions } from "../RedisHub.js"
+import { closed, command as runCommand, open, RedisError } from "./connection.js"
 import * as constants from "./constants.js"
 import { type Entry, fromFields, Heard, Ring, Sequences, toFields } from "./entries.js"
 
-/** @internal */
-export class RedisError extends Data.TaggedError("RedisError")<{
-  readonly reason: "Connect" | "Command" | "Timeout" | "Closed"
-  readonly detail: string
-}> {
-  override get message() {
-    return `${this.reason}: ${this.detail}`
-  }
-}
+export { RedisError } from "./connection.js"
 
 /** @internal */
 export const RedisHubEvent = Data.taggedEnum<RedisHubEventType>()
@@ -56,46 +51,20 @@ interface Interest {
   readonly ready: Deferred.Deferred<void>
 }
 
-/** A one-shot wake-up for a loop waiting on state changes made in plain code. */
-class Signal {
-  private waiter: (() => void) | undefined
-  private pending = false
-  notify() {
-    this.pending = true
-    const waiter = this.waiter
-    this.waiter = undefined
-    waiter?.()
-  }
-  readonly wait: Effect.Effect<void> = Effect.async<void>((resume) => {
-    if (this.pending) {
-      this.pending = false
-      resume(Effect.void)
-      return
-    }
-    this.waiter = () => {
-      this.pending = false
-      resume(Effect.void)
-    }
-    return Effect.sync(() => {
-      this.waiter = undefined
-    })
-  })
-}
-
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error))
-
-const defaultSchedule: Schedule.Schedule<unknown, RedisError> = Schedule.exponential(
-  Duration.millis(constants.RECONNECT_BASE_MILLIS),
-  2
-).pipe(
-  Schedule.either(Schedule.spaced(Duration.millis(constants.RECONNECT_MAX_MILLIS))),
-  Schedule.jittered
-)
+const defaultSchedule: Schedule.Schedule<unknown, RedisError> = Schedule.min([
+  Schedule.exponential(Duration.millis(constants.RECONNECT_BASE_MILLIS), 2),
+  Schedule.spaced(Duration.millis(constants.RECONNECT_MAX_MILLIS))
+]).pipe(Schedule.jittered)
 
 const positive = (name: string, value: number, min = 1) => {
   if (!Number.isInteger(value) || value < min) throw new RangeError(`RedisHub: ${name} must be an integer >= ${min}, got ${value}`)
   return value
 }
+
+const millis = (name: string, input: Duration.Input | undefined, fallback: number) =>
+  positive(name, Duration.toMillis(input ?? fallback))
+
+type XReadReply = Array<[Buffer, Array<[Buffer, Array<Buffer>]>]> | null
 
 /** @internal */
 export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, never, Scope.Scope> =>
@@ -104,70 +73,34 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
     const maxLen = positive("maxLen", options.maxLen ?? constants.DEFAULT_MAX_LEN)
     const readCount = positive("readCount", options.readCount ?? constants.DEFAULT_READ_COUNT)
     const replaySize = positive("replaySize", options.replaySize ?? constants.DEFAULT_REPLAY_SIZE, 0)
-    const blockMillis = positive("blockTimeout", Duration.toMillis(options.blockTimeout ?? constants.DEFAULT_BLOCK_MILLIS))
-    const commandTimeout = Duration.millis(
-      positive("commandTimeout", Duration.toMillis(options.commandTimeout ?? constants.DEFAULT_COMMAND_TIMEOUT_MILLIS))
-    )
-    const connectTimeout = positive("connectTimeout", Duration.toMillis(options.connectTimeout ?? constants.DEFAULT_CONNECT_TIMEOUT_MILLIS))
+    const blockMillis = millis("blockTimeout", options.blockTimeout, constants.DEFAULT_BLOCK_MILLIS)
+    const ttlMillis = millis("idleTimeToLive", options.idleTimeToLive, constants.DEFAULT_IDLE_TIME_TO_LIVE_MILLIS)
+    const commandTimeout = Duration.millis(millis("commandTimeout", options.commandTimeout, constants.DEFAULT_COMMAND_TIMEOUT_MILLIS))
+    const connectTimeout = Duration.millis(millis("connectTimeout", options.connectTimeout, constants.DEFAULT_CONNECT_TIMEOUT_MILLIS))
     const schedule = options.schedule ?? defaultSchedule
     const onEvent = options.onEvent ?? (() => Effect.void)
     const nodeId = options.nodeId ?? randomBytes(8).toString("hex")
+    const wakeKey = `${prefix}${constants.WAKE_KEY_INFIX}${nodeId}`
 
     const local = Hub.make()
     const seqs = new Sequences()
     const outbox = new Ring<Entry>(positive("outboxSize", options.outboxSize ?? constants.DEFAULT_OUTBOX_SIZE))
     const replay = new Ring<Entry>(replaySize)
     let inflight: Array<Entry> = []
-    const outboxReady = new Signal()
-    const interestChanged = new Signal()
+    // Opened by plain code when the outbox or the interests change; each loop closes its latch,
+    // looks at the state, and waits only if there is nothing to do (no wake-up can be lost).
+    const outboxChanged = Latch.makeUnsafe(false)
+    const interestsChanged = Latch.makeUnsafe(false)
     const interests = new Map<string, Interest>()
     const heard = new Heard(constants.MAX_TRACKED_PUBLISHERS)
     let runId: string | undefined
-    let session: { readonly writer: Redis; readonly readerId: number } | undefined
+    let session: { readonly writer: Redis } | undefined
+    // Set while the reader's XREAD is out: its topics were chosen before any added since.
+    let reading = false
     let droppedPending = 0
 
-    // ---- commands, each with a deadline ------------------------------------------------------
-
     const command = <A>(what: string, run: () => Promise<A>, timeout: Duration.Duration = commandTimeout) =>
-      Effect.tryPromise({
-        try: run,
-        catch: (error) => new RedisError({ reason: "Command", detail: `${what}: ${describe(error)}` })
-      }).pipe(
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () => new RedisError({ reason: "Timeout", detail: `${what}: no reply within ${Duration.format(timeout)}` })
-        })
-      )
-
-    const connect = (role: string) =>
-      Effect.acquireRelease(
-        Effect.async<Redis, RedisError>((resume) => {
-          const redisOptions: RedisOptions = {
-            ...options.redisOptions,
-            // Reconnection is ours (the Schedule), never ioredis's; nothing is queued while down.
-            lazyConnect: true,
-            enableOfflineQueue: false,
-            retryStrategy: () => null,
-            maxRetriesPerRequest: 0,
-            autoResubscribe: false,
-            autoResendUnfulfilledCommands: false,
-            connectTimeout,
-            connectionName: `bytechannel-hub-${role}-${nodeId}`
-          }
-          const client = new Redis(options.url, redisOptions as Omit<RedisOptions, "replyMapping">)
-          // Failures reach us through commands and the close listener; ioredis must not log them.
-          client.on("error", () => {})
-          client.connect().then(
-            () => resume(Effect.succeed(client)),
-            (error: unknown) => {
-              client.disconnect()
-              resume(Effect.fail(new RedisError({ reason: "Connect", detail: `${options.url}: ${describe(error)}` })))
-            }
-          )
-          return Effect.sync(() => client.disconnect())
-        }),
-        (client) => Effect.sync(() => client.disconnect())
-      )
+      runCommand(what, run, timeout)
 
     const key = (topic: string) => `${prefix}${topic}`
 
@@ -176,6 +109,14 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
         Effect.map((entries) => entries[0]?.[0] ?? "0-0")
       )
 
+    /** Wakes the reader out of an `XREAD` whose topics were chosen before the one just added. */
+    const wake = (writer: Redis) =>
+      command("XADD", () =>
+        writer.pipeline()
+          .xadd(wakeKey, "MAXLEN", 1, "*", "w", "1")
+          .pexpire(wakeKey, constants.WAKE_KEY_TIME_TO_LIVE_MILLIS)
+          .exec())
+
     // ---- writing: the outbox to Redis, at least once; readers drop the duplicates -------------
 
     const xadd = (writer: Redis, entries: ReadonlyArray<Entry>) =>
@@ -183,19 +124,32 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
         for (let at = 0; at < entries.length; at += constants.WRITE_BATCH) {
           const batch = entries.slice(at, at + constants.WRITE_BATCH)
           const pipeline = writer.pipeline()
+          const topics = new Set<string>()
           for (const entry of batch) {
             pipeline.xadd(key(entry.topic), "MAXLEN", "~", maxLen, "*", ...toFields(nodeId, entry))
+            topics.add(entry.topic)
           }
-          const results = yield* command("XADD", () => pipeline.exec())
-          for (const [error] of results ?? []) {
+          // Retention in time as well as in length: an idle topic's stream goes away.
+          for (const topic of topics) pipeline.pexpire(key(topic), ttlMillis)
+          const results = (yield* command("XADD", () => pipeline.exec())) ?? []
+          for (let i = 0; i < results.length; i++) {
+            const [error] = results[i]!
+            if (error === null) continue
             // A reply error (say, the key holds another type) is about that entry: it is dropped.
-            if (error !== null && error.name !== "ReplyError") {
+            if (error.name !== "ReplyError") {
               return yield* new RedisError({ reason: "Command", detail: `XADD: ${error.message}` })
             }
-            if (error !== null) droppedPending++
+            if (i < batch.length) droppedPending++
           }
         }
       })
+
+    const flushDropped = Effect.suspend(() => {
+      if (droppedPending === 0) return Effect.void
+      const count = droppedPending
+      droppedPending = 0
+      return Metric.update(dropped, count).pipe(Effect.andThen(onEvent(RedisHubEvent.Dropped({ count }))))
+    })
 
     const writeLoop = (writer: Redis, restarted: boolean) =>
       Effect.gen(function*() {
@@ -203,7 +157,8 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
         if (restarted) yield* xadd(writer, replay.toArray())
         while (true) {
           if (inflight.length === 0) {
-            if (outbox.size === 0) yield* outboxReady.wait
+            outboxChanged.closeUnsafe()
+            if (outbox.size === 0) yield* outboxChanged.await
             inflight = outbox.take(constants.WRITE_BATCH)
             if (inflight.length === 0) continue
           }
@@ -213,13 +168,6 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
           yield* flushDropped
         }
       })
-
-    const flushDropped = Effect.suspend(() => {
-      if (droppedPending === 0) return Effect.void
-      const count = droppedPending
-      droppedPending = 0
-      return Metric.incrementBy(dropped, count).pipe(Effect.zipRight(onEvent(RedisHubEvent.Dropped({ count }))))
-    })
 
     // ---- reading: every subscribed topic, from the last id seen --------------------------------
 
@@ -234,38 +182,46 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
       return heard.accept(topic, entry.origin, entry.seq, lostCounts) ? entry.payload : undefined
     }
 
-    type XReadReply = Array<[Buffer, Array<[Buffer, Array<Buffer>]>]> | null
-
     const readLoop = (reader: Redis) =>
       Effect.gen(function*() {
+        let wakeId = "0-0"
         while (true) {
-          const topics: Array<string> = []
+          interestsChanged.closeUnsafe()
+          const keys: Array<string> = []
           const ids: Array<string> = []
           for (const [topic, interest] of interests) {
             if (interest.position === undefined) continue
-            topics.push(key(topic))
+            keys.push(key(topic))
             ids.push(interest.position)
           }
-          if (topics.length === 0) {
-            yield* interestChanged.wait
+          if (keys.length === 0) {
+            yield* interestsChanged.await
             continue
           }
-          const reply = (yield* command(
+          keys.push(wakeKey)
+          ids.push(wakeId)
+          reading = true
+          const reply = yield* command(
             "XREAD",
-            () => reader.xreadBuffer("COUNT", readCount, "BLOCK", blockMillis, "STREAMS", ...topics, ...ids) as Promise<XReadReply>,
+            () => reader.xreadBuffer("COUNT", readCount, "BLOCK", blockMillis, "STREAMS", ...keys, ...ids) as Promise<XReadReply>,
             Duration.sum(Duration.millis(blockMillis), commandTimeout)
-          ))
-          if (reply === null) continue // timed out, or unblocked for a new topic
+          ).pipe(Effect.ensuring(Effect.sync(() => (reading = false))))
+          if (reply === null) continue // nothing within blockTimeout
           const lostCounts = new Map<string, number>()
           for (const [streamKey, entries] of reply) {
-            const topic = streamKey.toString("utf8").slice(prefix.length)
+            const name = streamKey.toString("utf8")
+            if (name === wakeKey) {
+              wakeId = entries[entries.length - 1]![0].toString("latin1")
+              continue
+            }
+            const topic = name.slice(prefix.length)
             for (const [id, fields] of entries) {
               const payload = deliver(topic, id.toString("latin1"), fields, lostCounts)
               if (payload !== undefined) yield* local.publish(topic, payload)
             }
           }
           for (const [topic, count] of lostCounts) {
-            yield* Metric.incrementBy(lost, count)
+            yield* Metric.update(lost, count)
             yield* onEvent(RedisHubEvent.Lost({ topic, count }))
           }
         }
@@ -273,16 +229,14 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
 
     // ---- sessions: both connections, until either fails; then the Schedule --------------------
 
-    const runSession = (connected: () => void) =>
+    const connection = (role: string) =>
+      open({ url: options.url, redisOptions: options.redisOptions, connectionName: `bytechannel-hub-${role}-${nodeId}`, connectTimeout })
+
+    const runSession = (onConnected: () => void) =>
       Effect.gen(function*() {
-        const writer = yield* connect("writer")
-        const reader = yield* connect("reader")
-        const closed = yield* Deferred.make<never, RedisError>()
-        for (const client of [writer, reader]) {
-          client.once("close", () => Deferred.unsafeDone(closed, Exit.fail(new RedisError({ reason: "Closed", detail: "the connection to Redis closed" }))))
-        }
+        const writer = yield* connection("writer")
+        const reader = yield* connection("reader")
         const info = yield* command("INFO", () => writer.info("server"))
-        const readerId = Number(yield* command("CLIENT ID", () => reader.client("ID")))
         const currentRunId = /run_id:(\w+)/.exec(info)?.[1] ?? ""
         const restarted = runId !== undefined && currentRunId !== runId
         runId = currentRunId
@@ -292,24 +246,23 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
           else if (interest.position === undefined) interest.position = yield* latestId(writer, topic)
           yield* Deferred.succeed(interest.ready, undefined)
         }
-        session = { writer, readerId }
+        session = { writer }
         yield* Effect.addFinalizer(() => Effect.sync(() => (session = undefined)))
-        connected()
+        onConnected()
         yield* onEvent(RedisHubEvent.Connected({ runId: currentRunId, restarted, replayed: restarted ? replay.size : 0 }))
-        return yield* Effect.raceFirst(writeLoop(writer, restarted), Effect.raceFirst(readLoop(reader), Deferred.await(closed)))
+        return yield* Effect.raceAllFirst([writeLoop(writer, restarted), readLoop(reader), closed([writer, reader])])
       }).pipe(Effect.scoped)
 
     const supervise = Effect.gen(function*() {
-      const driver = yield* Schedule.driver(schedule)
+      let step = yield* Schedule.toStepWithSleep(schedule)
       while (true) {
         let connected = false
         const error = yield* Effect.flip(runSession(() => (connected = true)))
         if (connected) {
-          yield* driver.reset
+          step = yield* Schedule.toStepWithSleep(schedule) // a session was up: the schedule starts over
           yield* onEvent(RedisHubEvent.Disconnected({ error }))
         }
-        const next = yield* Effect.either(driver.next(error))
-        if (next._tag === "Left") return yield* onEvent(RedisHubEvent.GaveUp({ error }))
+        if (Result.isFailure(yield* Effect.result(step(error)))) return yield* onEvent(RedisHubEvent.GaveUp({ error }))
       }
     })
     yield* Effect.forkScoped(supervise)
@@ -331,16 +284,22 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
           existing.refs++
           return yield* Deferred.await(existing.ready)
         }
-        const interest: Interest = { refs: 1, position: undefined, ready: yield* Deferred.make<void>() }
+        const interest: Interest = { refs: 1, position: undefined, ready: Deferred.makeUnsafe<void>() }
         interests.set(topic, interest)
         const current = session
         if (current !== undefined) {
-          // Start at the stream's end now, so that everything published from here on is read.
-          const position = yield* Effect.option(latestId(current.writer, topic))
-          if (position._tag === "Some" && interest.position === undefined) interest.position = position.value
-          yield* Effect.ignore(command("CLIENT UNBLOCK", () => current.writer.client("UNBLOCK", current.readerId)))
+          const started = yield* Effect.result(Effect.gen(function*() {
+            // Start at the stream's end now, so that everything published from here on is read.
+            const position = yield* latestId(current.writer, topic)
+            if (interest.position === undefined) interest.position = position
+            // An XREAD already out does not read this topic: wake it.
+            if (reading) yield* wake(current.writer)
+          }))
+          // A command failed or was late: the session ends (its connections are dropped), and the
+          // next one starts every topic it does not know yet at the stream's end.
+          if (Result.isFailure(started)) current.writer.disconnect()
         }
-        interestChanged.notify()
+        interestsChanged.openUnsafe()
         yield* Deferred.succeed(interest.ready, undefined)
       })
 
@@ -355,8 +314,10 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
     const publish = (topic: string, message: Uint8Array): Effect.Effect<void> =>
       Effect.suspend(() => {
         if (outbox.push({ topic, seq: seqs.next(topic), payload: message })) droppedPending++
-        outboxReady.notify()
-        return droppedPending > 0 && session === undefined ? Effect.zipRight(flushDropped, local.publish(topic, message)) : local.publish(topic, message)
+        outboxChanged.openUnsafe()
+        return droppedPending > 0 && session === undefined
+          ? Effect.andThen(flushDropped, local.publish(topic, message))
+          : local.publish(topic, message)
       })
 
     const subscribe = (topic: string, subscribeOptions?: Hub.SubscribeOptions) =>
