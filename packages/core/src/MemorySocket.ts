@@ -35,6 +35,8 @@ export interface PairOptions {
   readonly protocol?: string | undefined
   /** Close handshake timeout used by scope finalizers. Default 5 seconds. */
   readonly closeTimeout?: Duration.Input | undefined
+  /** How long a send may wait with no progress before the connection is closed (1008). Default 60 seconds. */
+  readonly sendStallTimeout?: Duration.Input | undefined
 }
 
 /**

@@ -78,7 +78,7 @@ export interface ReconnectOptions extends ByteChannel.ByteChannelOptions, Connec
    */
   readonly schedule?: Schedule.Schedule<unknown, SocketError | undefined> | undefined
   /** A session must stay up this long to reset the attempt counter. Default 5 seconds. */
-  readonly minUptime?: Duration.DurationInput | undefined
+  readonly minUptime?: Duration.Input | undefined
   /** Close codes that end the sessions instead of retrying. Default 1008, 1009, 4000–4099. */
   readonly isTerminalCode?: ((code: number) => boolean) | undefined
   /** Called with every state change. */
@@ -99,7 +99,7 @@ export interface ReconnectOptions extends ByteChannel.ByteChannelOptions, Connec
  *
  * // Read every session's bytes; after an unclean close, wait and connect again (at most 10 times in a row).
  * const program = Reconnect.sessions("wss://feed.example/ws", {
- *   schedule: Schedule.exponential("1 second").pipe(Schedule.intersect(Schedule.recurs(10))),
+ *   schedule: Schedule.exponential("1 second").pipe(Schedule.upTo({ times: 10 })),
  *   minUptime: "10 seconds"
  * }).pipe(
  *   Stream.flatMap((channel) => channel.read.pipe(Stream.catchTag("SocketError", () => Stream.empty))),
@@ -158,8 +158,8 @@ export interface FramedOptions<A> extends ReconnectOptions {
    * sessions reconnect. Messages for which `isHeartbeat` holds are not passed to `messages`.
    */
   readonly heartbeat?: {
-    readonly interval: Duration.DurationInput
-    readonly idleTimeout?: Duration.DurationInput | undefined
+    readonly interval: Duration.Input
+    readonly idleTimeout?: Duration.Input | undefined
     readonly ping: A
     readonly isHeartbeat?: ((message: A) => boolean) | undefined
   } | undefined
@@ -206,10 +206,10 @@ export interface ReconnectingFramed<A> {
  * import { BrowserConnector } from "@bytechannel/browser"
  * import { Effect, Schema, Stream } from "effect"
  *
- * const Message = Schema.Union(
+ * const Message = Schema.Union([
  *   Schema.Struct({ type: Schema.Literal("say"), text: Schema.String }),
  *   Schema.Struct({ type: Schema.Literal("ping") })
- * )
+ * ])
  *
  * const program = Effect.gen(function*() {
  *   const chat = yield* Reconnect.framed("wss://chat.example/ws", Codec.ndjson(Message), {

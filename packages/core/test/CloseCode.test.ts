@@ -1,4 +1,4 @@
-import { CloseCode } from "@bytechannel/core"
+import * as CloseCode from "@bytechannel/core/CloseCode"
 import { describe, expect, it } from "@effect/vitest"
 
 const utf8Length = (s: string) => new TextEncoder().encode(s).length

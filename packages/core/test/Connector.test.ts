@@ -1,4 +1,4 @@
-import { Connector } from "@bytechannel/core"
+import * as Connector from "@bytechannel/core/Connector"
 import { describe, expect, it } from "@effect/vitest"
 
 describe("Connector", () => {

@@ -1,13 +1,14 @@
-import { Keepalive, MessageSocket } from "@bytechannel/core"
+import * as Keepalive from "@bytechannel/core/Keepalive"
+import * as Transport from "@bytechannel/core/Transport"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 
 /** An engine over a transport that records what the keepalive does to it. */
 const setup = Effect.gen(function*() {
   const log = { probes: 0, terminated: false, answers: 0, ready: true }
-  const controller = yield* MessageSocket.make({
+  const controller = yield* Transport.make(() => ({
     write: () => {},
     bufferedAmount: () => 0,
     sendClose: () => {},
@@ -16,7 +17,7 @@ const setup = Effect.gen(function*() {
     },
     pause: () => {},
     resume: () => {}
-  }, { receiveHighWaterMessages: 2 })
+  }), { receiveHighWaterMessages: 2 })
   yield* Keepalive.run(controller, {
     answer: "pong",
     send: () => {
@@ -29,10 +30,10 @@ const setup = Effect.gen(function*() {
 })
 
 describe("Keepalive (TestClock)", () => {
-  it.scoped("a probe every interval; no sign of life within the timeout fails with 1006 and drops the transport", () =>
+  it.effect("a probe every interval; no sign of life within the timeout fails with 1006 and drops the transport", () =>
     Effect.gen(function*() {
       const { controller, log } = yield* setup
-      const reading = yield* Effect.fork(controller.socket.receive)
+      const reading = yield* Effect.forkChild(controller.socket.receive)
       yield* TestClock.adjust("10 seconds")
       expect(log.probes).toBe(1)
       yield* TestClock.adjust("4999 millis")
@@ -44,7 +45,7 @@ describe("Keepalive (TestClock)", () => {
       expect(error.message).toContain("no pong within 5s")
     }))
 
-  it.scoped("an answer, any message, or a receive pause since the probe counts as alive", () =>
+  it.effect("an answer, any message, or a receive pause since the probe counts as alive", () =>
     Effect.gen(function*() {
       const { controller, log } = yield* setup
       // Round 1: answered.
@@ -53,12 +54,12 @@ describe("Keepalive (TestClock)", () => {
       yield* TestClock.adjust("5 seconds")
       // Round 2: a message instead of an answer.
       yield* TestClock.adjust("10 seconds")
-      controller.offer(new Uint8Array([1]))
+      controller.onMessage(new Uint8Array([1]))
       yield* TestClock.adjust("5 seconds")
       // Round 3: the queue fills (a pause), then is drained before the deadline.
       yield* TestClock.adjust("10 seconds")
-      controller.offer(new Uint8Array([2]))
-      controller.offer(new Uint8Array([3]))
+      controller.onMessage(new Uint8Array([2]))
+      controller.onMessage(new Uint8Array([3]))
       expect(controller.receivePaused()).toBe(true)
       for (let i = 0; i < 3; i++) yield* controller.socket.receive
       expect(controller.receivePaused()).toBe(false)
@@ -70,7 +71,47 @@ describe("Keepalive (TestClock)", () => {
       expect(log.terminated).toBe(true)
     }))
 
-  it.scoped("no probe before the transport is ready (a handshake under way), and the loop survives it", () =>
+  it.effect("under send backpressure a peer that takes our data is busy, not dead (the probe waits behind that data)", () =>
+    Effect.gen(function*() {
+      const wire = { buffered: 0, probes: 0, terminated: false }
+      const controller = yield* Transport.make(() => ({
+        write: () => {
+          wire.buffered++
+        },
+        bufferedAmount: () => wire.buffered,
+        sendClose: () => {},
+        terminate: () => {
+          wire.terminated = true
+        },
+        pause: () => {},
+        resume: () => {}
+      }), { sendHighWaterMark: 100 })
+      yield* Keepalive.run(controller, {
+        answer: "pong",
+        send: () => {
+          wire.probes++
+        },
+        ready: () => true,
+        answers: () => 0
+      }, { interval: "10 seconds", timeout: "5 seconds" })
+      wire.buffered = 50
+      // Round 1: no answer, but the send buffer went down meanwhile: the peer reads.
+      yield* TestClock.adjust("10 seconds")
+      wire.buffered = 40
+      yield* TestClock.adjust("5 seconds")
+      expect(wire.terminated).toBe(false)
+      // Round 2: no answer, but the transport took more of our messages.
+      yield* TestClock.adjust("10 seconds")
+      yield* controller.socket.send(new Uint8Array([1]))
+      yield* TestClock.adjust("5 seconds")
+      expect(wire.terminated).toBe(false)
+      // Round 3: our data sits there untouched, and no answer: dead.
+      yield* TestClock.adjust("15 seconds")
+      expect(wire.probes).toBe(3)
+      expect(wire.terminated).toBe(true)
+    }))
+
+  it.effect("no probe before the transport is ready (a handshake under way), and the loop survives it", () =>
     Effect.gen(function*() {
       const { log } = yield* setup
       log.ready = false
@@ -82,10 +123,10 @@ describe("Keepalive (TestClock)", () => {
       expect(log.terminated).toBe(false)
     }))
 
-  it.scoped("ends when the connection closes", () =>
+  it.effect("ends when the connection closes", () =>
     Effect.gen(function*() {
       const { controller, log } = yield* setup
-      controller.closed({ code: 1000, reason: "", wasClean: true })
+      controller.onClose({ code: 1000, reason: "", wasClean: true })
       yield* TestClock.adjust("60 seconds")
       expect(log.probes).toBe(0)
     }))

@@ -1,7 +1,7 @@
 // The transport contract (test/contract/suite.ts) on the memory pair, under TestClock.
-import { MemorySocket, MessageSocket } from "@bytechannel/core"
+import * as MemorySocket from "@bytechannel/core/MemorySocket"
+import * as MessageSocket from "@bytechannel/core/MessageSocket"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import { socketPeer } from "./contract/socketPeer.js"
@@ -18,8 +18,8 @@ transportContract("memory", {
         capacity: bounds.receiveHighWaterMessages,
         closeTimeout: bounds.closeTimeout
       })
-      const subjectScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
-      yield* MessageSocket.closeOnScopeClose(subject).pipe(Scope.extend(subjectScope))
+      const subjectScope = yield* Scope.fork(yield* Effect.scope, "sequential")
+      yield* MessageSocket.closeOnScopeClose(subject).pipe(Scope.provide(subjectScope))
       yield* MessageSocket.closeOnScopeClose(other)
       const peer = yield* socketPeer(other, { hang: other.ignoreCloseFrames })
       return { subject, peer, release: Scope.close(subjectScope, Exit.void) }

@@ -1,8 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ByteChannel, Codec, CodecError, MemorySocket, SocketError } from "@bytechannel/core"
+import * as ByteChannel from "@bytechannel/core/ByteChannel"
+import * as Codec from "@bytechannel/core/Codec"
+import * as CodecError from "@bytechannel/core/CodecError"
+import * as MemorySocket from "@bytechannel/core/MemorySocket"
+import * as SocketError from "@bytechannel/core/SocketError"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
 
 // What a user reads: `String(error)` and `Cause.pretty` show `name: message`, so the message
@@ -42,12 +46,12 @@ describe("error messages", () => {
       .toBe("InvalidCode: code 1001 may not be sent (use 1000 or 3000-4999)")
     expect(new CodecError.FrameTooLarge({ reason: "Decode", limit: 4, size: 9, frame: 2 }).message)
       .toBe("received 9 bytes, more than the 4-byte limit (frame 2)")
-    expect(Either.flip(Codec.decodeAll(Codec.lengthDelimited(), [new Uint8Array([0, 0, 0, 5, 1])])).pipe(Either.getOrThrow).message)
+    expect(Result.flip(Codec.decodeAll(Codec.lengthDelimited(), [new Uint8Array([0, 0, 0, 5, 1])])).pipe(Result.getOrThrow).message)
       .toBe("Truncated in frame 1: bytes remaining on stream")
   })
 
   describe("send after close says who closed and that sending is over", () => {
-    it.scoped("this side closed", () =>
+    it.effect("this side closed", () =>
       Effect.gen(function*() {
         const [a] = yield* MemorySocket.pair()
         const channel = ByteChannel.fromSocket(a)
@@ -56,7 +60,7 @@ describe("error messages", () => {
         expect(error.message).toBe("Closed: cannot send after this side closed the connection (code 1000 \"done\")")
       }))
 
-    it.scoped("the peer closed", () =>
+    it.effect("the peer closed", () =>
       Effect.gen(function*() {
         const [a, b] = yield* MemorySocket.pair()
         const channel = ByteChannel.fromSocket(a)
@@ -66,7 +70,7 @@ describe("error messages", () => {
         expect(error.message).toBe("Closed: cannot send after the peer closed the connection (code 4000 \"bye\")")
       }))
 
-    it.scoped("the connection was lost", () =>
+    it.effect("the connection was lost", () =>
       Effect.gen(function*() {
         const [a] = yield* MemorySocket.pair()
         const channel = ByteChannel.fromSocket(a)

@@ -1,15 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ByteChannel, Codec, Reconnect, SocketError, TestConnector } from "@bytechannel/core"
-import * as Chunk from "effect/Chunk"
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as TestClock from "effect/TestClock"
+import * as TestClock from "effect/testing/TestClock"
 import { awaitSuspended } from "./utils.js"
 
 const refused = (status?: number) =>
@@ -17,12 +18,18 @@ const refused = (status?: number) =>
     accept: () => Effect.fail(new SocketError.SocketError({ reason: "Open", status, detail: "refused" }))
   })
 
+/**
+ * Forks `effect` and runs it at once until it suspends: a forked `send` has queued its message
+ * (or been refused) by the time this returns.
+ */
+const forkNow = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.forkChild(effect, { startImmediately: true })
+
 /** Drives the TestClock until `done()` holds, in bounded steps of `step`. */
-const advanceUntil = (done: () => boolean, step: Duration.DurationInput = "1 second", limit = 500) =>
+const advanceUntil = (done: () => boolean, step: Duration.Input = "1 second", limit = 500) =>
   Effect.gen(function*() {
     for (let i = 0; i < limit && !done(); i++) {
       yield* TestClock.adjust(step)
-      yield* Effect.yieldNow()
+      yield* Effect.yieldNow
     }
     expect(done()).toBe(true)
   })
@@ -35,7 +42,7 @@ const heldServer = Effect.gen(function*() {
   const release = yield* Deferred.make<void>()
   const received: Array<string> = []
   const server = TestConnector.layerWith((channel) =>
-    Effect.zipRight(
+    Effect.andThen(
       Deferred.await(release),
       ByteChannel.framed(channel, Codec.lines()).messages.pipe(
         Stream.runForEach((line) => Effect.sync(() => received.push(line)))
@@ -48,11 +55,38 @@ const heldServer = Effect.gen(function*() {
 const drainSessions = <R>(stream: Stream.Stream<ByteChannel.ByteChannel, SocketError.SocketError, R>) =>
   stream.pipe(Stream.runForEach((channel) => Stream.runDrain(channel.read).pipe(Effect.ignore)))
 
+/** Each event as a short string: its tag, with the close code or the reason for giving up. */
+const record = (events: Array<string>) => (e: Reconnect.ReconnectEvent) =>
+  Effect.sync(() => {
+    events.push(e._tag === "GaveUp" ? `GaveUp:${e.reason}` : e._tag === "Disconnected" ? `Disconnected:${e.info.code}` : e._tag)
+  })
+
+/**
+ * Runs the sessions against a server that closes connection 1 with `code` and connection 2
+ * cleanly (1000), so they end either way; the clock is driven until they give up.
+ */
+const firstClosedWith = (code: number, options?: Reconnect.ReconnectOptions) =>
+  Effect.gen(function*() {
+    let connections = 0
+    const events: Array<string> = []
+    const layer = TestConnector.layer((channel) =>
+      ++connections === 1 ? channel.socket.closeWithProtocolCode({ code, reason: "bye" }) : Effect.void
+    )
+    const fiber = yield* drainSessions(Reconnect.sessions("ws://x/", {
+      schedule: Schedule.spaced("1 second"),
+      ...options,
+      onEvent: record(events)
+    })).pipe(Effect.provide(layer), Effect.forkChild)
+    yield* advanceUntil(() => events.some((e) => e.startsWith("GaveUp")))
+    const exit = yield* Fiber.await(fiber)
+    return { connections, events, exit }
+  })
+
 describe("Reconnect.sessions", () => {
   it.effect("delays follow the schedule: exponential from 500 ms, capped at 30 s, full jitter", () =>
     Effect.gen(function*() {
       const events: Array<Reconnect.ReconnectEvent> = []
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         drainSessions(Reconnect.sessions("ws://x/", { onEvent: (e) => Effect.sync(() => events.push(e)) })).pipe(
           Effect.provide(refused())
         )
@@ -84,7 +118,7 @@ describe("Reconnect.sessions", () => {
           yield* channel.socket.closeWithProtocolCode({ code: 1011 })
         })
       )
-      const fiber = yield* Effect.fork(
+      const fiber = yield* Effect.forkChild(
         drainSessions(Reconnect.sessions("ws://x/", {
           minUptime: "5 seconds",
           onEvent: (e) => Effect.sync(() => e._tag === "Connecting" && attempts.push(e.attempt))
@@ -103,7 +137,7 @@ describe("Reconnect.sessions", () => {
         onEvent: (e) => Effect.sync(() => events.push(e._tag === "GaveUp" ? `GaveUp:${e.reason}` : e._tag))
       })).pipe(
         Effect.provide(TestConnector.layer((channel) =>
-          Effect.sync(() => connections++).pipe(Effect.zipRight(channel.close({ code: 4001, reason: "go away" })))
+          Effect.sync(() => connections++).pipe(Effect.andThen(channel.close({ code: 4001, reason: "go away" })))
         )),
         Effect.exit
       )
@@ -111,6 +145,84 @@ describe("Reconnect.sessions", () => {
       expect(exit).toMatchObject({ _tag: "Failure" })
       expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toContain("4001")
       expect(events).toEqual(["Connecting", "Connected", "Disconnected", "GaveUp:TerminalCode"])
+    }))
+
+  // The rule for terminal codes, at every edge: the defaults (1008, 1009, 4000–4099) end the
+  // sessions at once; every other code the server may send is retried.
+  for (const code of [1008, 1009, 4000, 4001, 4050, 4099]) {
+    it.effect(`close code ${code} from the server is terminal: no new session, GaveUp TerminalCode, the sessions fail with it`, () =>
+      Effect.gen(function*() {
+        const run = yield* firstClosedWith(code)
+        expect(run.connections).toBe(1)
+        expect(run.events).toEqual(["Connecting", "Connected", `Disconnected:${code}`, `GaveUp:TerminalCode`])
+        expect(Exit.isFailure(run.exit) && Cause.findErrorOption(run.exit.cause)).toMatchObject({
+          _tag: "Some",
+          value: { _tag: "SocketError", reason: "Closed", code }
+        })
+      }))
+  }
+
+  for (const code of [1001, 1011, 1012, 1013, 3000, 3999, 4100, 4999]) {
+    it.effect(`close code ${code} from the server is not terminal: the sessions reconnect`, () =>
+      Effect.gen(function*() {
+        const run = yield* firstClosedWith(code)
+        expect(run.connections).toBe(2)
+        expect(run.events).toEqual([
+          "Connecting",
+          "Connected",
+          `Disconnected:${code}`,
+          "Retrying",
+          "Connecting",
+          "Connected",
+          "Disconnected:1000",
+          "GaveUp:CleanClose"
+        ])
+        expect(Exit.isSuccess(run.exit)).toBe(true)
+      }))
+  }
+
+  it.effect("isTerminalCode replaces the default rule: its codes end the sessions, the default's are retried", () =>
+    Effect.gen(function*() {
+      const isTerminalCode = (code: number) => code === 3001
+      const custom = yield* firstClosedWith(3001, { isTerminalCode })
+      expect(custom.connections).toBe(1)
+      expect(custom.events.at(-1)).toBe("GaveUp:TerminalCode")
+      const default_ = yield* firstClosedWith(4000, { isTerminalCode })
+      expect(default_.connections).toBe(2)
+      expect(default_.events.at(-1)).toBe("GaveUp:CleanClose")
+    }))
+
+  it.effect("a terminal code this side sent itself is not terminal: only the server's close ends the sessions", () =>
+    Effect.gen(function*() {
+      let connections = 0
+      const events: Array<string> = []
+      // The server holds connection 1 open; it closes connection 2 cleanly (its handler returns).
+      const layer = TestConnector.layer((channel) =>
+        ++connections === 1 ? Stream.runDrain(channel.read).pipe(Effect.ignore) : Effect.void
+      )
+      let sessions = 0
+      const fiber = yield* Reconnect.sessions("ws://x/", { schedule: Schedule.spaced("1 second"), onEvent: record(events) }).pipe(
+        Stream.runForEach((channel) =>
+          ++sessions === 1
+            ? Effect.ignore(channel.close({ code: 4000, reason: "client leaves" }))
+            : Stream.runDrain(channel.read).pipe(Effect.ignore)
+        ),
+        Effect.provide(layer),
+        Effect.forkChild
+      )
+      yield* advanceUntil(() => events.some((e) => e.startsWith("GaveUp")))
+      expect(Exit.isSuccess(yield* Fiber.await(fiber))).toBe(true)
+      expect(connections).toBe(2)
+      expect(events).toEqual([
+        "Connecting",
+        "Connected",
+        "Disconnected:4000",
+        "Retrying",
+        "Connecting",
+        "Connected",
+        "Disconnected:1000",
+        "GaveUp:CleanClose"
+      ])
     }))
 
   it.effect("a clean close by the server (1000) ends the sessions without an error", () =>
@@ -137,80 +249,82 @@ describe("Reconnect.sessions", () => {
   it.effect("interruption during a backoff is clean", () =>
     Effect.gen(function*() {
       const retrying = yield* Deferred.make<void>()
-      const fiber = yield* Effect.fork(drainSessions(Reconnect.sessions("ws://x/", {
+      const fiber = yield* Effect.forkChild(drainSessions(Reconnect.sessions("ws://x/", {
         onEvent: (e) => e._tag === "Retrying" ? Deferred.succeed(retrying, undefined) : Effect.void
       })).pipe(Effect.provide(refused())))
       yield* Deferred.await(retrying)
       yield* awaitSuspended(fiber)
-      const exit = yield* Fiber.interrupt(fiber)
-      expect(Exit.isInterrupted(exit)).toBe(true)
+      yield* Fiber.interrupt(fiber)
+      const exit = yield* Fiber.await(fiber)
+      expect(Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)).toBe(true)
     }))
 
   it.effect("interruption while connecting is clean", () =>
     Effect.gen(function*() {
       const connecting = yield* Deferred.make<void>()
-      const layer = TestConnector.layerWith(() => Effect.void, { accept: () => Effect.zipRight(Deferred.succeed(connecting, undefined), Effect.never) })
-      const fiber = yield* Effect.fork(drainSessions(Reconnect.sessions("ws://x/")).pipe(Effect.provide(layer)))
+      const layer = TestConnector.layerWith(() => Effect.void, { accept: () => Effect.andThen(Deferred.succeed(connecting, undefined), Effect.never) })
+      const fiber = yield* Effect.forkChild(drainSessions(Reconnect.sessions("ws://x/")).pipe(Effect.provide(layer)))
       yield* Deferred.await(connecting)
-      const exit = yield* Fiber.interrupt(fiber)
-      expect(Exit.isInterrupted(exit)).toBe(true)
+      yield* Fiber.interrupt(fiber)
+      const exit = yield* Fiber.await(fiber)
+      expect(Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)).toBe(true)
     }))
 })
 
 describe("Reconnect.framed", () => {
   const unreachable = refused()
 
-  it.scoped("outbox policy \"fail\": a send over the bound fails with NotSent OutboxFull", () =>
+  it.effect("outbox policy \"fail\": a send over the bound fails with NotSent OutboxFull", () =>
     Effect.gen(function*() {
       const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { outboxSize: 2, outboxPolicy: "fail" })
-      yield* Effect.fork(framed.send("a"))
-      yield* Effect.fork(framed.send("b"))
-      yield* Effect.yieldNow()
+      yield* forkNow(framed.send("a"))
+      yield* forkNow(framed.send("b"))
+      yield* Effect.yieldNow
       expect(yield* framed.pending).toBe(2)
       expect(yield* Effect.flip(framed.send("c"))).toMatchObject({ _tag: "NotSent", reason: "OutboxFull" })
       expect(yield* framed.pending).toBe(2)
     }).pipe(Effect.provide(unreachable)))
 
-  it.scoped("outbox policy \"dropOldest\": the oldest send fails with Dropped, the bound holds", () =>
+  it.effect("outbox policy \"dropOldest\": the oldest send fails with Dropped, the bound holds", () =>
     Effect.gen(function*() {
       const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { outboxSize: 2, outboxPolicy: "dropOldest" })
-      const first = yield* Effect.fork(framed.send("a"))
-      yield* Effect.fork(framed.send("b"))
-      yield* Effect.yieldNow()
-      yield* Effect.fork(framed.send("c"))
+      const first = yield* forkNow(framed.send("a"))
+      yield* forkNow(framed.send("b"))
+      yield* Effect.yieldNow
+      yield* forkNow(framed.send("c"))
       expect(yield* Effect.flip(Fiber.join(first))).toMatchObject({ _tag: "NotSent", reason: "Dropped" })
       expect(yield* framed.pending).toBe(2)
     }).pipe(Effect.provide(unreachable)))
 
-  it.scoped("outbox policy \"dropOldest\" never drops the message being handed to the socket: each send is reported as what happened to it", () =>
+  it.effect("outbox policy \"dropOldest\" never drops the message being handed to the socket: each send is reported as what happened to it", () =>
     Effect.gen(function*() {
       // The server reads nothing until released; the pair holds one message, so the writer is
       // stuck handing "b" to the socket while the outbox fills behind it.
       const { release, received, server } = yield* heldServer
       const outcomes = yield* Effect.gen(function*() {
         const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { outboxSize: 2, outboxPolicy: "dropOldest" })
-        const sends = [yield* Effect.fork(framed.send("a"))]
+        const sends = [yield* forkNow(framed.send("a"))]
         // "a" is in the pair; the writer waits with "b" in flight, "c" behind it.
-        for (let i = 0; i < 100 && received.length === 0; i++) yield* Effect.yieldNow()
-        sends.push(yield* Effect.fork(framed.send("b")), yield* Effect.fork(framed.send("c")))
-        for (let i = 0; i < 100 && (yield* framed.pending) < 2; i++) yield* Effect.yieldNow()
+        for (let i = 0; i < 100 && received.length === 0; i++) yield* Effect.yieldNow
+        sends.push(yield* forkNow(framed.send("b")), yield* forkNow(framed.send("c")))
+        for (let i = 0; i < 100 && (yield* framed.pending) < 2; i++) yield* Effect.yieldNow
         expect(yield* framed.pending).toBe(2)
         // Over the bound: the oldest not in flight ("c") goes, never "b".
-        sends.push(yield* Effect.fork(framed.send("d")))
+        sends.push(yield* forkNow(framed.send("d")))
         yield* Deferred.succeed(release, undefined)
-        return yield* Effect.forEach(sends, (fiber) => Effect.either(Fiber.join(fiber)))
+        return yield* Effect.forEach(sends, (fiber) => Effect.result(Fiber.join(fiber)))
       }).pipe(Effect.provide(server))
-      expect(outcomes.map((o) => (o._tag === "Right" ? "sent" : o.left._tag === "NotSent" ? o.left.reason : "?"))).toEqual([
+      expect(outcomes.map((o) => (Result.isSuccess(o) ? "sent" : o.failure._tag === "NotSent" ? o.failure.reason : "?"))).toEqual([
         "sent",
         "sent",
         "Dropped",
         "sent"
       ])
-      for (let i = 0; i < 100 && received.length < 3; i++) yield* Effect.yieldNow()
+      for (let i = 0; i < 100 && received.length < 3; i++) yield* Effect.yieldNow
       expect(received).toEqual(["a", "b", "d"])
     }))
 
-  it.scoped("an interrupted send withdraws its message: it is never sent after the caller gave up", () =>
+  it.effect("an interrupted send withdraws its message: it is never sent after the caller gave up", () =>
     Effect.gen(function*() {
       const { release, received, server } = yield* heldServer
       yield* Effect.gen(function*() {
@@ -218,15 +332,15 @@ describe("Reconnect.framed", () => {
         // "a" fills the pair; then "b" is in flight (waiting for room), "c" waits behind it and
         // is given up on.
         yield* framed.send("a")
-        yield* Effect.fork(framed.send("b"))
-        for (let i = 0; i < 100 && (yield* framed.pending) < 1; i++) yield* Effect.yieldNow()
-        const c = yield* Effect.fork(framed.send("c"))
-        yield* Effect.fork(framed.send("d"))
-        for (let i = 0; i < 100 && (yield* framed.pending) < 3; i++) yield* Effect.yieldNow()
+        yield* forkNow(framed.send("b"))
+        for (let i = 0; i < 100 && (yield* framed.pending) < 1; i++) yield* Effect.yieldNow
+        const c = yield* forkNow(framed.send("c"))
+        yield* forkNow(framed.send("d"))
+        for (let i = 0; i < 100 && (yield* framed.pending) < 3; i++) yield* Effect.yieldNow
         yield* Fiber.interrupt(c)
         expect(yield* framed.pending).toBe(2)
         yield* Deferred.succeed(release, undefined)
-        for (let i = 0; i < 200 && received.length < 3; i++) yield* Effect.yieldNow()
+        for (let i = 0; i < 200 && received.length < 3; i++) yield* Effect.yieldNow
       }).pipe(Effect.provide(server))
       expect(received).toEqual(["a", "b", "d"])
     }))
@@ -239,15 +353,15 @@ describe("Reconnect.framed", () => {
       // Session 1 reads nothing (the one-message pair fills), then dies; session 2 reads all.
       const server = TestConnector.layerWith((channel) =>
         ++sessions === 1
-          ? Effect.zipRight(Deferred.await(drop), channel.socket.terminate)
+          ? Effect.andThen(Deferred.await(drop), channel.socket.terminate)
           : ByteChannel.framed(channel, Codec.lines()).messages.pipe(
             Stream.runForEach((line) => Effect.sync(() => second.push(line)))
           ), { pair: { capacity: 1 } })
       yield* Effect.gen(function*() {
         const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { schedule: Schedule.spaced("10 millis") })
         yield* framed.send("a")
-        const b = yield* Effect.fork(framed.send("b"))
-        for (let i = 0; i < 100 && (yield* framed.pending) < 1; i++) yield* Effect.yieldNow()
+        const b = yield* forkNow(framed.send("b"))
+        for (let i = 0; i < 100 && (yield* framed.pending) < 1; i++) yield* Effect.yieldNow
         yield* Fiber.interrupt(b)
         yield* Deferred.succeed(drop, undefined)
         // The caller retries "b".
@@ -258,18 +372,18 @@ describe("Reconnect.framed", () => {
       expect(second).toEqual(["b", "end"])
     }))
 
-  it.scoped("outbox policy \"suspend\" (default): a send over the bound waits", () =>
+  it.effect("outbox policy \"suspend\" (default): a send over the bound waits", () =>
     Effect.gen(function*() {
       const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { outboxSize: 2 })
-      yield* Effect.fork(framed.send("a"))
-      yield* Effect.fork(framed.send("b"))
-      yield* Effect.yieldNow()
-      const third = yield* Effect.fork(framed.send("c"))
+      yield* forkNow(framed.send("a"))
+      yield* forkNow(framed.send("b"))
+      yield* Effect.yieldNow
+      const third = yield* forkNow(framed.send("c"))
       yield* awaitSuspended(third)
       expect(yield* framed.pending).toBe(2)
     }).pipe(Effect.provide(unreachable)))
 
-  it.scoped("an encoding error fails send before anything is queued", () =>
+  it.effect("an encoding error fails send before anything is queued", () =>
     Effect.gen(function*() {
       const framed = yield* Reconnect.framed("ws://x/", Codec.lines({ maxLength: 2 }), {})
       expect(yield* Effect.flip(framed.send("too long"))).toMatchObject({ _tag: "FrameTooLarge" })
@@ -303,8 +417,8 @@ describe("Reconnect.framed", () => {
       })
       yield* Effect.gen(function*() {
         const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { schedule: Schedule.spaced("1 second") })
-        const sends = yield* Effect.forEach(["m0", "m1", "m2"], (line) => Effect.fork(framed.send(line)))
-        for (let i = 0; i < 100 && (yield* framed.pending) < 3; i++) yield* Effect.yieldNow()
+        const sends = yield* Effect.forEach(["m0", "m1", "m2"], (line) => forkNow(framed.send(line)))
+        for (let i = 0; i < 100 && (yield* framed.pending) < 3; i++) yield* Effect.yieldNow
         expect(yield* framed.pending).toBe(3)
         yield* Deferred.succeed(gate, undefined)
         yield* advanceUntil(() => connections >= 2)
@@ -320,13 +434,13 @@ describe("Reconnect.framed", () => {
     Effect.gen(function*() {
       const scope = yield* Scope.make()
       const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { outboxSize: 2 }).pipe(
-        Scope.extend(scope),
+        Scope.provide(scope),
         Effect.provide(unreachable)
       )
-      const queued = [yield* Effect.fork(framed.send("a")), yield* Effect.fork(framed.send("b"))]
-      const waiting = yield* Effect.fork(framed.send("c")) // the outbox is full: waits for room
-      const messages = yield* Effect.fork(Stream.runCollect(framed.messages))
-      const events = yield* Effect.fork(Stream.runCollect(framed.events))
+      const queued = [yield* forkNow(framed.send("a")), yield* forkNow(framed.send("b"))]
+      const waiting = yield* forkNow(framed.send("c")) // the outbox is full: waits for room
+      const messages = yield* Effect.forkChild(Stream.runCollect(framed.messages))
+      const events = yield* Effect.forkChild(Stream.runCollect(framed.events))
       for (const fiber of [...queued, waiting]) yield* awaitSuspended(fiber)
       yield* awaitSuspended(messages)
       yield* awaitSuspended(events)
@@ -336,7 +450,7 @@ describe("Reconnect.framed", () => {
       }
       expect(yield* Effect.flip(framed.send("d"))).toMatchObject({ _tag: "NotSent", reason: "Ended" })
       expect(yield* framed.pending).toBe(0)
-      expect(Chunk.size(yield* Fiber.join(messages))).toBe(0)
+      expect(yield* Fiber.join(messages)).toEqual([])
       yield* Fiber.join(events)
     }))
 
@@ -387,12 +501,14 @@ describe("Reconnect.framed", () => {
         })
       )
       const result = yield* Effect.gen(function*() {
-        const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { schedule: undefined, minUptime: "1 millis" })
+        // A short fixed spacing: with the default backoff, sessions shorter than a clock tick
+        // never reset it, and a run of them could wait past the bound below.
+        const framed = yield* Reconnect.framed("ws://x/", Codec.lines(), { schedule: Schedule.spaced("1 millis") })
         const outcomes: Array<boolean> = []
         for (let i = 0; i < 30; i++) outcomes.push(Exit.isSuccess(yield* Effect.exit(framed.send(`m${i}`))))
         const delivered = outcomes.filter(Boolean).length
-        const echoes = yield* framed.messages.pipe(Stream.take(Math.min(delivered, 20)), Stream.runCollect, Effect.timeout("5 seconds"), Effect.orElseSucceed(() => Chunk.empty<string>()))
-        return { outcomes, echoes: Chunk.toReadonlyArray(echoes) }
+        const echoes = yield* framed.messages.pipe(Stream.take(Math.min(delivered, 20)), Stream.runCollect, Effect.timeout("5 seconds"), Effect.orElseSucceed((): ReadonlyArray<string> => []))
+        return { outcomes, echoes }
       }).pipe(Effect.scoped, Effect.provide(layer))
       // Echoed messages are a subsequence of what was sent, in order, with no duplicates.
       const numbers = result.echoes.map((m) => Number(m.slice(1)))
@@ -402,7 +518,7 @@ describe("Reconnect.framed", () => {
       expect(result.outcomes.every((sent) => sent)).toBe(true)
     }))
 
-  it.scoped("heartbeat: a silent peer is dropped after idleTimeout and the sessions reconnect; pongs keep it and stay out of messages", () =>
+  it.effect("heartbeat: a silent peer is dropped after idleTimeout and the sessions reconnect; pongs keep it and stay out of messages", () =>
     Effect.suspend(() => {
       let connections = 0
       const events: Array<string> = []
@@ -422,10 +538,10 @@ describe("Reconnect.framed", () => {
         heartbeat: { interval: "1 second", idleTimeout: "3 seconds", ping: "ping", isHeartbeat: (m) => m === "ping" || m === "pong" },
         onEvent: (e) => Effect.sync(() => events.push(e._tag === "Disconnected" ? `Disconnected:${e.info.code}` : e._tag))
       })
-      const first = yield* Effect.fork(framed.messages.pipe(Stream.take(1), Stream.runCollect))
+      const first = yield* Effect.forkChild(framed.messages.pipe(Stream.take(1), Stream.runCollect))
       yield* advanceUntil(() => connections >= 2, "500 millis")
       expect(events).toContain("Disconnected:1006")
-      expect(Chunk.toReadonlyArray(yield* Fiber.join(first))).toEqual(["hello"])
+      expect(yield* Fiber.join(first)).toEqual(["hello"])
       // The answering peer survives many idle timeouts' worth of time.
       yield* TestClock.adjust("20 seconds")
       expect(connections).toBe(2)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ByteChannel, Connector, TestConnector } from "@bytechannel/core"
-import * as Chunk from "effect/Chunk"
+import * as ByteChannel from "@bytechannel/core/ByteChannel"
+import * as Connector from "@bytechannel/core/Connector"
+import * as TestConnector from "@bytechannel/core/TestConnector"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -10,7 +11,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 
 const encode = (s: string) => new TextEncoder().encode(s)
-const decode = (chunks: Chunk.Chunk<Uint8Array>) => new TextDecoder().decode(Buffer.concat([...chunks]))
+const decode = (chunks: ReadonlyArray<Uint8Array>) => new TextDecoder().decode(Buffer.concat(chunks))
 
 // The program under test: written once against `Connector`, run against any layer.
 const shout = (text: string) =>
@@ -68,11 +69,11 @@ describe("TestConnector", () => {
   it.effect("releasing the layer closes open server sides with 1001", () =>
     Effect.gen(function*() {
       const connected = yield* Deferred.make<void>()
-      const layer = TestConnector.layer(() => Effect.zipRight(Deferred.succeed(connected, undefined), Effect.never))
+      const layer = TestConnector.layer(() => Effect.andThen(Deferred.succeed(connected, undefined), Effect.never))
       const clientScope = yield* Scope.make()
       const layerScope = yield* Scope.make()
       const connector = Context.get(yield* Layer.buildWithScope(layer, layerScope), Connector.Connector)
-      const socket = yield* Scope.extend(connector.connect("ws://x/"), clientScope)
+      const socket = yield* Scope.provide(connector.connect("ws://x/"), clientScope)
       yield* Deferred.await(connected)
       yield* Scope.close(layerScope, Exit.void)
       expect(yield* socket.closed).toEqual({ code: 1001, reason: "server shutting down", wasClean: true, local: false })

@@ -5,6 +5,7 @@
  * what also runs in the browser is in `utils.ts`.
  */
 import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
@@ -36,7 +37,7 @@ const REDIS_SERVER = process.env.REDIS_SERVER ?? "redis-server"
 const READY_DEADLINE_MILLIS = 10_000
 
 /** A port that was free a moment ago: listen on 0, read it, close. */
-export const freePort = Effect.async<number, Error>((resume) => {
+export const freePort = Effect.callback<number, Error>((resume) => {
   const server = Net.createServer()
   server.once("error", (error) => resume(Effect.fail(error)))
   server.listen(0, "127.0.0.1", () => {
@@ -47,7 +48,7 @@ export const freePort = Effect.async<number, Error>((resume) => {
 
 /** Starts redis-server on `port` and waits for its "Ready to accept connections" line. */
 const startOn = (port: number) =>
-  Effect.async<ChildProcess, Error>((resume) => {
+  Effect.callback<ChildProcess, Error>((resume) => {
     const child = spawn(REDIS_SERVER, [
       "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
       "--dir", tmpdir(), "--loglevel", "notice"
@@ -79,7 +80,7 @@ const startOn = (port: number) =>
   })
 
 const stop = (child: ChildProcess) =>
-  Effect.async<void>((resume) => {
+  Effect.callback<void>((resume) => {
     if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
     child.once("exit", () => resume(Effect.void))
     child.kill("SIGKILL")
@@ -100,9 +101,9 @@ export const redisServer: Effect.Effect<RedisServer, Error, Scope.Scope> = Effec
   let port = 0
   for (let attempt = 1; child === undefined; attempt++) {
     port = yield* freePort
-    const started = yield* Effect.either(startOn(port))
-    if (started._tag === "Right") child = started.right
-    else if (attempt === 3) return yield* Effect.fail(started.left)
+    const started = yield* Effect.result(startOn(port))
+    if (Result.isSuccess(started)) child = started.success
+    else if (attempt === 3) return yield* Effect.fail(started.failure)
   }
   yield* Effect.addFinalizer(() => (child === undefined ? Effect.void : stop(child)))
   return {
@@ -124,7 +125,7 @@ export interface Proxy {
 /** A TCP proxy on 127.0.0.1 to `port`, closed with the scope. */
 export const proxy = (port: number): Effect.Effect<Proxy, Error, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.async<{ server: Net.Server; sockets: Set<Net.Socket>; url: string }, Error>((resume) => {
+    Effect.callback<{ server: Net.Server; sockets: Set<Net.Socket>; url: string }, Error>((resume) => {
       const sockets = new Set<Net.Socket>()
       const server = Net.createServer((client) => {
         const upstream = Net.connect(port, "127.0.0.1")
@@ -145,7 +146,7 @@ export const proxy = (port: number): Effect.Effect<Proxy, Error, Scope.Scope> =>
         resume(Effect.succeed({ server, sockets, url: `redis://127.0.0.1:${(server.address() as Net.AddressInfo).port}` })))
     }),
     ({ server, sockets }) =>
-      Effect.async<void>((resume) => {
+      Effect.callback<void>((resume) => {
         for (const socket of sockets) socket.destroy()
         server.close(() => resume(Effect.void))
       })

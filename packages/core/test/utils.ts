@@ -5,22 +5,37 @@
  */
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
-import * as FiberStatus from "effect/FiberStatus"
+import type * as Fiber from "effect/Fiber"
 
 /**
- * Yields until `fiber` is suspended (waiting on something outside itself). Bounded: fails the
- * test instead of spinning forever. No clock is involved.
+ * What a fiber resumes with, read from the runtime's fiber. Effect 4 has no public fiber status:
+ * this is the one place the tests lean on the runtime's internals, and it says so loudly if they
+ * change.
  */
-export const awaitSuspended = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) =>
+const resumption = (fiber: Fiber.Fiber<unknown, unknown>): unknown => {
+  if (!("_yielded" in fiber)) throw new Error("awaitSuspended: this effect runtime's fibers have no _yielded field")
+  return (fiber as unknown as { readonly _yielded: unknown })._yielded
+}
+
+/**
+ * Yields until `fiber` is suspended (waiting on something outside itself: a message, a timer, a
+ * deferred). Bounded: fails the test instead of spinning forever. No clock is involved.
+ *
+ * A fiber that waits keeps the same resumption until something resumes it; one that only yielded
+ * to the scheduler (or has not started yet) runs before this fiber's next turn, and so shows a
+ * new one: the same resumption on two turns in a row is a wait.
+ */
+export const awaitSuspended = <A, E>(fiber: Fiber.Fiber<A, E>) =>
   Effect.gen(function*() {
+    let previous: unknown = undefined
     for (let i = 0; i < 1_000; i++) {
-      const status = yield* Fiber.status(fiber)
-      if (FiberStatus.isSuspended(status)) return
-      if (FiberStatus.isDone(status)) return yield* Effect.dieMessage("fiber completed instead of suspending")
-      yield* Effect.yieldNow()
+      if (fiber.pollUnsafe() !== undefined) return yield* Effect.die(new Error("fiber completed instead of suspending"))
+      const current = resumption(fiber)
+      if (current !== undefined && current === previous) return
+      previous = current
+      yield* Effect.yieldNow
     }
-    return yield* Effect.dieMessage("fiber never suspended")
+    return yield* Effect.die(new Error("fiber never suspended"))
   })
 
 /** A reproducible pseudo-random source (mulberry32). */
@@ -82,7 +97,7 @@ export const concat = (parts: ReadonlyArray<Uint8Array>) => {
  * Items pushed from callbacks, and a wait until they satisfy a condition, bounded by `deadline`
  * (a defect past it, naming what was awaited and the last items).
  */
-export const watch = <A>(deadline: Duration.DurationInput) => {
+export const watch = <A>(deadline: Duration.Input) => {
   const items: Array<A> = []
   let waiters: Array<() => void> = []
   return {
@@ -94,18 +109,18 @@ export const watch = <A>(deadline: Duration.DurationInput) => {
       for (const waiter of current) waiter()
     },
     until: (check: (items: ReadonlyArray<A>) => boolean, what: string) =>
-      Effect.async<void>((resume) => {
+      Effect.callback<void>((resume) => {
         const test = () => {
           if (check(items)) resume(Effect.void)
           else waiters.push(test)
         }
         test()
       }).pipe(
-        Effect.timeoutFail({
+        Effect.timeoutOrElse({
           duration: deadline,
-          onTimeout: () => new Error(`timed out waiting for ${what}; have ${items.length}, last: ${JSON.stringify(items.slice(-5))}`)
-        }),
-        Effect.orDie
+          orElse: () =>
+            Effect.die(new Error(`timed out waiting for ${what}; have ${items.length}, last: ${JSON.stringify(items.slice(-5))}`))
+        })
       )
   }
 }

@@ -35,9 +35,9 @@ describe("Reconnect against a real server", () => {
           schedule: Schedule.spaced("50 millis")
         })
         // The producer queues one message every ~2 ms and does not wait; each send's fiber tells its outcome.
-        const sends: Array<Fiber.RuntimeFiber<void, unknown>> = []
+        const sends: Array<Fiber.Fiber<void, unknown>> = []
         let maxPending = 0
-        const producer = yield* Effect.fork(Effect.gen(function*() {
+        const producer = yield* Effect.forkChild(Effect.gen(function*() {
           for (let n = 0; n < 1000; n++) {
             // In the test's scope, not the producer's: a send still waiting when the producer ends
             // must not be interrupted (an interrupted send is withdrawn).
@@ -86,14 +86,14 @@ describe("Reconnect against a real server", () => {
       const fiber = yield* Reconnect.sessions(`ws://127.0.0.1:${server.port}/`, {
         schedule: Schedule.spaced("100 millis"),
         onEvent: (event) =>
-          Effect.zipRight(
+          Effect.andThen(
             Effect.sync(() => events.push({ at: Date.now(), event })),
             event._tag === "Connected" ? Deferred.succeed(connected, undefined) : Effect.void
           )
       }).pipe(
         Stream.runForEach((channel) => Stream.runDrain(channel.read).pipe(Effect.ignore)),
         Effect.provide(NodeConnector.layerWith({ pingInterval: "200 millis", pongTimeout: "200 millis", openTimeout: "300 millis" })),
-        Effect.fork
+        Effect.forkChild
       )
       yield* Deferred.await(connected)
       const stoppedAt = Date.now()

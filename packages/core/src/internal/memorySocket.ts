@@ -122,7 +122,8 @@ export const makePair = (
       receiveHighWaterBytes: Number.MAX_SAFE_INTEGER,
       receiveResumeRatio: (capacity - 1) / capacity,
       sendHighWaterMark: capacity,
-      closeTimeout: options?.closeTimeout
+      closeTimeout: options?.closeTimeout,
+      sendStallTimeout: options?.sendStallTimeout
     }
     const a = newSide()
     const b = newSide()

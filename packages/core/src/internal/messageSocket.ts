@@ -3,6 +3,7 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as PubSub from "effect/PubSub"
@@ -74,9 +75,10 @@ const makeUnsafe = (
   let received = 0
   let sent = 0
   let pauses = 0
-  // The send-stall watch: running while writers wait; `stallMark` is the send buffer it last saw.
-  let stallWatch = false
-  let stallMark = 0
+  // The send-stall watch: a timer fiber while writers wait; what it saw at the start of its window.
+  let stallWatch: Fiber.Fiber<void> | undefined
+  let stallBuffered = 0
+  let stallSent = 0
 
   // Created by the first `events` subscriber: events before any subscription reach no one, so
   // most connections never pay for the buffer.
@@ -181,6 +183,10 @@ const makeUnsafe = (
     inbox.ended = true
     if (inbox.size === 0) inbox.finish()
     wakeWriters(Exit.fail(closedError()))
+    // Nothing of a closed connection waits on: the stall watch ends with it.
+    const watch = stallWatch
+    stallWatch = undefined
+    watch?.interruptUnsafe()
     emit(SocketEvent.Close({ info: closeInfo }))
     const done = closeInfo
     for (const waiter of closeWaiters.splice(0)) waiter(done)
@@ -247,30 +253,40 @@ const makeUnsafe = (
   const waitThenReceive = whenReadable(receive)
 
   // No progress at all for `sendStallTimeout` while a sender waits: the peer reads nothing.
-  // Progress, not size: any drain of the send buffer in the window keeps the connection.
+  // Progress, not size: the send buffer went down, or took more (a reader drained it and a
+  // writer refilled it), in the window.
+  const markStall = () => {
+    stallBuffered = transport.bufferedAmount()
+    stallSent = sent
+  }
   const stallCheck: Effect.Effect<void> = Effect.suspend(() => {
     if (writers.length === 0 || state !== "open") {
-      stallWatch = false
+      stallWatch = undefined
       return Effect.void
     }
-    const now = transport.bufferedAmount()
-    if (now < stallMark) {
-      stallMark = now
+    if (transport.bufferedAmount() < stallBuffered || sent !== stallSent) {
+      markStall()
       return watchStall
     }
-    stallWatch = false
-    const seconds = Duration.format(sendStallTimeout)
+    const error = new SocketError({
+      reason: "SendTimeout",
+      code: CloseCode.PolicyViolation,
+      detail: `the peer read nothing for ${Duration.format(sendStallTimeout)}`
+    })
+    // The waiting sends fail with the stall itself, before the close wakes them as closed.
+    wakeWriters(Exit.fail(error))
     beginClose(CloseCode.PolicyViolation, "send stalled")
-    fail(new SocketError({ reason: "SendTimeout", detail: `the peer read nothing for ${seconds}` }))
+    fail(error)
     // The peer reads nothing: its answer to the close may never come either.
     return Effect.asVoid(withDeadline(awaitClosed, defaultCloseTimeout, terminateNow, { keepOnInterrupt: true }))
   })
   const watchStall: Effect.Effect<void> = Effect.andThen(Effect.sleep(sendStallTimeout), stallCheck)
   const startStallWatch: Effect.Effect<void> = Effect.suspend(() => {
-    if (stallWatch || !Duration.isFinite(sendStallTimeout)) return Effect.void
-    stallWatch = true
-    stallMark = transport.bufferedAmount()
-    return Effect.asVoid(Effect.forkDetach(watchStall))
+    if (stallWatch !== undefined || !Duration.isFinite(sendStallTimeout)) return Effect.void
+    markStall()
+    return Effect.map(Effect.forkDetach(watchStall), (fiber) => {
+      stallWatch = fiber
+    })
   })
 
   const waitWritable: Effect.Effect<void, SocketError> = Effect.andThen(

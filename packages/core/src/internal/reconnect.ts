@@ -1,19 +1,22 @@
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
+import * as Pull from "effect/Pull"
 import * as Queue from "effect/Queue"
+import * as Random from "effect/Random"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as Take from "effect/Take"
 import type * as ByteChannel from "../ByteChannel.js"
+import * as CloseCode from "../CloseCode.js"
 import type { Codec } from "../Codec.js"
 import type { CodecError } from "../CodecError.js"
 import * as Connector from "../Connector.js"
@@ -21,8 +24,17 @@ import type * as Reconnect from "../Reconnect.js"
 import * as SocketMetrics from "../SocketMetrics.js"
 import { SocketError } from "../SocketError.js"
 import { connect } from "./byteChannel.js"
+import { EVENTS_BUFFER } from "./constants.js"
 import * as internalFramed from "./framed.js"
 import { Waiters } from "./waiters.js"
+
+// Reconnect's defaults (documented on ReconnectOptions / FramedOptions).
+const DEFAULT_BACKOFF_BASE = "500 millis"
+const DEFAULT_BACKOFF_FACTOR = 2
+const DEFAULT_BACKOFF_CAP = "30 seconds"
+const DEFAULT_MIN_UPTIME = "5 seconds"
+const DEFAULT_OUTBOX_SIZE = 1024
+const DEFAULT_INBOX_SIZE = 256
 
 /** @internal */
 export const ReconnectEvent = Data.taggedEnum<Reconnect.ReconnectEvent>()
@@ -36,51 +48,57 @@ export class NotSent extends Data.TaggedError("NotSent")<{
   }
 }
 
-const defaultSchedule: Schedule.Schedule<unknown, SocketError | undefined> = Schedule.exponential("500 millis", 2).pipe(
-  Schedule.either(Schedule.spaced("30 seconds")),
-  Schedule.jitteredWith({ min: 0, max: 1 })
-)
+/** Exponential from 500 ms, factor 2, capped at 30 s, full jitter (each delay times a random [0, 1)), forever. */
+const defaultSchedule: Schedule.Schedule<unknown, SocketError | undefined> = Schedule.min([
+  Schedule.exponential(DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_FACTOR),
+  Schedule.spaced(DEFAULT_BACKOFF_CAP)
+]).pipe(Schedule.modifyDelay(({ duration }) => Effect.map(Random.next, (r) => Duration.times(duration, r))))
 
-const defaultIsTerminalCode = (code: number) => code === 1008 || code === 1009 || (code >= 4000 && code <= 4099)
+/** Close codes from the server that end the sessions: 1008, 1009 and 4000–4099. */
+const defaultIsTerminalCode = (code: number) =>
+  code === CloseCode.PolicyViolation || code === CloseCode.MessageTooBig || (code >= 4000 && code <= 4099)
 
 const isRefusal = (error: SocketError) => error.reason === "Open" && (error.status === 401 || error.status === 403)
+
+// Metric updates outside any fiber's context (the reconnect counter has no per-fiber tags).
+const noContext = Context.empty()
 
 /** @internal */
 export const sessions = (
   url: string | URL,
   options?: Reconnect.ReconnectOptions
 ): Stream.Stream<ByteChannel.ByteChannel, SocketError, Connector.Connector> =>
-  Stream.unwrapScoped(Effect.gen(function*() {
+  Stream.unwrap(Effect.gen(function*() {
     const connector = yield* Connector.Connector
+    // The stream's scope: each session gets a child of it, closed when the session is over.
     const parent = yield* Effect.scope
     const emit = options?.onEvent ?? (() => Effect.void)
     const isTerminal = options?.isTerminalCode ?? defaultIsTerminalCode
-    const minUptime = Duration.toMillis(options?.minUptime ?? "5 seconds")
+    const minUptime = Duration.toMillis(options?.minUptime ?? DEFAULT_MIN_UPTIME)
     let attempt = 0
-    let current: { readonly channel: ByteChannel.ByteChannel; readonly scope: Scope.CloseableScope; readonly since: number } | undefined
-    let ended = false
+    let current: { readonly channel: ByteChannel.ByteChannel; readonly scope: Scope.Closeable; readonly since: number } | undefined
 
-    const driver = yield* Schedule.driver(
-      Schedule.delays(options?.schedule ?? defaultSchedule).pipe(
-        Schedule.tapInput((error: SocketError | undefined) => Effect.sync(() => lastError = error)),
-        Schedule.tapOutput((delay) =>
-          Effect.zipRight(
-            Effect.sync(() => SocketMetrics.reconnects.unsafeUpdate(1, [])),
-            emit(ReconnectEvent.Retrying({ attempt, delay, error: lastError }))
-          )
-        )
+    // The schedule is fed the error (or `undefined` after a session ended); each step it takes
+    // is announced (Retrying, with its delay) and counted before its delay is slept.
+    const schedule = (options?.schedule ?? defaultSchedule).pipe(
+      Schedule.tap(({ duration, input }) =>
+        Effect.suspend(() => {
+          SocketMetrics.reconnects.updateUnsafe(1, noContext)
+          return emit(ReconnectEvent.Retrying({ attempt, delay: duration, error: input }))
+        })
       )
     )
-    let lastError: SocketError | undefined
+    // A fresh step starts the schedule over: that is how the backoff resets.
+    let step = yield* Schedule.toStepWithSleep(schedule)
 
-    const giveUp = (reason: Reconnect.GaveUpReason, error: SocketError | undefined) =>
-      Effect.zipRight(
-        Effect.sync(() => ended = true),
-        Effect.zipRight(emit(ReconnectEvent.GaveUp({ reason, error })), error ? Effect.fail(Option.some(error)) : Effect.fail(Option.none()))
-      )
+    // Ends the stream: with `error`, or cleanly (the pull's `Done`) when there is none.
+    const giveUp = (reason: Reconnect.GaveUpReason, error: SocketError | undefined): Pull.Pull<never, SocketError> => {
+      const end: Pull.Pull<never, SocketError> = error === undefined ? Cause.done() : Effect.fail(error)
+      return Effect.andThen(emit(ReconnectEvent.GaveUp({ reason, error })), end)
+    }
 
     const backoff = (error: SocketError | undefined) =>
-      driver.next(error).pipe(Effect.catchAll(() => giveUp("Exhausted", error ?? lastError)))
+      step(error).pipe(Pull.catchDone(() => giveUp("Exhausted", error)), Effect.asVoid)
 
     // Waits for the current session to end and decides whether to go on.
     const afterSession = Effect.gen(function*() {
@@ -90,48 +108,47 @@ export const sessions = (
       current = undefined
       yield* Scope.close(scope, Exit.void)
       yield* emit(ReconnectEvent.Disconnected({ info }))
-      if (!info.local && info.code === 1000) return yield* giveUp("CleanClose", undefined)
+      if (!info.local && info.code === CloseCode.Normal) return yield* giveUp("CleanClose", undefined)
       if (!info.local && isTerminal(info.code)) {
         return yield* giveUp("TerminalCode", new SocketError({ reason: "Closed", code: info.code, closeReason: info.reason }))
       }
-      const now = yield* Clock.currentTimeMillis
-      if (now - since >= minUptime) {
+      if ((yield* Clock.currentTimeMillis) - since >= minUptime) {
         attempt = 0
-        yield* driver.reset
+        step = yield* Schedule.toStepWithSleep(schedule)
       }
-      yield* backoff(undefined)
+      return yield* backoff(undefined)
     })
 
     const connectOnce = Effect.gen(function*() {
-      const scope = yield* Scope.fork(parent, ExecutionStrategy.sequential)
+      const scope = yield* Scope.fork(parent, "sequential")
       // ByteChannel.connect, in this session's scope: closing it closes the channel.
       const channel = yield* connect(url, options).pipe(
         Effect.provideService(Connector.Connector, connector),
-        Scope.extend(scope),
+        Scope.provide(scope),
         Effect.onError(() => Scope.close(scope, Exit.void))
       )
       return { channel, scope }
     })
 
-    const next: Effect.Effect<ByteChannel.ByteChannel, Option.Option<SocketError>> = Effect.gen(function*() {
-      if (ended) return yield* Effect.fail(Option.none())
+    // One pull: the next connected channel, or the end (`Done`) or failure of the sessions.
+    const next: Pull.Pull<ByteChannel.ByteChannel, SocketError> = Effect.gen(function*() {
       yield* afterSession
       while (true) {
         attempt++
         yield* emit(ReconnectEvent.Connecting({ attempt }))
-        const result = yield* Effect.either(connectOnce)
-        if (result._tag === "Right") {
+        const result = yield* Effect.result(connectOnce)
+        if (Result.isSuccess(result)) {
           yield* emit(ReconnectEvent.Connected({ attempt }))
-          current = { ...result.right, since: yield* Clock.currentTimeMillis }
-          return result.right.channel
+          current = { ...result.success, since: yield* Clock.currentTimeMillis }
+          return result.success.channel
         }
-        const error = result.left
+        const error = result.failure
         if (isRefusal(error)) return yield* giveUp("Refused", error)
         yield* backoff(error)
       }
     })
 
-    return Stream.repeatEffectOption(next)
+    return Stream.fromEffectRepeat(next)
   }))
 
 interface Pending {
@@ -145,10 +162,12 @@ interface Pending {
 /** @internal */
 export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnect.FramedOptions<A>) =>
   Effect.gen(function*() {
-    const outboxSize = options?.outboxSize ?? 1024
+    const outboxSize = options?.outboxSize ?? DEFAULT_OUTBOX_SIZE
     const policy = options?.outboxPolicy ?? "suspend"
-    const events = yield* PubSub.sliding<Reconnect.ReconnectEvent>(256)
-    const inbox = yield* Queue.bounded<Take.Take<A, ByteChannel.ReadError | CodecError>>(options?.inboxSize ?? 256)
+    const events = yield* PubSub.sliding<Reconnect.ReconnectEvent>(EVENTS_BUFFER)
+    // Ended (`Done`) or failed once, when the sessions are over: every subscriber, then and
+    // later, gets the messages left in it and then that end.
+    const inbox = yield* Queue.bounded<A, ByteChannel.ReadError | CodecError | Cause.Done>(options?.inboxSize ?? DEFAULT_INBOX_SIZE)
     const outbox: Array<Pending> = []
     // The head while the writer hands it to the socket (it may already be on the wire).
     let inFlight: Pending | undefined
@@ -166,15 +185,50 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
       return Effect.forEach(all, (p) => Deferred.fail(p.done, new NotSent({ reason: "Ended" })), { discard: true })
     })
 
+    // Handing a message to a socket runs in a fiber of its own, which nothing interrupts: an
+    // interrupted `send` cannot tell whether its message was written, so the writer (which a
+    // session's end does interrupt) only waits for the outcome. The socket settles it: written,
+    // or refused (a closing socket fails its waiting sends at once). That outcome alone decides
+    // whether the message leaves the outbox: handed once, or kept for the next session.
+    let handing: { readonly channel: ByteChannel.ByteChannel; readonly outcome: Deferred.Deferred<boolean> } | undefined
+
+    const handOver = (channel: ByteChannel.ByteChannel, head: Pending) =>
+      Effect.map(Effect.result(channel.send(head.bytes)), (sent) => {
+        inFlight = undefined
+        const index = outbox.indexOf(head)
+        // Refused, it stays first in line, unless its caller gave up on it meanwhile (then it
+        // is dropped: a retry must not make it go twice).
+        if (Result.isFailure(sent) && !head.withdrawn) return false
+        if (index >= 0) {
+          outbox.splice(index, 1)
+          room.wakeAll()
+        }
+        if (Result.isFailure(sent)) return false
+        Deferred.doneUnsafe(head.done, Exit.void)
+        return true
+      })
+
+    // Starts the hand-over and records it in one uninterruptible step. While it runs, `head` is
+    // in flight: `dropOldest` drops the next one, never this one.
+    const startHandOver = (channel: ByteChannel.ByteChannel, head: Pending) =>
+      Effect.uninterruptible(Effect.suspend(() => {
+        const outcome = Deferred.makeUnsafe<boolean>()
+        handing = { channel, outcome }
+        inFlight = head
+        return Effect.asVoid(
+          Effect.forkDetach(Effect.flatMap(handOver(channel, head), (handed) => Deferred.succeed(outcome, handed)), {
+            uninterruptible: true
+          })
+        )
+      }))
+
     const onEvent = (event: Reconnect.ReconnectEvent) =>
-      Effect.zipRight(PubSub.publish(events, event), options?.onEvent?.(event) ?? Effect.void)
+      Effect.andThen(PubSub.publish(events, event), options?.onEvent?.(event) ?? Effect.void)
 
     // The scope closing ends everything, whatever the sessions were doing: queued sends fail,
     // `messages` and `events` end. (Finalizers run in reverse order: the sessions fiber, forked
     // below, is interrupted first, so nothing is handed to a socket after this.)
-    yield* Effect.addFinalizer(() =>
-      Effect.zipRight(failAll, Effect.zipRight(Queue.shutdown(inbox), PubSub.shutdown(events)))
-    )
+    yield* Effect.addFinalizer(() => Effect.andThen(failAll, Effect.andThen(Queue.end(inbox), PubSub.shutdown(events))))
 
     // One session: pump decoded messages into the inbox while writing the outbox in order.
     const runSession = (channel: ByteChannel.ByteChannel) =>
@@ -183,80 +237,70 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
         let lastReceived = yield* Clock.currentTimeMillis
         const isHeartbeat = options?.heartbeat?.isHeartbeat
         const reader = session.messages.pipe(
-          Stream.tap(() => Clock.currentTimeMillis.pipe(Effect.map((now) => (lastReceived = now)))),
+          Stream.tap(() => Effect.map(Clock.currentTimeMillis, (now) => (lastReceived = now))),
           Stream.filter((message) => isHeartbeat === undefined || !isHeartbeat(message)),
-          Stream.runForEach((message) => Queue.offer(inbox, Take.of(message))),
+          Stream.runForEach((message) => Queue.offer(inbox, message)),
           // A lost connection ends the session (the sessions decide what follows). A bad frame
           // from the peer ends them all: Framed has closed the connection (1009 or 1007); it is
           // reported as Disconnected, then the error ends `messages` (see framed's doc).
-          Effect.catchAll((error) =>
+          Effect.catch((error) =>
             error._tag === "SocketError"
               ? Effect.void
-              : Effect.flatMap(channel.closed, (info) => Effect.zipRight(onEvent(ReconnectEvent.Disconnected({ info })), Effect.fail(error)))
+              : Effect.flatMap(channel.closed, (info) => Effect.andThen(onEvent(ReconnectEvent.Disconnected({ info })), Effect.fail(error)))
           )
         )
         const writer = Effect.gen(function*() {
           while (true) {
+            const pending = handing
+            if (pending !== undefined) {
+              // Ours, or the previous session's if it ended meanwhile (its socket is closed, so
+              // it settles at once): the next message waits for it either way.
+              const handed = yield* Deferred.await(pending.outcome)
+              handing = undefined
+              if (!handed && pending.channel === channel) return
+              continue
+            }
             const head = outbox[0]
             if (head === undefined) {
               yield* work.wait
               continue
             }
-            // Only the wait for the socket is interruptible: once the bytes are handed over, the
-            // message leaves the outbox before anything can interrupt, so it is never sent twice.
-            // While it waits it is in flight: `dropOldest` drops the next one, never this one.
-            inFlight = head
-            const handed = yield* Effect.uninterruptibleMask((restore) =>
-              Effect.flatMap(Effect.either(restore(channel.send(head.bytes))), (sent) => {
-                inFlight = undefined
-                // Not handed to the socket (it closed): it stays first in line for the next
-                // session, unless its caller gave up on it meanwhile (then it is dropped: a retry
-                // must not make it go twice).
-                if (sent._tag === "Left") {
-                  if (head.withdrawn) {
-                    outbox.shift()
-                    room.wakeAll()
-                  }
-                  return Effect.succeed(false)
-                }
-                outbox.shift()
-                room.wakeAll()
-                return Effect.as(Deferred.done(head.done, Exit.void), true)
-              })
-            ).pipe(Effect.onInterrupt(() => Effect.sync(() => (inFlight = undefined))))
-            if (!handed) return
+            yield* startHandOver(channel, head)
           }
         })
         const heartbeat = options?.heartbeat
         const watchdog = heartbeat === undefined ? Effect.never : Effect.gen(function*() {
           const ping = codec.encode(heartbeat.ping)
-          const idle = Duration.toMillis(heartbeat.idleTimeout ?? Duration.times(Duration.decode(heartbeat.interval), 2))
+          const idle = heartbeat.idleTimeout === undefined
+            ? 2 * Duration.toMillis(heartbeat.interval)
+            : Duration.toMillis(heartbeat.idleTimeout)
           while (true) {
             yield* Effect.sleep(heartbeat.interval)
-            if (ping._tag === "Right") yield* Effect.ignore(channel.send(ping.right))
-            const now = yield* Clock.currentTimeMillis
-            if (now - lastReceived >= idle) {
+            if (Result.isSuccess(ping)) yield* Effect.ignore(channel.send(ping.success))
+            if ((yield* Clock.currentTimeMillis) - lastReceived >= idle) {
               // Silence for idleTimeout: a dead peer. Drop the session; the sessions reconnect.
               return yield* channel.socket.terminate
             }
           }
         })
-        yield* Effect.raceFirst(reader, Effect.raceFirst(Effect.zipRight(writer, channel.closed), watchdog))
+        yield* Effect.raceAllFirst([reader, Effect.andThen(writer, channel.closed), watchdog])
       })
 
     yield* sessions(url, { ...options, onEvent }).pipe(
       Stream.runForEach(runSession),
-      Effect.exit,
-      Effect.flatMap((exit) =>
+      // However the sessions end (also when the scope interrupts them): sends fail, and the
+      // inbox ends, or fails with their error after the messages already in it. The last
+      // hand-over settles first (its socket is closed by now): what it wrote counts as sent.
+      Effect.onExit((exit) =>
         Effect.gen(function*() {
-          if (Exit.isFailure(exit)) {
-            const error = Cause.failureOption(exit.cause)
-            if (Option.isSome(error) && error.value._tag !== "SocketError") {
-              yield* onEvent(ReconnectEvent.GaveUp({ reason: "BadFrame", error: error.value }))
-            }
+          if (handing !== undefined) yield* Deferred.await(handing.outcome)
+          const failed = Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)
+          const error = failed ? Cause.findErrorOption(exit.cause) : Option.none()
+          if (Option.isSome(error) && error.value._tag !== "SocketError") {
+            yield* onEvent(ReconnectEvent.GaveUp({ reason: "BadFrame", error: error.value }))
           }
           yield* failAll
-          yield* Queue.offer(inbox, Exit.isSuccess(exit) ? Take.end : Take.failCause(exit.cause))
+          yield* failed ? Queue.failCause(inbox, exit.cause) : Queue.end(inbox)
         })
       ),
       Effect.forkScoped
@@ -265,28 +309,29 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
     const send = (value: A): Effect.Effect<void, NotSent | CodecError> =>
       Effect.gen(function*() {
         const encoded = codec.encode(value)
-        if (encoded._tag === "Left") return yield* Effect.fail(encoded.left)
+        if (Result.isFailure(encoded)) return yield* Effect.fail(encoded.failure)
+        const entry: Pending = { bytes: encoded.success, done: Deferred.makeUnsafe<void, NotSent>(), withdrawn: false }
+        // Room is made and the message queued in one step: no one sees the outbox in between.
+        let dropped: Pending | undefined
         while (!finished && outbox.length >= outboxSize) {
           if (policy === "fail") return yield* new NotSent({ reason: "OutboxFull" })
           if (policy === "dropOldest") {
             // The oldest not already being handed to the socket (that one may be on the wire).
             const victim = outbox[0] === inFlight ? 1 : 0
             if (victim < outbox.length) {
-              const [dropped] = outbox.splice(victim, 1)
-              yield* Deferred.fail(dropped!.done, new NotSent({ reason: "Dropped" }))
+              dropped = outbox.splice(victim, 1)[0]
               break
             }
           }
           yield* room.wait
         }
         if (finished) return yield* new NotSent({ reason: "Ended" })
-        const done = yield* Deferred.make<void, NotSent>()
-        const entry: Pending = { bytes: encoded.right, done, withdrawn: false }
         outbox.push(entry)
         work.wakeAll()
+        if (dropped !== undefined) Deferred.doneUnsafe(dropped.done, Exit.fail(new NotSent({ reason: "Dropped" })))
         // An interrupted send withdraws its message (a caller that gives up and retries must
         // not have it sent twice), unless the writer is already handing it to a socket.
-        return yield* Deferred.await(done).pipe(
+        return yield* Deferred.await(entry.done).pipe(
           Effect.onInterrupt(() =>
             Effect.sync(() => {
               const index = outbox.indexOf(entry)
@@ -303,11 +348,7 @@ export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnec
       })
 
     const framedValue: Reconnect.ReconnectingFramed<A> = {
-      // The last Take (the end, or the failure) is put back: every later subscriber sees it too.
-      messages: Stream.fromQueue(inbox).pipe(
-        Stream.tap((take) => (Take.isSuccess(take) ? Effect.void : Queue.offer(inbox, take))),
-        Stream.flattenTake
-      ),
+      messages: Stream.fromQueue(inbox),
       send,
       events: Stream.fromPubSub(events),
       pending: Effect.sync(() => outbox.length)

@@ -2,7 +2,7 @@
  * A contract peer made of one of our own sockets (the memory pair's other side, or the other end
  * of a ws/TCP connection that is ours on both sides).
  */
-import type { MessageSocket } from "@bytechannel/core"
+import type * as MessageSocket from "@bytechannel/core/MessageSocket"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { floodMessage, type Peer } from "./suite.js"
@@ -34,7 +34,7 @@ export const socketPeer = (
           ))
           return { held: Effect.sync(() => count * size - handedOver) }
         }),
-      receive: Effect.catchAll(socket.receive, () => Effect.succeedNone),
+      receive: Effect.catch(socket.receive, () => Effect.succeedNone),
       pause: Effect.void,
       resume: Effect.void,
       close: (code, reason) => background(socket.closeWithProtocolCode({ code, reason })),

@@ -1,6 +1,6 @@
 /**
  * The transport contract: one body of behaviour tests that every transport runs (memory, ws
- * client and server, TCP client and server, the `@effect/platform` Socket adapter, both browser
+ * client and server, TCP client and server, the `effect/socket` Socket adapter, both browser
  * strategies), so that no transport can silently differ from the others. Written once, against
  * the user's API (`MessageSocket`, `ByteChannel`); what differs between transports by design
  * (documented in the README) is a capability, never a copy of a test.
@@ -10,16 +10,18 @@
  * browser). Each case connects afresh.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { ByteChannel, type MessageSocket, type SocketError } from "@bytechannel/core"
+import * as ByteChannel from "@bytechannel/core/ByteChannel"
+import type * as MessageSocket from "@bytechannel/core/MessageSocket"
+import type * as SocketError from "@bytechannel/core/SocketError"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as TestClock from "effect/TestClock"
-import * as TestServices from "effect/TestServices"
+import * as TestClock from "effect/testing/TestClock"
 import { awaitSuspended, concat, prng } from "../utils.js"
 
 /** What a transport can do, where transports differ by design (each documented in the README). */
@@ -32,10 +34,10 @@ export interface Capabilities {
   /**
    * What the subject does when its receive queue is full: `"pause"` the network read (the peer
    * keeps the rest), or `"fail"` with `ReceiveOverflow` and close 1009, for transports that cannot
-   * pause (the browser's `WebSocket`, the `@effect/platform` Socket).
+   * pause (the browser's `WebSocket`, the `effect/socket` Socket).
    */
   readonly receiveOverflow: "pause" | "fail"
-  /** `send` waits on the transport's buffer. False for the `@effect/platform` Socket adapter. */
+  /** `send` waits on the transport's buffer. False for the `effect/socket` Socket adapter. */
   readonly sendBackpressure: boolean
   /**
    * How a protocol close code chosen by the library (1003, 1009, 1011) goes on the wire: as it is,
@@ -95,7 +97,7 @@ export interface ContractTransport {
   /** Connects a subject with the given bounds to a peer; everything is closed with the scope. */
   readonly connect: (bounds: MessageSocket.SocketOptions) => Effect.Effect<Connection, unknown, Scope.Scope>
   /** Opens a subject against a server that accepts TCP and never completes the handshake (clients only). */
-  readonly openSilent?: ((openTimeout: Duration.DurationInput) => Effect.Effect<unknown, SocketError.SocketError, Scope.Scope>) | undefined
+  readonly openSilent?: ((openTimeout: Duration.Input) => Effect.Effect<unknown, SocketError.SocketError, Scope.Scope>) | undefined
   /**
    * Cases left out for this transport because it fails them: a defect reported to the lead,
    * named here with a `// defect reported: <one line>` comment until the transport is fixed.
@@ -169,10 +171,10 @@ const randomMessages = (seed: number, count: number, maxSize: number, empty: boo
 
 /** The error `effect` fails with; a success fails the case, saying what came instead. */
 const failure = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<E, Error, R> =>
-  Effect.flatMap(Effect.either(effect), (result) =>
-    result._tag === "Left"
-      ? Effect.succeed(result.left)
-      : Effect.fail(new Error(`expected a failure, got a success: ${result.right === undefined ? "(end of input)" : String(result.right)}`)))
+  Effect.flatMap(Effect.result(effect), (result) =>
+    Result.isFailure(result)
+      ? Effect.succeed(result.failure)
+      : Effect.fail(new Error(`expected a failure, got a success: ${result.success === undefined ? "(end of input)" : String(result.success)}`)))
 
 /** Every case, by the name a transport's `omit` uses. */
 export const CASES = [
@@ -217,8 +219,8 @@ export const transportContract = (name: string, transport: ContractTransport): R
   const within = <A, E, R>(what: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | Error, R> =>
     Effect.raceFirst(
       effect,
-      Effect.zipRight(
-        TestServices.provideLive(Effect.sleep(wait)),
+      Effect.andThen(
+        TestClock.withLive(Effect.sleep(wait)),
         Effect.fail(new Error(`${name}: no ${what} within ${Duration.format(wait)}`))
       )
     )
@@ -228,10 +230,10 @@ export const transportContract = (name: string, transport: ContractTransport): R
     live
       ? within("end of the close timeout", effect)
       : Effect.gen(function*() {
-        const fiber = yield* Effect.fork(effect)
+        const fiber = yield* Effect.forkChild(effect)
         yield* awaitSuspended(fiber)
         yield* TestClock.adjust(Duration.subtract(timeout, Duration.millis(1)))
-        expect(Option.isNone(yield* Fiber.poll(fiber)), "completed before its timeout").toBe(true)
+        expect(fiber.pollUnsafe(), "completed before its timeout").toBeUndefined()
         yield* TestClock.adjust(Duration.millis(1))
         return yield* Fiber.join(fiber)
       })
@@ -310,7 +312,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
     yield* peer.pause
     const messages = Array.from({ length: 512 }, (_, i) => floodMessage(i + 7, 32 * KiB))
     const state = { handedOver: 0 }
-    const fiber = yield* Effect.fork(
+    const fiber = yield* Effect.forkChild(
       Effect.forEach(messages, (message) => Effect.tap(channel.send(message), () => Effect.sync(() => (state.handedOver += message.length))), {
         discard: true
       })
@@ -328,8 +330,8 @@ export const transportContract = (name: string, transport: ContractTransport): R
         const channel = ByteChannel.fromSocket(subject)
         const up = randomMessages(1, 150, 16 * KiB, caps.messages)
         const down = randomMessages(2, 150, 16 * KiB, caps.messages)
-        const writer = yield* Effect.fork(Stream.run(Stream.fromIterable(up), channel.write))
-        const peerWriter = yield* Effect.fork(Effect.forEach(down, peer.send, { discard: true }))
+        const writer = yield* Effect.forkChild(Stream.run(Stream.fromIterable(up), channel.write))
+        const peerWriter = yield* Effect.forkChild(Effect.forEach(down, peer.send, { discard: true }))
         const [atSubject, atPeer] = yield* Effect.all(
           [readChunks(channel, concat(down).length), peerReceive(peer, concat(up).length)],
           { concurrency: 2 }
@@ -442,7 +444,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
           const channel = ByteChannel.fromSocket(subject)
           const paused = yield* Deferred.make<MessageSocket.SocketEvent>()
           const resumed = yield* Deferred.make<MessageSocket.SocketEvent>()
-          const events = yield* Effect.fork(Stream.runForEach(subject.events, (event) =>
+          const events = yield* Effect.forkChild(Stream.runForEach(subject.events, (event) =>
             event._tag === "ReceivePaused"
               ? Deferred.succeed(paused, event)
               : event._tag === "ReceiveResumed"
@@ -475,7 +477,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
         Effect.gen(function*() {
           const { peer, subject } = yield* connect(RECEIVE_BOUNDS)
           const channel = ByteChannel.fromSocket(subject)
-          const events = yield* Effect.fork(Stream.runCollect(subject.events))
+          const events = yield* Effect.forkChild(Stream.runCollect(subject.events))
           yield* awaitSuspended(events)
           yield* peer.flood(64, FLOOD_SIZE)
           const info = yield* within("close", subject.closed)
@@ -501,7 +503,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
         Effect.gen(function*() {
           const { peer, subject } = yield* connect({ ...RECEIVE_BOUNDS, closeTimeout: wait })
           const paused = yield* Deferred.make<void>()
-          const events = yield* Effect.fork(Stream.runForEach(subject.events, (event) =>
+          const events = yield* Effect.forkChild(Stream.runForEach(subject.events, (event) =>
             event._tag === "ReceivePaused" ? Deferred.succeed(paused, undefined) : Effect.void))
           yield* awaitSuspended(events)
           yield* peer.flood(128, FLOOD_SIZE)
@@ -578,7 +580,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
         const channel = ByteChannel.fromSocket(subject, { cleanCloseCodes: [1000, 1006] })
         yield* peer.send(bytesOf(1, 2))
         expectSameBytes(concat(yield* readChunks(channel, 2)), bytesOf(1, 2), "before the loss")
-        const reading = yield* Effect.fork(failure(Stream.runDrain(channel.read)))
+        const reading = yield* Effect.forkChild(failure(Stream.runDrain(channel.read)))
         yield* awaitSuspended(reading)
         yield* peer.drop
         expect(yield* within("failure", Fiber.join(reading))).toMatchObject({ _tag: "SocketError", reason: "Closed", code: 1006 })
@@ -590,7 +592,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
       Effect.gen(function*() {
         const { peer, subject } = yield* connect()
         const channel = ByteChannel.fromSocket(subject, { closeTimeout: closeTimeout })
-        if (peer.hang === undefined) return yield* Effect.dieMessage("this peer cannot hang: set peerCanHang to false")
+        if (peer.hang === undefined) return yield* Effect.die(new Error("this peer cannot hang: set peerCanHang to false"))
         yield* peer.hang
         const info = yield* afterTimeout(channel.close(caps.messages ? { code: 4000 } : {}), closeTimeout)
         expect(info).toEqual({ code: 1006, reason: "", wasClean: false, local: true })
@@ -627,7 +629,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
     register("events", true, "the events stream ends with a Close event equal to closed; a late subscriber gets that Close", () =>
       Effect.gen(function*() {
         const { peer, subject } = yield* connect()
-        const events = yield* Effect.fork(Stream.runCollect(subject.events))
+        const events = yield* Effect.forkChild(Stream.runCollect(subject.events))
         yield* awaitSuspended(events)
         yield* peer.close(caps.messages ? 4003 : 1000, caps.messages ? "x" : "")
         const all = Array.from(yield* within("end of events", Fiber.join(events)))
