@@ -181,6 +181,17 @@ describe("Reconnect.sessions", () => {
       }))
   }
 
+  it.effect("a schedule that gives up after a lost session fails the sessions with how it ended (never ends quietly)", () =>
+    Effect.gen(function*() {
+      const run = yield* firstClosedWith(1011, { schedule: Schedule.recurs(0) })
+      expect(run.connections).toBe(1)
+      expect(run.events).toEqual(["Connecting", "Connected", "Disconnected:1011", "GaveUp:Exhausted"])
+      expect(Exit.isFailure(run.exit)).toBe(true)
+      const error = Exit.isFailure(run.exit) ? Cause.squash(run.exit.cause) : undefined
+      expect(error).toBeInstanceOf(SocketError.SocketError)
+      expect((error as SocketError.SocketError).code).toBe(1011)
+    }))
+
   it.effect("isTerminalCode replaces the default rule: its codes end the sessions, the default's are retried", () =>
     Effect.gen(function*() {
       const isTerminalCode = (code: number) => code === 3001

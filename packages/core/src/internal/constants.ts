@@ -42,3 +42,21 @@ export const DEFAULT_HUB_BUFFER_SIZE = 1024
 
 /** Largest chunk a `Hub` subscription's stream emits at once. */
 export const HUB_MAX_CHUNK = 256
+
+/** Reconnect's default schedule: exponential from this delay... */
+export const RECONNECT_DEFAULT_BACKOFF_BASE = "500 millis"
+
+/** ...multiplied by this factor at each attempt... */
+export const RECONNECT_DEFAULT_BACKOFF_FACTOR = 2
+
+/** ...capped at this delay, then fully jittered (a random fraction of it). */
+export const RECONNECT_DEFAULT_BACKOFF_CAP = "30 seconds"
+
+/** Default time a session must stay up to reset Reconnect's attempt counter and backoff. */
+export const RECONNECT_DEFAULT_MIN_UPTIME = "5 seconds"
+
+/** Default bound of `Reconnect.framed`'s outbox, in messages. */
+export const RECONNECT_DEFAULT_OUTBOX_SIZE = 1024
+
+/** Default bound of `Reconnect.framed`'s inbox (messages received, not yet read). */
+export const RECONNECT_DEFAULT_INBOX_SIZE = 256

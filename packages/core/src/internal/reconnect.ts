@@ -17,6 +17,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as ByteChannel from "../ByteChannel.js"
 import * as CloseCode from "../CloseCode.js"
+import * as constants from "./constants.js"
 import type { Codec } from "../Codec.js"
 import type { CodecError } from "../CodecError.js"
 import * as Connector from "../Connector.js"
@@ -24,17 +25,9 @@ import type * as Reconnect from "../Reconnect.js"
 import * as SocketMetrics from "../SocketMetrics.js"
 import { SocketError } from "../SocketError.js"
 import { connect } from "./byteChannel.js"
-import { EVENTS_BUFFER } from "./constants.js"
 import * as internalFramed from "./framed.js"
 import { Waiters } from "./waiters.js"
 
-// Reconnect's defaults (documented on ReconnectOptions / FramedOptions).
-const DEFAULT_BACKOFF_BASE = "500 millis"
-const DEFAULT_BACKOFF_FACTOR = 2
-const DEFAULT_BACKOFF_CAP = "30 seconds"
-const DEFAULT_MIN_UPTIME = "5 seconds"
-const DEFAULT_OUTBOX_SIZE = 1024
-const DEFAULT_INBOX_SIZE = 256
 
 /** @internal */
 export const ReconnectEvent = Data.taggedEnum<Reconnect.ReconnectEvent>()
@@ -50,8 +43,8 @@ export class NotSent extends Data.TaggedError("NotSent")<{
 
 /** Exponential from 500 ms, factor 2, capped at 30 s, full jitter (each delay times a random [0, 1)), forever. */
 const defaultSchedule: Schedule.Schedule<unknown, SocketError | undefined> = Schedule.min([
-  Schedule.exponential(DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_FACTOR),
-  Schedule.spaced(DEFAULT_BACKOFF_CAP)
+  Schedule.exponential(constants.RECONNECT_DEFAULT_BACKOFF_BASE, constants.RECONNECT_DEFAULT_BACKOFF_FACTOR),
+  Schedule.spaced(constants.RECONNECT_DEFAULT_BACKOFF_CAP)
 ]).pipe(Schedule.modifyDelay(({ duration }) => Effect.map(Random.next, (r) => Duration.times(duration, r))))
 
 /** Close codes from the server that end the sessions: 1008, 1009 and 4000–4099. */
@@ -74,7 +67,7 @@ export const sessions = (
     const parent = yield* Effect.scope
     const emit = options?.onEvent ?? (() => Effect.void)
     const isTerminal = options?.isTerminalCode ?? defaultIsTerminalCode
-    const minUptime = Duration.toMillis(options?.minUptime ?? DEFAULT_MIN_UPTIME)
+    const minUptime = Duration.toMillis(options?.minUptime ?? constants.RECONNECT_DEFAULT_MIN_UPTIME)
     let attempt = 0
     let current: { readonly channel: ByteChannel.ByteChannel; readonly scope: Scope.Closeable; readonly since: number } | undefined
 
@@ -97,8 +90,10 @@ export const sessions = (
       return Effect.andThen(emit(ReconnectEvent.GaveUp({ reason, error })), end)
     }
 
-    const backoff = (error: SocketError | undefined) =>
-      step(error).pipe(Pull.catchDone(() => giveUp("Exhausted", error)), Effect.asVoid)
+    // `error` feeds the schedule; when it gives up, the sessions fail with it (or with `lost`:
+    // how the last session ended), never end quietly.
+    const backoff = (error: SocketError | undefined, lost?: SocketError) =>
+      step(error).pipe(Pull.catchDone(() => giveUp("Exhausted", error ?? lost)), Effect.asVoid)
 
     // Waits for the current session to end and decides whether to go on.
     const afterSession = Effect.gen(function*() {
@@ -116,7 +111,7 @@ export const sessions = (
         attempt = 0
         step = yield* Schedule.toStepWithSleep(schedule)
       }
-      return yield* backoff(undefined)
+      return yield* backoff(undefined, new SocketError({ reason: "Closed", code: info.code, closeReason: info.reason }))
     })
 
     const connectOnce = Effect.gen(function*() {
@@ -162,12 +157,12 @@ interface Pending {
 /** @internal */
 export const framed = <A>(url: string | URL, codec: Codec<A>, options?: Reconnect.FramedOptions<A>) =>
   Effect.gen(function*() {
-    const outboxSize = options?.outboxSize ?? DEFAULT_OUTBOX_SIZE
+    const outboxSize = options?.outboxSize ?? constants.RECONNECT_DEFAULT_OUTBOX_SIZE
     const policy = options?.outboxPolicy ?? "suspend"
-    const events = yield* PubSub.sliding<Reconnect.ReconnectEvent>(EVENTS_BUFFER)
+    const events = yield* PubSub.sliding<Reconnect.ReconnectEvent>(constants.EVENTS_BUFFER)
     // Ended (`Done`) or failed once, when the sessions are over: every subscriber, then and
     // later, gets the messages left in it and then that end.
-    const inbox = yield* Queue.bounded<A, ByteChannel.ReadError | CodecError | Cause.Done>(options?.inboxSize ?? DEFAULT_INBOX_SIZE)
+    const inbox = yield* Queue.bounded<A, ByteChannel.ReadError | CodecError | Cause.Done>(options?.inboxSize ?? constants.RECONNECT_DEFAULT_INBOX_SIZE)
     const outbox: Array<Pending> = []
     // The head while the writer hands it to the socket (it may already be on the wire).
     let inFlight: Pending | undefined
