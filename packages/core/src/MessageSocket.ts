@@ -105,7 +105,11 @@ export interface MessageSocket {
    * are taken one at a time by any number of callers, in arrival order.
    */
   readonly receive: Effect.Effect<Option.Option<Message>, SocketError>
-  /** Sends one message, waiting while the transport's send buffer is above its high-water mark. Fails at once after close. */
+  /**
+   * Sends one message, waiting while the transport's send buffer is above its high-water mark.
+   * Fails at once after close. Interrupted while it waits, nothing was sent; interrupted at any
+   * other point, the message may already be with the transport (treat it as maybe sent).
+   */
   readonly send: (message: Message) => Effect.Effect<void, SocketError>
   /** Sends messages in order, as `send` does each; written in one loop while the buffer has room. */
   readonly sendAll: (messages: ReadonlyArray<Message>) => Effect.Effect<void, SocketError>
