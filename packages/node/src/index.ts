@@ -27,3 +27,11 @@ export * as NodeConnector from "./NodeConnector.js"
  * @since 0.1.0
  */
 export * as NodeServer from "./NodeServer.js"
+
+/**
+ * A `NodeServer` as an `effect/socket` `SocketServer`: code written against Effect's `Socket`
+ * (`effect/rpc`'s socket protocol, for one) served by bytechannel's WebSocket or TCP server.
+ *
+ * @since 1.0.0
+ */
+export * as NodeSocketServer from "./NodeSocketServer.js"

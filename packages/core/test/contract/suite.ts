@@ -220,7 +220,7 @@ export const transportContract = (name: string, transport: ContractTransport): R
     Effect.raceFirst(
       effect,
       Effect.andThen(
-        TestClock.withLive(Effect.sleep(wait)),
+        live ? Effect.sleep(wait) : TestClock.withLive(Effect.sleep(wait)),
         Effect.fail(new Error(`${name}: no ${what} within ${Duration.format(wait)}`))
       )
     )
