@@ -18,7 +18,7 @@
  *
  * @since 0.1.0
  */
-import type * as Either from "effect/Either"
+import type * as Result from "effect/Result"
 import type * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
 import type * as jsonCodec from "./internal/codec/json.js"
@@ -57,7 +57,7 @@ export interface Codec<A> {
   /** A fresh decoder, one per stream. */
   readonly decoder: () => Decoder<A>
   /** One value as the bytes of one frame (prefix and payload together). */
-  readonly encode: (value: A) => Either.Either<Uint8Array, CodecError>
+  readonly encode: (value: A) => Result.Result<Uint8Array, CodecError>
 }
 
 /**
@@ -133,7 +133,7 @@ export const lines: (options?: LinesOptions) => Codec<string> = internal.lines
  * // A 2-byte little-endian length, then the payload.
  * const codec = Codec.lengthDelimited({ lengthFieldLength: 2, endian: "little", maxFrameLength: 4096 })
  * const frames = Codec.decodeAll(codec, [new Uint8Array([3, 0, 1, 2]), new Uint8Array([3])])
- * // Either.right([Uint8Array [1, 2, 3]])
+ * // Result.succeed([Uint8Array [1, 2, 3]])
  * ```
  *
  * @since 0.1.0
@@ -163,7 +163,7 @@ export const varintDelimited: (options?: VarintDelimitedOptions) => Codec<Uint8A
  * JSON values checked by `schema`, one per frame of `framing` (default `lengthDelimited()`). The
  * encoder refuses values JSON would change (NaN, ±Infinity, an array element with no JSON form);
  * `-0` is written as `0`, JSON's only zero, and a value with `toJSON` (a `Date` under
- * `Schema.Unknown`) as what `toJSON` gives: use a transforming schema (`Schema.Date`) for those.
+ * `Schema.Unknown`) as what `toJSON` gives: use a transforming schema (`Schema.DateFromString`) for those.
  *
  * @example
  * ```ts
@@ -180,19 +180,20 @@ export const varintDelimited: (options?: VarintDelimitedOptions) => Codec<Uint8A
  * @since 0.1.0
  * @category constructors
  */
-export const json: <A, I>(schema: Schema.Schema<A, I, never>, options?: JsonOptions) => Codec<A> = internal.json
+export const json: <A, I>(schema: Schema.Codec<A, I>, options?: JsonOptions) => Codec<A> = internal.json
 
 /**
- * Newline-delimited JSON checked by `schema`. Blank lines are skipped by default (they still
- * count for line numbers, which errors give with `unit: "line"`); the encoder always ends a
- * value with `\n`.
+ * Newline-delimited JSON checked by `schema`. Blank lines — blank as `String.prototype.trim` has it,
+ * so a line of U+00A0 or U+FEFF too — are skipped by default (they still count for line numbers,
+ * which errors give with `unit: "line"`); the encoder always ends a value with `\n`. A value the
+ * schema refuses is a `DecodeError` with `reason: "Schema"` whose `cause` is the `SchemaIssue.Issue`.
  *
  * @example
  * ```ts
  * import { Codec } from "@bytechannel/core"
  * import { Schema, Stream } from "effect"
  *
- * const Event = Schema.Struct({ type: Schema.Literal("join", "leave"), user: Schema.String })
+ * const Event = Schema.Struct({ type: Schema.Literals(["join", "leave"]), user: Schema.String })
  *
  * // A line that is not an Event fails the stream with a DecodeError naming its line number.
  * const events = Stream.make("{\"type\":\"join\",\"user\":\"ann\"}\n\n{\"type\":\"leave\",\"user\":\"ann\"}\n").pipe(
@@ -204,7 +205,7 @@ export const json: <A, I>(schema: Schema.Schema<A, I, never>, options?: JsonOpti
  * @since 0.1.0
  * @category constructors
  */
-export const ndjson: <A, I>(schema: Schema.Schema<A, I, never>, options?: NdjsonOptions) => Codec<A> = internal.ndjson
+export const ndjson: <A, I>(schema: Schema.Codec<A, I>, options?: NdjsonOptions) => Codec<A> = internal.ndjson
 
 /**
  * The identity codec: every chunk is a frame (so the frames depend on the chunking; their bytes
@@ -241,7 +242,8 @@ export const decode: {
 } = internal.decode
 
 /**
- * Encodes frames into a byte stream, one `Uint8Array` per frame.
+ * Encodes frames into a byte stream, one `Uint8Array` per frame. A value the codec refuses fails
+ * the stream with its error (`EncodeError` or `FrameTooLarge`), after the frames before it.
  *
  * @example
  * ```ts
@@ -266,5 +268,5 @@ export const encode: {
  * @since 0.1.0
  * @category utils
  */
-export const decodeAll: <A>(codec: Codec<A>, chunks: Iterable<Uint8Array>) => Either.Either<Array<A>, CodecError> =
+export const decodeAll: <A>(codec: Codec<A>, chunks: Iterable<Uint8Array>) => Result.Result<Array<A>, CodecError> =
   internal.decodeAll

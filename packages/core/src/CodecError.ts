@@ -28,8 +28,16 @@ export interface FrameTooLargeFields {
   readonly reason: "Decode" | "Encode"
   /** The bound that was exceeded, in bytes. */
   readonly limit: number
-  /** The announced or actual size, when it is known (it depends on how much had arrived). */
+  /**
+   * The size in bytes, when it is known: what a length prefix declared (`declared: true`), or the
+   * bytes of the line received (or of the frame being written) otherwise.
+   */
   readonly size?: number | undefined
+  /**
+   * Whether `size` is what a length prefix declared (`lengthDelimited`, `varintDelimited`), before
+   * any of the frame's bytes had to arrive, rather than bytes actually received.
+   */
+  readonly declared?: boolean | undefined
   /** 1-based number of the frame (or line, see `unit`) in the stream. */
   readonly frame?: number | undefined
   /** What `frame` counts: lines for the line-based codecs (`lines`, `ndjson`), frames otherwise. */
@@ -39,7 +47,9 @@ export interface FrameTooLargeFields {
 
 /**
  * A frame, line or length prefix is larger than the codec's bound. Raised before the oversized
- * frame is buffered.
+ * frame is buffered. The message says which: "the length prefix declared 1000000 bytes, more than
+ * the 8388608-byte limit (frame 3)" when only a prefix announced it, "received 1048577 bytes, ..."
+ * when a line's bytes came, "writing ..." when encoding.
  *
  * @since 0.1.0
  * @category errors
@@ -49,10 +59,9 @@ export class FrameTooLarge extends Data.TaggedError("FrameTooLarge")<FrameTooLar
    * @since 0.1.0
    */
   override get message(): string {
+    const what = this.reason === "Encode" ? "writing" : this.declared ? "the length prefix declared" : "received"
     const size = this.size === undefined ? "more than" : `${this.size} bytes, more than`
-    return `${this.reason === "Decode" ? "received" : "writing"} ${size} the ${this.limit}-byte limit${where(this, " (", ")")}${
-      this.detail ? `: ${this.detail}` : ""
-    }`
+    return `${what} ${size} the ${this.limit}-byte limit${where(this, " (", ")")}${this.detail ? `: ${this.detail}` : ""}`
   }
 }
 
@@ -74,14 +83,15 @@ export interface DecodeErrorFields {
   readonly frame?: number | undefined
   /** What `frame` counts: lines for the line-based codecs (`lines`, `ndjson`), frames otherwise. */
   readonly unit?: FrameUnit | undefined
-  /** What was wrong; for `Schema`, the formatted parse issue. */
+  /** What was wrong; for `Schema`, the formatted schema issue. */
   readonly detail?: string | undefined
+  /** For `Schema`, the `SchemaIssue.Issue` itself; for `InvalidJson` and `InvalidUtf8`, what `JSON.parse` or `TextDecoder` threw. */
   readonly cause?: unknown
 }
 
 /**
  * Bytes that do not decode: a frame cut off at end of input, invalid UTF-8, a malformed length,
- * JSON that does not parse or a value the schema rejects (`cause` holds the parse issue).
+ * JSON that does not parse or a value the schema rejects (`cause` holds the `SchemaIssue.Issue`).
  *
  * @since 0.1.0
  * @category errors
@@ -109,7 +119,9 @@ export type EncodeErrorReason = "InvalidLength" | "Delimiter" | "InvalidUnicode"
  */
 export interface EncodeErrorFields {
   readonly reason: EncodeErrorReason
+  /** What was wrong; for `Schema`, the formatted schema issue. */
   readonly detail?: string | undefined
+  /** For `Schema`, the `SchemaIssue.Issue` itself; for `InvalidJson`, what `JSON.stringify` threw. */
   readonly cause?: unknown
 }
 

@@ -4,7 +4,9 @@
  * chunkings (empty chunks included). Each case checks:
  *
  * (a) every way of splitting the input gives the same frames and the same error;
- * (b) decode(encode(x)) = x for every x the encoder accepts (and a refusal is a typed error);
+ * (b) decode(encode(x)) = x for every x the encoder accepts (and a refusal is a typed error); and,
+ *     for `lines` (strict UTF-8, no `crlf`), the encoder takes back every line its decoder gives,
+ *     so the two agree on the bound;
  * (c) arbitrary bytes give frames or `FrameTooLarge` / `DecodeError` only: never a throw, a
  *     non-Error, a decoder that stops advancing, or a hang (each case is time-bounded, and the
  *     whole run is under a watchdog that interrupts a loop and names the case);
@@ -17,8 +19,9 @@
  * FUZZ_PATH=<path> to replay the shrunk case at once; FUZZ_WATCHDOG_MS to change the watchdog).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Codec, CodecError } from "@bytechannel/core"
-import * as Either from "effect/Either"
+import * as Codec from "@bytechannel/core/Codec"
+import * as CodecError from "@bytechannel/core/CodecError"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import fc from "fast-check"
 import * as vm from "node:vm"
@@ -228,6 +231,8 @@ interface Built<A> {
   readonly values: fc.Arbitrary<A>
   /** Inputs aimed at this codec's weak spots. */
   readonly adversarial: fc.Arbitrary<Uint8Array>
+  /** Whether every frame its decoder gives, its encoder must write back (`lines`, strict, without `crlf`). */
+  readonly reencodes?: boolean
 }
 
 interface Fixture {
@@ -245,7 +250,7 @@ const utf8 = new TextEncoder()
 const lineText = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: "binary", maxLength: 12 }),
-  fc.array(fc.constantFrom("a", "é", "€", "𝄞", "\r", "\n", "\uFFFD", "\uD800", "\uDC00", "\uFEFF", " ", ";", "\u0000"), { maxLength: 12 }).map((parts) => parts.join(""))
+  fc.array(fc.constantFrom("a", "é", "€", "𝄞", "\r", "\n", "\uFFFD", "\uD800", "\uDC00", "\uFEFF", "\u00A0", " ", ";", "\u0000"), { maxLength: 12 }).map((parts) => parts.join(""))
 )
 
 const linesOptionsArb = fc.record({
@@ -333,7 +338,7 @@ const Chat = Schema.Struct({ from: Schema.String, text: Schema.String, at: Schem
 interface Tree {
   readonly c: ReadonlyArray<Tree>
 }
-const Tree: Schema.Schema<Tree> = Schema.Struct({ c: Schema.Array(Schema.suspend(() => Tree)) })
+const Tree: Schema.Codec<Tree> = Schema.Struct({ c: Schema.Array(Schema.suspend(() => Tree)) })
 /** Numbers, now and then ones JSON cannot carry (which the encoder must refuse); never -0, which JSON writes as 0. */
 const numberArb = fc.oneof(
   { weight: 8, arbitrary: fc.double().filter((n) => !Object.is(n, -0)) },
@@ -355,9 +360,9 @@ const treeArb: fc.Arbitrary<Tree> = fc.letrec<{ tree: Tree }>((tie) => ({
   )
 })).tree
 const schemas = [
-  { name: "Struct", schema: Chat as Schema.Schema<any, any>, values: fc.record({ from: lineText, text: fc.fullUnicodeString({ maxLength: 30 }), at: opt(numberArb) }, { requiredKeys: ["from", "text"] }) },
-  { name: "Unknown", schema: Schema.Unknown as Schema.Schema<any, any>, values: fc.oneof({ weight: 6, arbitrary: fc.jsonValue({ maxDepth: 4 }).map(noNegativeZero) }, { weight: 1, arbitrary: fc.array(numberArb, { maxLength: 3 }) }) },
-  { name: "Tree", schema: Tree as Schema.Schema<any, any>, values: treeArb as fc.Arbitrary<unknown> }
+  { name: "Struct", schema: Chat as Schema.Codec<any, any>, values: fc.record({ from: lineText, text: fc.fullUnicodeString({ maxLength: 30 }), at: opt(numberArb) }, { requiredKeys: ["from", "text"] }) },
+  { name: "Unknown", schema: Schema.Unknown as Schema.Codec<any, any>, values: fc.oneof({ weight: 6, arbitrary: fc.jsonValue({ maxDepth: 4 }).map(noNegativeZero) }, { weight: 1, arbitrary: fc.array(numberArb, { maxLength: 3 }) }) },
+  { name: "Tree", schema: Tree as Schema.Codec<any, any>, values: treeArb as fc.Arbitrary<unknown> }
 ]
 const schemaArb = fc.constantFrom(...schemas)
 
@@ -369,7 +374,7 @@ const jsonTexts = fc.oneof(
   depthArb.map((depth) => '{"c":['.repeat(depth) + "]}".repeat(depth)),
   depthArb.map((depth) => "[".repeat(depth)),
   fc.json({ maxDepth: 3 }),
-  fc.constantFrom("", " ", "null", "{", '{"from":1}', '"\\ud800"', "1e999", "\u00ff")
+  fc.constantFrom("", " ", "\u00a0", "\ufeff\t\u3000", "null", "{", '{"from":1}', '"\\ud800"', "1e999", "\u00ff")
 )
 
 const framings: ReadonlyArray<{ readonly name: string; readonly arb: fc.Arbitrary<{ label: unknown; codec: Codec.Codec<Uint8Array>; bounds: Bounds; frame: (bytes: Uint8Array) => Uint8Array }> }> = [
@@ -377,14 +382,14 @@ const framings: ReadonlyArray<{ readonly name: string; readonly arb: fc.Arbitrar
     name: "lengthDelimited",
     arb: lengthOptionsArb.filter((o) => headOf(o).numSkip >= headOf(o).fieldEnd).map((o) => {
       const codec = Codec.lengthDelimited(o)
-      return { label: { lengthDelimited: o }, codec, bounds: lengthBounds(o), frame: (bytes) => Either.getOrElse(codec.encode(bytes), () => bytes) }
+      return { label: { lengthDelimited: o }, codec, bounds: lengthBounds(o), frame: (bytes) => Result.getOrElse(codec.encode(bytes), () => bytes) }
     })
   },
   {
     name: "varintDelimited",
     arb: varintOptionsArb.map((o) => {
       const codec = Codec.varintDelimited(o)
-      return { label: { varintDelimited: o }, codec, bounds: varintBounds(o), frame: (bytes) => Either.getOrElse(codec.encode(bytes), () => bytes) }
+      return { label: { varintDelimited: o }, codec, bounds: varintBounds(o), frame: (bytes) => Result.getOrElse(codec.encode(bytes), () => bytes) }
     })
   },
   { name: "bytes", arb: fc.constant({ label: "bytes", codec: Codec.bytes, bounds: { bound: 0, fixed: 0, upfront: 0, ratio: 0 }, frame: (bytes: Uint8Array) => bytes }) }
@@ -399,7 +404,9 @@ const fixtures: ReadonlyArray<Fixture> = [
       codec: Codec.lines(o),
       bounds: linesBounds(o.maxLength, o.crlf),
       values: lineText,
-      adversarial: longLine
+      adversarial: longLine,
+      // With crlf, "a\r\r\n" gives "a\r", which the encoder refuses (its \r would be stripped).
+      reencodes: o.crlf === false && o.utf8 !== "replace"
     }))
   },
   {
@@ -523,20 +530,20 @@ describe(`Codec fuzz (fast-check, FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS} per codec
         const encoded: Array<Uint8Array> = []
         for (const value of c.values) {
           stats.offered++
-          let result: Either.Either<Uint8Array, CodecError.CodecError>
+          let result: Result.Result<Uint8Array, CodecError.CodecError>
           try {
             result = codec.encode(value)
           } catch (cause) {
             throw new FuzzFailure(`encode threw ${String(cause)}`)
           }
-          if (Either.isLeft(result)) {
-            const error = result.left
+          if (Result.isFailure(result)) {
+            const error = result.failure
             if (!(error instanceof CodecError.EncodeError || error instanceof CodecError.FrameTooLarge)) throw new FuzzFailure(`encode refused with ${String(error)}`)
             continue
           }
           stats.accepted++
           accepted.push(value)
-          encoded.push(result.right)
+          encoded.push(result.success)
         }
         const wire = concat(encoded)
         const back = run(codec, fixture.perValue ? encoded : cut(wire, c.cuts), bounds)
@@ -551,6 +558,12 @@ describe(`Codec fuzz (fast-check, FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS} per codec
         const split = run(codec, cut(input, c.cuts), bounds)
         const again = run(codec, cut(input, c.cutsAgain), bounds)
         const single = input.length <= 512 ? run(codec, oneByteChunks(input), bounds) : undefined
+        if (c.built.reencodes) {
+          for (const frame of whole.frames) {
+            const again = codec.encode(frame)
+            if (Result.isFailure(again)) throw new FuzzFailure(`the encoder refuses a line its decoder gave (${fc.stringify(frame)}): ${again.failure.message}`)
+          }
+        }
         if (whole.error) stats.errors++
         stats.frames += whole.frames.length + back.frames.length
         if (fixture.invariant) {

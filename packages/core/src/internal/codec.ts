@@ -5,10 +5,12 @@
  *
  * @internal
  */
-import * as Channel from "effect/Channel"
-import * as Chunk from "effect/Chunk"
-import * as Either from "effect/Either"
+import type * as Arr from "effect/Array"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
+import * as Pull from "effect/Pull"
+import * as Result from "effect/Result"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as Codec from "../Codec.js"
@@ -93,7 +95,7 @@ export const fromPlain = <A>(plain: PlainCodec<A>): Codec.Codec<A> => {
     decoder: () => new PublicDecoder(plain.decoder()),
     encode: (value) => {
       const frame = plain.encode(value)
-      return isFailure(frame) ? Either.left(toError(frame)) : Either.right(frame)
+      return isFailure(frame) ? Result.fail(toError(frame)) : Result.succeed(frame)
     }
   }
   return codec
@@ -123,7 +125,7 @@ export const toPlain = <A>(codec: Codec.Codec<A>): PlainCodec<A> => {
     },
     encode: (value) => {
       const encoded = codec.encode(value)
-      return Either.isLeft(encoded) ? fromError(encoded.left) : encoded.right
+      return Result.isFailure(encoded) ? fromError(encoded.failure) : encoded.success
     }
   }
 }
@@ -143,78 +145,101 @@ export const varintDelimited = (options?: Codec.VarintDelimitedOptions): Codec.C
   fromPlain(varintCodec.varintDelimited(options))
 
 /** @internal */
-export const json = <A, I>(schema: Schema.Schema<A, I, never>, options?: Codec.JsonOptions): Codec.Codec<A> =>
+export const json = <A, I>(schema: Schema.Codec<A, I>, options?: Codec.JsonOptions): Codec.Codec<A> =>
   fromPlain(jsonCodec.json(valueSchema(schema), options?.framing === undefined ? undefined : toPlain(options.framing)))
 
 /** @internal */
-export const ndjson = <A, I>(schema: Schema.Schema<A, I, never>, options?: Codec.NdjsonOptions): Codec.Codec<A> =>
+export const ndjson = <A, I>(schema: Schema.Codec<A, I>, options?: Codec.NdjsonOptions): Codec.Codec<A> =>
   fromPlain(jsonCodec.ndjson(valueSchema(schema), options))
 
 /** @internal */
 export const bytes: Codec.Codec<Uint8Array> = fromPlain(bytesCodec.bytes)
 
 // ---------------------------------------------------------------------------------------------
-// Stream combinators
+// Stream combinators: a pull around the plain loops, as effect's own `Stream.splitLines` and
+// `Ndjson.decode` are written
 
-const emit = <A>(out: Array<A>) => (out.length > 0 ? Channel.write(Chunk.unsafeFromArray(out)) : Channel.void)
-
-/** @internal */
-export const decoderChannel = <A, E>(codec: Codec.Codec<A>) =>
-  Channel.suspend(() => {
-    const decoder = toPlain(codec).decoder()
-    const loop: Channel.Channel<Chunk.Chunk<A>, Chunk.Chunk<Uint8Array>, E | CodecError, E, unknown, unknown> = Channel
-      .readWithCause({
-        onInput: (input: Chunk.Chunk<Uint8Array>) => {
-          const out: Array<A> = []
-          let failure: Failure | undefined
-          for (const bytes of input) {
-            failure = decoder.decode(bytes, out)
-            if (failure) break
-          }
-          return failure ? Channel.zipRight(emit(out), Channel.fail(toError(failure))) : Channel.zipRight(emit(out), loop)
-        },
-        onFailure: Channel.failCause,
-        onDone: () => {
-          const out: Array<A> = []
-          const failure = decoder.end(out)
-          return failure ? Channel.zipRight(emit(out), Channel.fail(toError(failure))) : emit(out)
-        }
-      })
-    return loop
+/**
+ * The pull of `decoder` over the byte arrays of `upstream`: each array is decoded in one plain
+ * loop; the frames before a failure are emitted, then the failure; at the end of upstream, the
+ * decoder's `end` (a tail line, or a truncated frame).
+ */
+const decodePull = <A, E>(
+  decoder: PlainDecoder<A>,
+  upstream: Pull.Pull<Arr.NonEmptyReadonlyArray<Uint8Array>, E, void>
+): Pull.Pull<Arr.NonEmptyReadonlyArray<A>, E | CodecError, void> => {
+  let failure: CodecError | undefined
+  let ended = false
+  /** The frames of one step, or its failure when there are none (then it comes next pull). */
+  const emit = (out: Array<A>, failed: Failure | undefined) => {
+    if (failed !== undefined) failure = toError(failed)
+    if (out.length > 0) return Effect.succeed(out as unknown as Arr.NonEmptyReadonlyArray<A>)
+    return failure === undefined ? undefined : Effect.fail(failure)
+  }
+  const pull: Pull.Pull<Arr.NonEmptyReadonlyArray<A>, E | CodecError, void> = Effect.suspend(() => {
+    if (failure !== undefined) return Effect.fail(failure)
+    if (ended) return Cause.done()
+    return Pull.matchEffect(upstream, {
+      onSuccess: (chunks) => {
+        const out: Array<A> = []
+        let failed: Failure | undefined
+        for (let i = 0; i < chunks.length && failed === undefined; i++) failed = decoder.decode(chunks[i]!, out)
+        return emit(out, failed) ?? pull
+      },
+      onFailure: Effect.failCause,
+      onDone: (): Pull.Pull<Arr.NonEmptyReadonlyArray<A>, CodecError, void> => {
+        ended = true
+        const out: Array<A> = []
+        return emit(out, decoder.end(out)) ?? Cause.done()
+      }
+    })
   })
+  return pull
+}
+
+/** The pull of `encode` over the values of `upstream`: the frames before a refused value, then its error. */
+const encodePull = <A, E>(
+  encode: PlainCodec<A>["encode"],
+  upstream: Pull.Pull<Arr.NonEmptyReadonlyArray<A>, E, void>
+): Pull.Pull<Arr.NonEmptyReadonlyArray<Uint8Array>, E | CodecError, void> => {
+  let failure: CodecError | undefined
+  const step = (values: Arr.NonEmptyReadonlyArray<A>) => {
+    const out: Array<Uint8Array> = []
+    for (let i = 0; i < values.length; i++) {
+      const frame = encode(values[i]!)
+      if (isFailure(frame)) {
+        failure = toError(frame)
+        break
+      }
+      out.push(frame)
+    }
+    return out.length > 0 ? Effect.succeed(out as unknown as Arr.NonEmptyReadonlyArray<Uint8Array>) : Effect.fail(failure!)
+  }
+  return Effect.suspend(() => (failure !== undefined ? Effect.fail(failure) : Effect.flatMap(upstream, step)))
+}
 
 /** @internal */
 export const decode = dual(
   2,
   <A, E, R>(self: Stream.Stream<Uint8Array, E, R>, codec: Codec.Codec<A>): Stream.Stream<A, E | CodecError, R> =>
-    Stream.pipeThroughChannelOrFail(self, decoderChannel<A, E>(codec))
+    Stream.transformPull(self, (upstream) => Effect.sync(() => decodePull(toPlain(codec).decoder(), upstream)))
 )
 
 /** @internal */
 export const encode = dual(
   2,
-  <A, E, R>(self: Stream.Stream<A, E, R>, codec: Codec.Codec<A>): Stream.Stream<Uint8Array, E | CodecError, R> => {
-    const plain = toPlain(codec)
-    return Stream.mapChunksEffect(self, (chunk) => {
-      const out: Array<Uint8Array> = []
-      for (const value of chunk) {
-        const frame = plain.encode(value)
-        if (isFailure(frame)) return Either.left(toError(frame))
-        out.push(frame)
-      }
-      return Either.right(Chunk.unsafeFromArray(out))
-    })
-  }
+  <A, E, R>(self: Stream.Stream<A, E, R>, codec: Codec.Codec<A>): Stream.Stream<Uint8Array, E | CodecError, R> =>
+    Stream.transformPull(self, (upstream) => Effect.sync(() => encodePull(toPlain(codec).encode, upstream)))
 )
 
 /** @internal */
-export const decodeAll = <A>(codec: Codec.Codec<A>, chunks: Iterable<Uint8Array>): Either.Either<Array<A>, CodecError> => {
+export const decodeAll = <A>(codec: Codec.Codec<A>, chunks: Iterable<Uint8Array>): Result.Result<Array<A>, CodecError> => {
   const decoder = toPlain(codec).decoder()
   const out: Array<A> = []
   for (const chunk of chunks) {
     const failure = decoder.decode(chunk, out)
-    if (failure) return Either.left(toError(failure))
+    if (failure) return Result.fail(toError(failure))
   }
   const failure = decoder.end(out)
-  return failure ? Either.left(toError(failure)) : Either.right(out)
+  return failure ? Result.fail(toError(failure)) : Result.succeed(out)
 }

@@ -19,8 +19,9 @@ import type { Failure, PlainCodec, PlainDecoder } from "./types.js"
  */
 export interface NdjsonOptions extends Omit<LinesOptions, "delimiter"> {
   /**
-   * Lines that are empty or only white space: `"skip"` (default; they still count for line
-   * numbers) or `"error"` (a `DecodeError`, as `JSON.parse("")` would be).
+   * Lines that are blank as `String.prototype.trim` has it (empty, or only white space such as
+   * spaces, tabs, U+00A0 or U+FEFF): `"skip"` (default; they still count for line numbers) or
+   * `"error"` (a `DecodeError`, as `JSON.parse("")` would be).
    */
   readonly blankLines?: "skip" | "error" | undefined
 }
@@ -50,7 +51,6 @@ export interface ValueSchema<A> {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 const encoder = new TextEncoder()
-const blank = /^\s*$/
 
 /**
  * Parses and checks one JSON text, pushing its value to `out`; `frame` is its 1-based number,
@@ -179,13 +179,15 @@ export const json = <A>(schema: ValueSchema<A>, framing: PlainCodec<Uint8Array> 
 }
 
 /**
- * Whether a line is empty or only white space (as `\s` has it). A line starting with a visible
- * ASCII character, as JSON texts do, is decided by its first character.
+ * Whether a line is blank as `String.prototype.trim` has it: empty, or only white space and line
+ * terminators — U+00A0, U+FEFF, U+3000 and the other Unicode spaces too, which `JSON.parse`
+ * refuses. Every character `trim` removes is below U+0021 or above U+007E, so a line starting with
+ * a visible ASCII character, as JSON texts do, is decided by its first character.
  */
 const isBlank = (line: string): boolean => {
   if (line.length === 0) return true
   const first = line.charCodeAt(0)
-  return (first <= 0x20 || first >= 0x7f) && blank.test(line)
+  return (first <= 0x20 || first >= 0x7f) && line.trim().length === 0
 }
 
 /**

@@ -100,10 +100,12 @@ class LengthDelimitedDecoder implements PlainDecoder<Uint8Array> {
     const s = this.settings
     const raw = readLength(bytes, at + s.fieldOffset, s.fieldLength, s.little)
     if (raw > s.maxFrameLength) {
+      // Only the head has arrived: the size is what its length field declares.
       return (this.failure = frameTooLarge({
         reason: "Decode",
         limit: s.maxFrameLength,
         size: Number.isSafeInteger(raw) ? raw : undefined,
+        declared: true,
         frame: this.payload.frames + 1,
         detail: Number.isSafeInteger(raw) ? undefined : "the length field is above 2^53 - 1"
       }))

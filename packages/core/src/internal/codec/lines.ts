@@ -267,9 +267,10 @@ export const lines = (options?: LinesOptions): PlainCodec<string> => {
         return encodeError({ reason: "InvalidUnicode", detail: "the line has a lone surrogate, which UTF-8 cannot carry" })
       }
       const bytes = encoder.encode(line + delimiterText)
-      if (bytes.length - 1 > maxLength) {
-        return frameTooLarge({ reason: "Encode", limit: maxLength, size: bytes.length - 1 })
-      }
+      // The bound is on the line without its (one-byte) delimiter, as the decoder counts it: a
+      // line of exactly `maxLength` bytes is written, as it is read.
+      const size = bytes.length - 1
+      if (size > maxLength) return frameTooLarge({ reason: "Encode", limit: maxLength, size })
       return bytes
     }
   }

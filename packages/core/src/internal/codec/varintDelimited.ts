@@ -37,12 +37,21 @@ class VarintDecoder implements PlainDecoder<Uint8Array> {
     return this.payload.retained
   }
 
-  private tooLarge(size: number) {
+  /**
+   * The prefix declares more than the bound: exactly `length` when it is complete; when it is not,
+   * at least `length` (later bytes only add to it), so no size is claimed.
+   */
+  private tooLarge(length: number, complete: boolean) {
+    const exact = complete && Number.isSafeInteger(length)
     return (this.failure = frameTooLarge({
       reason: "Decode",
       limit: this.maxFrameLength,
-      size: Number.isSafeInteger(size) ? size : undefined,
-      frame: this.payload.frames + 1
+      size: exact ? length : undefined,
+      declared: true,
+      frame: this.payload.frames + 1,
+      detail: exact ? undefined : Number.isSafeInteger(length)
+        ? `the first ${this.prefixBytes} bytes of the prefix already declare at least ${length} bytes`
+        : "the prefix declares more than 2^53 - 1 bytes"
     }))
   }
 
@@ -60,7 +69,7 @@ class VarintDecoder implements PlainDecoder<Uint8Array> {
       this.length += (byte & 0x7f) * this.scale
       this.scale *= 128
       this.prefixBytes++
-      if (this.length > this.maxFrameLength) return this.tooLarge(this.length)
+      if (this.length > this.maxFrameLength) return this.tooLarge(this.length, (byte & 0x80) === 0)
       if (byte & 0x80) {
         if (this.prefixBytes >= MAX_VARINT_BYTES) {
           return (this.failure = decodeError({
