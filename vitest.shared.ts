@@ -1,5 +1,8 @@
 // What every Vitest project here shares: resolving @bytechannel/* to sources (no build needed to
-// test), and how Debian's Chromium is launched (never a downloaded browser).
+// test), and, for browser projects, how Debian's Chromium is launched (never a downloaded browser)
+// and which effect modules the page loads.
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = fileURLToPath(new URL(".", import.meta.url))
@@ -13,7 +16,11 @@ export const sourceAliases = (...packages: ReadonlyArray<string>) => {
   ]
 }
 
-/** Playwright launch options for Debian's chromium package (flags: no sandbox as root, no background traffic). */
+/**
+ * Playwright launch options for Debian's chromium package (flags: no sandbox as root, no background
+ * traffic), as a browser project passes them: `provider: playwright({ launchOptions: chromiumLaunch })`
+ * from `@vitest/browser-playwright` (Vitest 4+; a browser instance no longer takes `launch`).
+ */
 export const chromiumLaunch = {
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   args: [
@@ -25,4 +32,24 @@ export const chromiumLaunch = {
     "--disable-quic",
     "--no-first-run"
   ]
+}
+
+/**
+ * Every `effect/*` module that the `.ts` files and folders in `paths` import (resolved against
+ * `base`, the calling config's `import.meta.url`), for a browser project's `optimizeDeps.include`:
+ * pre-bundled before the first test. A module Vite discovers mid-run makes it reload the page and
+ * fail the run ("Vite unexpectedly reloaded a test"), and so does a stale dependency cache.
+ */
+export const effectModules = (base: string, ...paths: ReadonlyArray<string>): Array<string> => {
+  const found = new Set<string>(["effect"])
+  for (const path of paths) {
+    const start = fileURLToPath(new URL(path, base))
+    const files = start.endsWith(".ts")
+      ? [start]
+      : readdirSync(start, { recursive: true, encoding: "utf8" }).map((file) => join(start, file))
+    for (const file of files.filter((name) => name.endsWith(".ts"))) {
+      for (const match of readFileSync(file, "utf8").matchAll(/from "(effect\/[\w/]+)"/g)) found.add(match[1]!)
+    }
+  }
+  return [...found].sort()
 }

@@ -26,7 +26,7 @@ export interface BrowserConnectorOptions extends MessageSocket.SocketOptions {
   /** Default `"auto"`. */
   readonly strategy?: Strategy | undefined
   /** How long the opening handshake may take. Default 10 seconds. */
-  readonly openTimeout?: Duration.DurationInput | undefined
+  readonly openTimeout?: Duration.Input | undefined
   /** `"websocket"` strategy: unread bytes before ReceiveOverflow. Default 8 MiB. */
   readonly receiveLimitBytes?: number | undefined
   /** `"websocket"` strategy: unread messages before ReceiveOverflow. Default 1024. */
@@ -37,8 +37,8 @@ export interface BrowserConnectorOptions extends MessageSocket.SocketOptions {
    * (default twice the interval).
    */
   readonly heartbeat?: {
-    readonly interval: Duration.DurationInput
-    readonly idleTimeout?: Duration.DurationInput | undefined
+    readonly interval: Duration.Input
+    readonly idleTimeout?: Duration.Input | undefined
     readonly message?: MessageSocket.Message | undefined
   } | undefined
 }
@@ -47,9 +47,24 @@ export interface BrowserConnectorOptions extends MessageSocket.SocketOptions {
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options?: BrowserConnectorOptions) => Connector.Connector["Type"] = internal.make
+export const make: (options?: BrowserConnectorOptions) => Connector.Connector["Service"] = internal.make
 
 /**
+ * The browser `Connector` with every default (`"auto"` strategy).
+ *
+ * @example
+ * ```ts
+ * import { ByteChannel } from "@bytechannel/core"
+ * import { BrowserConnector } from "@bytechannel/browser"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const channel = yield* ByteChannel.connect("wss://example.com/echo")
+ *   yield* channel.send(new TextEncoder().encode("ping"))
+ *   return yield* channel.readChunk() // Option.some(Uint8Array [...])
+ * }).pipe(Effect.scoped, Effect.provide(BrowserConnector.layer))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

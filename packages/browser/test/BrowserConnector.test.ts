@@ -1,12 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ByteChannel, CloseCode, Codec, SocketMetrics } from "@bytechannel/core"
 import { BrowserConnector } from "@bytechannel/browser"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -41,7 +40,7 @@ const bytesTaken = Effect.map(Metric.value(SocketMetrics.bytesReceived), (state)
 
 /** A plain WebSocket that reads `total` bytes from `url` as fast as they come, then closes. */
 const readAllPlain = (url: string, total: number) =>
-  Effect.async<void, Error>((resume) => {
+  Effect.callback<void, Error>((resume) => {
     const ws = new WebSocket(url)
     ws.binaryType = "arraybuffer"
     let bytes = 0
@@ -77,7 +76,7 @@ for (const strategy of strategies) {
           const random = prng(strategy.length)
           const sent = Array.from({ length: 1000 }, (_, i) => randomBytes(random, i % 100 === 0 ? 0 : Math.floor(random() * 16_384)))
           const total = sent.reduce((n, b) => n + b.length, 0)
-          const writer = yield* Effect.fork(Stream.run(Stream.fromIterable(sent), channel.write))
+          const writer = yield* Effect.forkChild(Stream.run(Stream.fromIterable(sent), channel.write))
           const received = yield* readBytes(channel, total)
           yield* Fiber.join(writer)
           expect(equalBytes(received, concat(sent))).toBe(true)
@@ -101,7 +100,7 @@ for (const strategy of strategies) {
           const random = prng(7)
           // Encode, then send the bytes cut at random points: frames span messages.
           const wire = (codec: Codec.Codec<any>, values: ReadonlyArray<unknown>) =>
-            concat(values.map((v) => Either.getOrThrow(codec.encode(v))))
+            concat(values.map((v) => Result.getOrThrow(codec.encode(v))))
           const cutAndSend = (bytes: Uint8Array) =>
             Effect.gen(function*() {
               let offset = 0
@@ -114,7 +113,7 @@ for (const strategy of strategies) {
           const lines = chats.map((c) => c.text)
           const frames = chats.map((_, i) => randomBytes(random, i * 3))
           const all = concat([wire(Codec.ndjson(Chat), chats), wire(Codec.lines(), lines), wire(Codec.lengthDelimited(), frames)])
-          yield* Effect.fork(cutAndSend(all))
+          yield* Effect.forkChild(cutAndSend(all))
           const ndjsonBytes = wire(Codec.ndjson(Chat), chats).length
           const linesBytes = wire(Codec.lines(), lines).length
           const back = yield* readBytes(channel, all.length)
@@ -126,7 +125,7 @@ for (const strategy of strategies) {
               chunks.push(bytes.subarray(o, o + size))
               o += size
             }
-            return Either.getOrThrow(Codec.decodeAll(codec, chunks))
+            return Result.getOrThrow(Codec.decodeAll(codec, chunks))
           }
           expect(decode(Codec.ndjson(Chat), back.subarray(0, ndjsonBytes))).toEqual(chats)
           expect(decode(Codec.lines(), back.subarray(ndjsonBytes, ndjsonBytes + linesBytes))).toEqual(lines)
@@ -137,7 +136,7 @@ for (const strategy of strategies) {
           const framed = ByteChannel.framed(channel, Codec.ndjson(Chat))
           yield* Effect.forEach(chats.slice(0, 5), framed.send)
           const echoed = yield* framed.messages.pipe(Stream.take(5), Stream.runCollect)
-          expect(Chunk.toReadonlyArray(echoed)).toEqual(chats.slice(0, 5))
+          expect(echoed).toEqual(chats.slice(0, 5))
         }), "/echo"))
 
     it.live("send backpressure: while the server does not read, what is handed over stays bounded", () =>
@@ -147,15 +146,34 @@ for (const strategy of strategies) {
         yield* connected((channel) =>
           Effect.gen(function*() {
             const chunk = new Uint8Array(64 * 1024)
-            const writer = yield* Effect.fork(Effect.forEach(Array.from({ length: 1024 }), () =>
+            const writer = yield* Effect.forkChild(Effect.forEach(Array.from({ length: 1024 }), () =>
               Effect.tap(channel.send(chunk), () => Effect.sync(() => (handedOver += chunk.length))), { discard: true }))
             // An observation window: without backpressure all 64 MiB go in at once.
             yield* Effect.sleep("1500 millis")
-            expect(Option.isNone(yield* Fiber.poll(writer))).toBe(true)
+            expect(writer.pollUnsafe(), "the writer finished: nothing held it back").toBeUndefined()
             yield* Fiber.interrupt(writer)
           }), `/pause?id=${connection}`, { closeTimeout: "100 millis" })
         expect(handedOver).toBeLessThan(48 * MiB)
       }))
+
+    it.live("send stall: a server that reads nothing fails the waiting send at sendStallTimeout, and the connection ends", () =>
+      connected((channel) =>
+        Effect.gen(function*() {
+          // What this transport reports unsent must stop going down once the server's buffers are
+          // full: the engine judges a stall by it (a browser has no other sign).
+          const chunk = new Uint8Array(64 * 1024)
+          const started = performance.now()
+          const error = yield* Effect.flip(Effect.forEach(Array.from({ length: 1024 }), () => channel.send(chunk), { discard: true }))
+          expect(error).toMatchObject({ _tag: "SocketError", reason: "SendTimeout", code: CloseCode.PolicyViolation })
+          // At the stall timeout, not at once and not at the 60-second default: a window or two after
+          // the buffers filled (one more while they still drained into the network).
+          const elapsed = performance.now() - started
+          expect(elapsed).toBeGreaterThanOrEqual(1000)
+          expect(elapsed).toBeLessThan(8000)
+          expect(yield* Effect.flip(channel.socket.receive)).toMatchObject({ reason: "SendTimeout" })
+          // The close frame waits behind what the server does not read: the close timeout ends it.
+          expect(yield* channel.socket.closed).toMatchObject({ code: CloseCode.Abnormal, local: true })
+        }), `/pause?id=${id()}`, { sendStallTimeout: "1 second", closeTimeout: "100 millis" }))
 
     // The WebSocket strategy's ReceiveOverflow (1009) at its bound runs in the contract suite.
     if (strategy !== "websocket") {

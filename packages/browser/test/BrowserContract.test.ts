@@ -3,7 +3,6 @@
 import type { MessageSocket } from "@bytechannel/core"
 import { BrowserConnector } from "@bytechannel/browser"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import { inject } from "vitest"
@@ -16,8 +15,8 @@ const connect = (strategy: BrowserConnector.Strategy): ContractTransport["connec
   Effect.gen(function*() {
     const remote = yield* remotePeer(servers.ws)
     // The subject in a scope of its own, closed by `release` (or with the case's scope).
-    const scope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
-    const subject = yield* BrowserConnector.make({ strategy, ...bounds }).connect(remote.url).pipe(Scope.extend(scope))
+    const scope = yield* Scope.fork(yield* Effect.scope, "sequential")
+    const subject = yield* BrowserConnector.make({ strategy, ...bounds }).connect(remote.url).pipe(Scope.provide(scope))
     yield* remote.attached
     return { subject, peer: remote.peer, release: Scope.close(scope, Exit.void) }
   })

@@ -2,6 +2,7 @@ import { CloseCode, Connector, Keepalive, type MessageSocket, SocketError, Trans
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
 import type * as BrowserConnector from "../BrowserConnector.js"
 import * as constants from "./constants.js"
@@ -53,9 +54,9 @@ export const connectStream = (
     stream.opened.then(
       (value) => {
         opened = value
-        Deferred.unsafeDone(handshake, Effect.void)
+        Deferred.doneUnsafe(handshake, Exit.void)
       },
-      (cause) => Deferred.unsafeDone(handshake, Effect.fail(openError(undefined, cause)))
+      (cause) => Deferred.doneUnsafe(handshake, Exit.fail(openError(undefined, cause)))
     )
     yield* Transport.awaitOpen(handshake, {
       timeout: options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS,
@@ -168,10 +169,10 @@ export const connectWebSocket = (
         const data = event.data as string | ArrayBuffer
         controller.onMessage(typeof data === "string" ? data : new Uint8Array(data))
       }
-      ws.onopen = () => Deferred.unsafeDone(opened, Effect.void)
-      ws.onerror = () => Deferred.unsafeDone(opened, Effect.fail(openError("the connection failed (a browser does not say why)")))
+      ws.onopen = () => Deferred.doneUnsafe(opened, Exit.void)
+      ws.onerror = () => Deferred.doneUnsafe(opened, Exit.fail(openError("the connection failed (a browser does not say why)")))
       ws.onclose = (event: CloseEvent) => {
-        Deferred.unsafeDone(opened, Effect.fail(openError("closed before the handshake completed", undefined, event.code)))
+        Deferred.doneUnsafe(opened, Exit.fail(openError("closed before the handshake completed", undefined, event.code)))
         controller.onClose({ code: event.code, reason: event.reason, wasClean: event.wasClean })
       }
       return {
@@ -227,6 +228,6 @@ const startHeartbeat = (controller: Transport.Controller, options: BrowserConnec
     answers: () => 0
   }, {
     interval: heartbeat.interval,
-    timeout: heartbeat.idleTimeout ?? Duration.times(Duration.decode(heartbeat.interval), 2)
+    timeout: heartbeat.idleTimeout ?? Duration.times(Duration.fromInputUnsafe(heartbeat.interval), 2)
   })
 }

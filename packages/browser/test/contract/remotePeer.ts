@@ -6,6 +6,7 @@
  */
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
@@ -40,20 +41,20 @@ export const remotePeer = (server: string): Effect.Effect<
     const replies: Array<(event: ControlEvent) => void> = []
 
     const control = yield* Effect.acquireRelease(
-      Effect.async<WebSocket, Error>((resume) => {
+      Effect.callback<WebSocket, Error>((resume) => {
         const ws = new WebSocket(`${server}/contract-control?peer=${id}`)
         ws.binaryType = "arraybuffer"
         ws.onmessage = (event: MessageEvent) => {
-          if (typeof event.data !== "string") return inbox.unsafeOffer(Option.some(new Uint8Array(event.data as ArrayBuffer)))
+          if (typeof event.data !== "string") return Queue.offerUnsafe(inbox, Option.some(new Uint8Array(event.data as ArrayBuffer)))
           const message = JSON.parse(event.data) as ControlEvent
           switch (message.ev) {
             case "open":
-              return Deferred.unsafeDone(attached, Effect.void)
+              return Deferred.doneUnsafe(attached, Exit.void)
             case "text":
-              return inbox.unsafeOffer(Option.some(message.data))
+              return Queue.offerUnsafe(inbox, Option.some(message.data))
             case "close":
-              inbox.unsafeOffer(Option.none())
-              return Deferred.unsafeDone(closed, Effect.succeed({ code: message.code, reason: message.reason }))
+              Queue.offerUnsafe(inbox, Option.none())
+              return Deferred.doneUnsafe(closed, Exit.succeed({ code: message.code, reason: message.reason }))
             case "ack":
             case "held":
               return replies.shift()?.(message)
@@ -67,7 +68,7 @@ export const remotePeer = (server: string): Effect.Effect<
 
     const command = (op: string, fields?: object) => Effect.sync(() => control.send(JSON.stringify({ op, ...fields })))
     const request = (op: string, fields?: object) =>
-      Effect.async<ControlEvent>((resume) => {
+      Effect.callback<ControlEvent>((resume) => {
         replies.push((event) => resume(Effect.succeed(event)))
         control.send(JSON.stringify({ op, ...fields }))
       })
