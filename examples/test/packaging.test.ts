@@ -1,6 +1,8 @@
 /**
- * The packages as a user gets them from npm: `pnpm pack` each one, install the tarballs with npm
- * into a fresh project outside the workspace (with `effect`, without `@effect/platform`), run the
+ * The packages as a user gets them from npm: `pnpm pack` each one, install them into a fresh
+ * project outside the workspace the way the README says — `npm i effect @bytechannel/core
+ * @bytechannel/node @bytechannel/browser`, no version pinned (the tarballs stand for the package
+ * names), so npm picks `effect`'s latest and must find it within every peer range — then run the
  * README quick start, type-check it under `nodenext` and `bundler`, and bundle a browser client
  * with esbuild.
  */
@@ -110,21 +112,21 @@ describe("packaging: the tarballs installed with npm outside the workspace", () 
     await run(process.execPath, [tsc, "-b", ...PACKAGES.map((p) => `packages/${p}/tsconfig.src.json`)], root)
     await run("npx", ["-y", PNPM, "-r", "--filter", "./packages/*", "pack", "--pack-destination", packs], root)
     for (const file of readdirSync(packs)) tarballs[file.replace(/^bytechannel-(\w+)-.*$/, "$1")] = join(packs, file)
-    const effectRange = JSON.parse(readFileSync(join(root, "packages/core/package.json"), "utf8")).peerDependencies.effect
-    writeFileSync(
-      join(project, "package.json"),
-      JSON.stringify({
-        name: "app",
-        private: true,
-        type: "module",
-        dependencies: {
-          ...Object.fromEntries(PACKAGES.map((p) => [`@bytechannel/${p}`, `file:${tarballs[p]}`])),
-          effect: effectRange,
-          "@types/node": "^20.19.9"
-        }
-      })
-    )
-    await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts", "--loglevel=error"], project)
+    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }))
+    // As the README's install line: effect without a version, next to the packages. `--strict-peer-deps`
+    // turns an effect outside a peer range (what "ERESOLVE overriding peer dependency" warned of) into a failure.
+    await run("npm", [
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--prefer-offline",
+      "--ignore-scripts",
+      "--strict-peer-deps",
+      "--loglevel=error",
+      "effect",
+      ...PACKAGES.map((p) => tarballs[p]!),
+      "@types/node@^22.19.0"
+    ], project)
     cpSync(join(root, "examples/echo.ts"), join(project, "echo.ts"))
     writeFileSync(join(project, "client.ts"), client("deep"))
     writeFileSync(join(project, "client-root.ts"), client("root"))
@@ -142,18 +144,21 @@ describe("packaging: the tarballs installed with npm outside the workspace", () 
       expect(files.get("package/README.md"), name).toContain(`@bytechannel/${name}`)
       expect(files.get("package/LICENSE"), name).toContain("MIT License")
       const manifest = JSON.parse(files.get("package/package.json")!)
-      expect(manifest.engines, name).toEqual({ node: ">=20" })
+      expect(manifest.engines, name).toEqual({ node: ">=22.19" })
+      expect(manifest.peerDependencies.effect, name).toBe("^4.1.5")
       expect(manifest.repository, name).toMatchObject({ type: "git", directory: `packages/${name}` })
       expect(JSON.stringify(manifest), name).not.toContain("workspace:")
       expect(manifest.dependencies?.["@bytechannel/core"], name).toBeUndefined()
       if (name !== "core") expect(manifest.peerDependencies["@bytechannel/core"], name).toBe(`^${manifest.version}`)
     }
     const core = JSON.parse(readTarball(tarballs.core!).get("package/package.json")!)
-    expect(core.peerDependenciesMeta).toEqual({ "@effect/platform": { optional: true } })
+    expect(core.peerDependenciesMeta).toBeUndefined()
   })
 
-  it("npm installed no @effect/platform; the README quick start compiles under nodenext and runs", async () => {
+  it("npm installed effect 4 (its latest) and no @effect/platform; the README quick start compiles under nodenext and runs", async () => {
     expect(existsSync(join(project, "node_modules/@effect/platform"))).toBe(false)
+    const effect = JSON.parse(readFileSync(join(project, "node_modules/effect/package.json"), "utf8"))
+    expect(effect.version).toMatch(/^4\./)
     writeFileSync(join(project, "tsconfig.json"), tsconfig("NodeNext", "NodeNext", ["echo.ts"], true))
     await run(process.execPath, [tsc, "-p", "tsconfig.json"], project)
     const output = await run(process.execPath, ["out/echo.js"], project)
@@ -166,7 +171,7 @@ describe("packaging: the tarballs installed with npm outside the workspace", () 
     await run(process.execPath, [tsc, "-p", "tsconfig.bundler.json"], project)
   }, 120_000)
 
-  it("import and require() load every package; internals are unreachable; only PlatformSocket needs @effect/platform", async () => {
+  it("import and require() load every package; internals are unreachable; EffectSocket loads on its own subpath", async () => {
     const probe = `
       const out = []
       for (const name of ["@bytechannel/core", "@bytechannel/node", "@bytechannel/browser"]) out.push(Object.keys(await import(name)).join(","))
@@ -175,22 +180,22 @@ describe("packaging: the tarballs installed with npm outside the workspace", () 
       for (const path of ["@bytechannel/core/codec/lines", "@bytechannel/core/codec/payload", "@bytechannel/core/internal/messageSocket.js", "@bytechannel/node/internal/wsTransport.js"]) {
         out.push(await import(path).then(() => "reachable " + path, (e) => e.code))
       }
-      out.push(await import("@bytechannel/core/PlatformSocket").then(() => "loaded", (e) => e.code + " " + e.message.split("\\n")[0]))
+      out.push(await import("@bytechannel/core/EffectSocket").then((m) => "loaded " + Object.keys(m).sort().join(","), (e) => e.code + " " + e.message.split("\\n")[0]))
       console.log(out.join("\\n"))
     `
     writeFileSync(join(project, "probe.mjs"), probe)
     const lines = (await run(process.execPath, ["probe.mjs"], project)).trim().split("\n")
     expect(lines.slice(0, 4)).toEqual([
       "ByteChannel,CloseCode,Codec,CodecError,Connector,Framed,Hub,Keepalive,MemorySocket,MessageSocket,Reconnect,SocketError,SocketMetrics,TestConnector,Transport",
-      "NodeByteChannel,NodeConnector,NodeServer",
+      "NodeByteChannel,NodeConnector,NodeServer,NodeSocketServer",
       "BrowserConnector",
-      "NodeByteChannel,NodeConnector,NodeServer"
+      "NodeByteChannel,NodeConnector,NodeServer,NodeSocketServer"
     ])
     expect(lines.slice(4, 8)).toEqual(Array(4).fill("ERR_PACKAGE_PATH_NOT_EXPORTED"))
-    expect(lines[8]).toMatch(/^ERR_MODULE_NOT_FOUND Cannot find package '@effect\/platform'/)
+    expect(lines[8]).toMatch(/^loaded .*fromSocket.*toSocket.*upgrade/)
   }, 60_000)
 
-  it("the public declarations reach only effect, @bytechannel/*, node: built-ins (and @effect/platform from PlatformSocket)", () => {
+  it("the public declarations reach only effect, @bytechannel/*, node: built-ins", () => {
     for (const name of PACKAGES) {
       const files = readTarball(tarballs[name]!)
       // Every declaration a user's compiler reads: the public modules and what they import.
@@ -205,8 +210,7 @@ describe("packaging: the tarballs installed with npm outside the workspace", () 
             pending.push(join(file, "..", specifier!).replace(/\.js$/, ".d.ts"))
             continue
           }
-          const allowed = /^(effect(\/|$)|@bytechannel\/(core|node|browser)(\/|$)|node:)/.test(specifier!) ||
-            (specifier!.startsWith("@effect/platform/") && /platformSocket\.d\.ts$/i.test(file))
+          const allowed = /^(effect(\/|$)|@bytechannel\/(core|node|browser)(\/|$)|node:)/.test(specifier!)
           expect(allowed, `${file} imports ${specifier}`).toBe(true)
           if (name === "browser") expect(specifier, file).not.toMatch(/^node:/)
         }
