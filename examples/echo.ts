@@ -22,7 +22,7 @@ export const echo = (url: string) =>
     yield* Stream.make("hello, ", "byte ", "channel").pipe(Stream.map((s) => text.encode(s)), Stream.run(channel.write))
     const echoed = yield* channel.read.pipe(
       Stream.decodeText(),
-      Stream.scan("", (all, part) => all + part),
+      Stream.scan(() => "", (all: string, part: string) => all + part),
       Stream.takeUntil((all) => all.length >= "hello, byte channel".length),
       Stream.runLast
     )
@@ -36,7 +36,7 @@ const echoHandler = (channel: ByteChannel.ByteChannel) => Stream.run(channel.rea
 // In memory: TestConnector runs the handler as the server side of every connect.
 export const EchoServer = TestConnector.layer(echoHandler)
 
-const report = (transport: string) => ({ echoed, info }: Effect.Effect.Success<ReturnType<typeof echo>>) =>
+const report = (transport: string) => ({ echoed, info }: Effect.Success<ReturnType<typeof echo>>) =>
   Console.log(`${transport}: echoed ${JSON.stringify(echoed)}, closed with ${info.code} ${JSON.stringify(info.reason)} (clean: ${info.wasClean})`)
 
 export const main = Effect.gen(function*() {

@@ -33,9 +33,9 @@ export const receiveFiles = (directory: string) => (channel: ByteChannel.ByteCha
       if (Option.isNone(next) || next.value.length === 0) break
       hash.update(next.value)
       // Waiting for the disk is backpressure too: the socket is not read meanwhile.
-      if (!out.write(next.value)) yield* Effect.async<void>((resume) => void out.once("drain", () => resume(Effect.void)))
+      if (!out.write(next.value)) yield* Effect.callback<void>((resume) => void out.once("drain", () => resume(Effect.void)))
     }
-    yield* Effect.async<void>((resume) => void out.end(() => resume(Effect.void)))
+    yield* Effect.callback<void>((resume) => void out.end(() => resume(Effect.void)))
     yield* framed.send(encoder.encode(hash.digest("hex")))
   })
 

@@ -6,7 +6,6 @@
  */
 import { ByteChannel, Codec } from "@bytechannel/core"
 import { NodeConnector, NodeServer } from "@bytechannel/node"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { pathToFileURL } from "node:url"
@@ -24,7 +23,7 @@ export const main = Effect.gen(function*() {
     return yield* lines.messages.pipe(Stream.take(3), Stream.runCollect)
   }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
   for (const reply of replies) console.log(`${server.url} says: ${reply}`)
-  return Chunk.toReadonlyArray(replies)
+  return replies
 }).pipe(Effect.scoped)
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

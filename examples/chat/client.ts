@@ -23,7 +23,7 @@ export const clientCodec: Codec.Codec<ClientMessage | ServerMessage> = {
  * A `Connector` over `base` that tries each of `urls` in turn, from the last one that worked
  * (whatever url it is asked for): `Reconnect` then fails over to another server by itself.
  */
-export const failover = (base: Connector.Connector["Type"], urls: ReadonlyArray<string>): Connector.Connector["Type"] => {
+export const failover = (base: Connector.Connector["Service"], urls: ReadonlyArray<string>): Connector.Connector["Service"] => {
   let current = 0
   const attempt = (
     tried: number,
@@ -32,7 +32,7 @@ export const failover = (base: Connector.Connector["Type"], urls: ReadonlyArray<
     const index = (current + tried) % urls.length
     return base.connect(urls[index]!, options).pipe(
       Effect.tap(() => Effect.sync(() => (current = index))),
-      Effect.catchAll((error) => (tried + 1 < urls.length ? attempt(tried + 1, options) : Effect.fail(error)))
+      Effect.catch((error) => (tried + 1 < urls.length ? attempt(tried + 1, options) : Effect.fail(error)))
     )
   }
   return Connector.make((_url, options) => attempt(0, options))
@@ -43,9 +43,9 @@ export const connectChat = (
   urls: ReadonlyArray<string>,
   onEvent?: (event: Reconnect.ReconnectEvent) => Effect.Effect<void>
 ) =>
-  Effect.flatMap(Connector.Connector, (base) =>
+  Connector.Connector.use((base) =>
     Reconnect.framed(urls[0]!, clientCodec, {
-      schedule: Schedule.exponential("200 millis").pipe(Schedule.either(Schedule.spaced("5 seconds"))),
+      schedule: Schedule.min([Schedule.exponential("200 millis"), Schedule.spaced("5 seconds")]),
       onEvent
     }).pipe(Effect.provideService(Connector.Connector, failover(base, urls))))
 

@@ -14,8 +14,8 @@ import { NodeServer } from "@bytechannel/node"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Queue from "effect/Queue"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -36,7 +36,7 @@ export interface ChatServerOptions {
   /** How this server process is named on the page. Default "host:port (pid N)". */
   readonly serverName?: string | undefined
   /** How often servers tell each other their head count; a server silent for 3 intervals is gone. Default 2 seconds. */
-  readonly presenceInterval?: Duration.DurationInput | undefined
+  readonly presenceInterval?: Duration.Input | undefined
 }
 
 /** The room, and where servers count heads. */
@@ -64,11 +64,11 @@ export const serveChat = (options: ChatServerOptions) =>
     // Who said what last, by name: lets an operator (or a test) cut a client's connection.
     const sockets = new Map<string, MessageSocket.MessageSocket>()
     const codec = Codec.ndjson(ServerMessage, { maxLength: maxLineLength })
-    const encode = (message: ServerMessage) => Either.getOrThrow(codec.encode(message))
+    const encode = (message: ServerMessage) => Result.getOrThrow(codec.encode(message))
     const decode = Codec.ndjson(ClientMessage, { maxLength: maxLineLength })
-    const interval = Duration.decode(options.presenceInterval ?? "2 seconds")
+    const interval = Duration.fromInputUnsafe(options.presenceInterval ?? "2 seconds")
     const encodePresence = Schema.encodeSync(Presence)
-    const decodePresence = Schema.decodeUnknownEither(Presence)
+    const decodePresence = Schema.decodeUnknownResult(Presence)
 
     // Presence: our own head count, the others' as last heard, the total for the pages.
     let here = 0
@@ -90,8 +90,8 @@ export const serveChat = (options: ChatServerOptions) =>
       Stream.runForEach((bytes) =>
         Effect.gen(function*() {
           const heard = decodePresence(new TextDecoder().decode(bytes))
-          if (Either.isLeft(heard) || heard.right.server === name) return
-          elsewhere.set(heard.right.server, { online: heard.right.online, at: yield* Clock.currentTimeMillis })
+          if (Result.isFailure(heard) || heard.success.server === name) return
+          elsewhere.set(heard.success.server, { online: heard.success.online, at: yield* Clock.currentTimeMillis })
           yield* recount
         })
       )
@@ -109,14 +109,14 @@ export const serveChat = (options: ChatServerOptions) =>
         const room = yield* hub.subscribe(ROOM, { bufferSize: options.outboxSize ?? 256, overflow: "dropOldest" })
         const replies = yield* Queue.sliding<ServerMessage>(16)
         here++
-        yield* Effect.addFinalizer(() => Effect.suspend(() => (here--, Effect.zipRight(recount, announce))))
-        yield* Effect.zipRight(recount, announce)
+        yield* Effect.addFinalizer(() => Effect.suspend(() => (here--, Effect.andThen(recount, announce))))
+        yield* Effect.andThen(recount, announce)
         yield* channel.send(encode({ _tag: "Welcome", server: name, online: yield* SubscriptionRef.get(online) }))
         yield* Stream.mergeAll([
           room,
           Stream.fromQueue(replies).pipe(Stream.map(encode)),
           // Settled counts only: a crowd joining at once is one update, not one per person.
-          online.changes.pipe(Stream.changes, Stream.debounce("100 millis"), Stream.map((count) => encode({ _tag: "Online", count })))
+          SubscriptionRef.changes(online).pipe(Stream.changes, Stream.debounce("100 millis"), Stream.map((count) => encode({ _tag: "Online", count })))
         ], { concurrency: 3 }).pipe(Stream.run(channel.write), Effect.ignore, Effect.forkScoped)
         yield* ByteChannel.framed(channel, decode).messages.pipe(
           Stream.runForEach((message) =>
@@ -133,7 +133,7 @@ export const serveChat = (options: ChatServerOptions) =>
         )
       }))
     if (name === "") name = `${hostname()}:${server.port} (pid ${process.pid})`
-    yield* Effect.forkScoped(Effect.repeat(Effect.zipRight(announce, recount), Schedule.spaced(interval)))
+    yield* Effect.forkScoped(Effect.repeat(Effect.andThen(announce, recount), Schedule.spaced(interval)))
 
     return {
       ...server,

@@ -50,7 +50,7 @@ const eventually = (check: () => Promise<boolean> | boolean, what: string) =>
       if (yield* Effect.promise(async () => check())) return
       yield* Effect.sleep("50 millis")
     }
-    return yield* Effect.dieMessage(`timed out waiting for ${what}`)
+    return yield* Effect.die(`timed out waiting for ${what}`)
   })
 
 const logOf = (page: Page) => page.locator("#log").innerText()

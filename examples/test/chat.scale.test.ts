@@ -85,13 +85,13 @@ const chatServer = (redis: string) =>
   })
 
 const kill = (child: ReturnType<typeof spawn>) =>
-  Effect.async<void>((resume) => {
+  Effect.callback<void>((resume) => {
     if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
     child.once("exit", () => resume(Effect.void))
     child.kill("SIGKILL")
   })
 
-type Server = Effect.Effect.Success<ReturnType<typeof chatServer>>
+type Server = Effect.Success<ReturnType<typeof chatServer>>
 
 /** A chat client that starts on `servers[home]` and fails over to the others. */
 const client = (name: string, servers: ReadonlyArray<Server>, home: number) =>
@@ -105,7 +105,7 @@ const client = (name: string, servers: ReadonlyArray<Server>, home: number) =>
     return { name, home, got, events, say: (text: string) => chat.send({ _tag: "Say", from: name, text }) }
   })
 
-type Client = Effect.Effect.Success<ReturnType<typeof client>>
+type Client = Effect.Success<ReturnType<typeof client>>
 
 /** What `from` said, as numbers, in the order `to` got them. */
 const heard = (to: Client, from: string) =>
@@ -138,7 +138,7 @@ const barrier = (clients: ReadonlyArray<Client>, marker: string) =>
   })
 
 const sayAll = (clients: ReadonlyArray<Client>, numbers: ReadonlyArray<number>) =>
-  Effect.forEach(clients, (c) => Effect.forEach(numbers, (n) => Effect.zipRight(Effect.yieldNow(), c.say(String(n))), { discard: true }), {
+  Effect.forEach(clients, (c) => Effect.forEach(numbers, (n) => Effect.andThen(Effect.yieldNow, c.say(String(n))), { discard: true }), {
     concurrency: "unbounded",
     discard: true
   })
@@ -162,7 +162,7 @@ describe("chat on three server processes sharing Redis", () => {
     Effect.gen(function*() {
       const { redis, servers, clients } = yield* cluster(2)
       // Everyone talking, and Redis dies under it.
-      const talking = yield* Effect.fork(sayAll(clients, range(0, 20)))
+      const talking = yield* Effect.forkChild(sayAll(clients, range(0, 20)))
       yield* clients[0]!.got.until(() => heard(clients[0]!, clients[1]!.name).length >= 5, "some cross-process traffic")
       yield* redis.kill
       yield* Fiber.join(talking)

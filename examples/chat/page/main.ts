@@ -32,7 +32,7 @@ const setStatus = (text: string, connected: boolean) => {
 
 const program = Effect.gen(function*() {
   const chat = yield* Reconnect.framed(`ws://${location.host}/chat`, codec, {
-    schedule: Schedule.exponential("200 millis").pipe(Schedule.either(Schedule.spaced("5 seconds"))),
+    schedule: Schedule.min([Schedule.exponential("200 millis"), Schedule.spaced("5 seconds")]),
     heartbeat: { interval: "10 seconds", ping: { _tag: "Ping" }, isHeartbeat: (m) => m._tag === "Pong" || m._tag === "Ping" },
     onEvent: (event) =>
       Effect.sync(() => {
