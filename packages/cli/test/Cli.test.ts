@@ -7,7 +7,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ByteChannel, Codec, Connector, type MessageSocket } from "@bytechannel/core"
 import { NodeConnector, NodeServer } from "@bytechannel/node"
-import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -40,7 +39,7 @@ const server = <E>(handler: (channel: ByteChannel.ByteChannel, info: NodeServer.
   NodeServer.serve({ host: "127.0.0.1", port: 0 }, handler)
 
 /** A port nothing listens on (bound by the OS, then released). */
-const closedPort = Effect.async<number>((resume) => {
+const closedPort = Effect.callback<number>((resume) => {
   const probe = createServer().listen(0, "127.0.0.1", () => {
     const { port } = probe.address() as { port: number }
     probe.close(() => resume(Effect.succeed(port)))
@@ -65,6 +64,26 @@ describe("connect", () => {
       expect((yield* client.exited).code).toBe(0)
       expect(client.stderr()).toMatch(/connected to ws:\/\/127\.0\.0\.1:\d+/)
       expect(client.stderr()).toMatch(/stats: sent 3 messages \(19 B\), received 0 messages/)
+      expect(client.stderr()).toMatch(/closed 1000 by us \(end of input\)\n$/)
+    }).pipe(Effect.scoped))
+
+  it.live("after the end of input, what the peer sends is still read and written out until it closes (tcp://: sent after our FIN)", () =>
+    Effect.gen(function*() {
+      const tcp = createServer({ allowHalfOpen: true }, (socket) => {
+        socket.resume() // the client's bytes are not the point
+        socket.on("error", () => {})
+        // The client has ended its input (its FIN): only now answer, then close.
+        socket.on("end", () => socket.end("sent after the end of your input\n"))
+      })
+      const port = yield* Effect.acquireRelease(
+        Effect.callback<number>((resume) => void tcp.listen(0, "127.0.0.1", () => resume(Effect.succeed((tcp.address() as { port: number }).port)))),
+        () => Effect.callback<void>((resume) => void tcp.close(() => resume(Effect.void)))
+      )
+      const client = yield* bin(["connect", `tcp://127.0.0.1:${port}`])
+      yield* client.write("hello\n")
+      client.process.stdin.end()
+      expect((yield* client.exited).code).toBe(0)
+      expect(client.stdout().toString()).toBe("sent after the end of your input\n")
       expect(client.stderr()).toMatch(/closed 1000 by us \(end of input\)\n$/)
     }).pipe(Effect.scoped))
 
@@ -130,10 +149,10 @@ describe("connect", () => {
       const { key, cert } = selfSignedCertificate()
       const https = createHttpsServer({ key, cert })
       yield* NodeServer.attach(https, { protocols: ["v2", "v1"] }, (channel, info) =>
-        Effect.zipRight(Deferred.succeed(seen, { token: info.headers["x-token"], protocol: info.protocol }), Effect.ignore(Stream.runDrain(channel.read))))
+        Effect.andThen(Deferred.succeed(seen, { token: info.headers["x-token"], protocol: info.protocol }), Effect.ignore(Stream.runDrain(channel.read))))
       const port = yield* Effect.acquireRelease(
-        Effect.async<number>((resume) => void https.listen(0, "127.0.0.1", () => resume(Effect.succeed((https.address() as { port: number }).port)))),
-        () => Effect.async<void>((resume) => {
+        Effect.callback<number>((resume) => void https.listen(0, "127.0.0.1", () => resume(Effect.succeed((https.address() as { port: number }).port)))),
+        () => Effect.callback<void>((resume) => {
           https.close(() => resume(Effect.void))
           https.closeAllConnections()
         })
@@ -153,7 +172,7 @@ describe("connect", () => {
     Effect.gen(function*() {
       const pinged = yield* Deferred.make<void>()
       const { url } = yield* server((channel) =>
-        channel.events.pipe(Stream.filter((event) => event._tag === "Ping"), Stream.take(2), Stream.runDrain, Effect.zipRight(Deferred.succeed(pinged, undefined)))
+        channel.events.pipe(Stream.filter((event) => event._tag === "Ping"), Stream.take(2), Stream.runDrain, Effect.andThen(Deferred.succeed(pinged, undefined)))
       )
       const client = yield* bin(["connect", "--ping", "50ms", url])
       yield* client.stderrLine(/connected to/)
@@ -164,7 +183,7 @@ describe("connect", () => {
     Effect.gen(function*() {
       const closed = yield* Deferred.make<MessageSocket.CloseInfo>()
       const { url } = yield* server((channel) =>
-        Effect.zipRight(Stream.runDrain(channel.read).pipe(Effect.ignore), Effect.flatMap(channel.closed, (info) => Deferred.succeed(closed, info)))
+        Effect.andThen(Stream.runDrain(channel.read).pipe(Effect.ignore), Effect.flatMap(channel.closed, (info) => Deferred.succeed(closed, info)))
       )
       const client = yield* bin(["connect", url])
       yield* client.stderrLine(/connected to/)
@@ -182,7 +201,7 @@ describe("connect", () => {
         Effect.gen(function*() {
           if (++sessions === 1) return yield* Effect.asVoid(channel.socket.closeWithProtocolCode({ code: 1011, reason: "restart" }))
           const received = yield* ByteChannel.framed(channel, Codec.lines()).messages.pipe(Stream.take(2), Stream.runCollect)
-          yield* Deferred.succeed(lines, Chunk.toReadonlyArray(received))
+          yield* Deferred.succeed(lines, received)
           yield* channel.close({ code: 1000 })
         })
       )
@@ -289,6 +308,24 @@ describe("serve", () => {
       yield* served.stdoutLine(/from a/)
       yield* served.stdoutLine(/from b/)
       expect(served.stdout().toString().split("\n").sort()).toEqual(["", "from a", "from b"])
+    }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer)))
+
+  it.live("by default stdin is read only while a client is connected: what is typed after the last one left goes to the next", () =>
+    Effect.gen(function*() {
+      const served = yield* bin(["serve", "--codec", "lines"])
+      const url = yield* listening(served)
+      yield* Effect.gen(function*() {
+        const first = ByteChannel.framed(yield* ByteChannel.connect(url), Codec.lines())
+        yield* served.stderrLine(/#1 open/)
+        yield* served.write("to the first\n")
+        expect(yield* first.next).toEqual(Option.some("to the first"))
+      }).pipe(Effect.scoped) // closes the first client with 1000
+      yield* served.stderrLine(/#1 closed 1000 by the peer/)
+      yield* served.write("typed while nobody was there\n")
+      const second = ByteChannel.framed(yield* ByteChannel.connect(url), Codec.lines())
+      expect(yield* second.next).toEqual(Option.some("typed while nobody was there"))
+      yield* served.write("to the second\n")
+      expect(yield* second.next).toEqual(Option.some("to the second"))
     }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer)))
 
   it.live("--max-connections closes the one too many with 1013; --origin refuses another origin with HTTP 403", () =>
@@ -404,18 +441,23 @@ describe("the command line", () => {
           const exit = yield* process.exited
           return { status: exit.code, stdout: process.stdout().toString(), stderr: process.stderr() }
         })
-      const [connect, serve, version, conflict, tcp] = yield* Effect.all([
+      const [connect, serve, version, conflict, tcp, malformed] = yield* Effect.all([
         exec(["connect", "--help"]),
         exec(["serve", "--help"]),
         exec(["--version"]),
         exec(["serve", "--echo", "--exec", "cat"]),
-        exec(["serve", "--tcp", "--path", "/x"])
+        exec(["serve", "--tcp", "--path", "/x"]),
+        exec(["serve", "--port", "eighty"])
       ], { concurrency: "unbounded" })
       const shared = ["--codec", "--text", "--on-text", "--max-frame", "--protocol", "--ping", "--stats", "--quiet"]
       for (const option of ["--header", "--insecure", "--reconnect", "<url>", ...shared]) expect(connect.stdout).toContain(option)
       for (const option of ["--port", "--host", "--path", "--tcp", "--echo", "--broadcast", "--exec", "--max-connections", "--origin", ...shared]) {
         expect(serve.stdout).toContain(option)
       }
+      // What the code does after the end of input (see the tcp:// test above), not "is not read".
+      expect(connect.stdout).not.toMatch(/not read/)
+      expect(connect.stdout).toMatch(/what\s+the\s+peer\s+sends\s+until\s+its\s+answering\s+close\s+frame\s+is\s+still\s+read/)
+      expect(serve.stdout).toMatch(/stdin\s+is\s+read\s+only\s+while\s+a\s+client\s+is\s+connected/)
       for (const help of [connect, serve]) {
         expect(help.status).toBe(0)
         expect(help.stdout).toMatch(/EXIT STATUS/)
@@ -425,5 +467,7 @@ describe("the command line", () => {
       expect(version.stdout.trim()).toBe(manifest.version)
       expect(conflict).toMatchObject({ status: 2, stderr: expect.stringMatching(/--echo and --exec do not combine/) })
       expect(tcp).toMatchObject({ status: 2, stderr: expect.stringMatching(/--path: WebSocket only, not with --tcp/) })
+      // A command line the parser refuses: one line on stderr, nothing on stdout (it is data).
+      expect(malformed).toMatchObject({ status: 2, stdout: "", stderr: expect.stringMatching(/error: Usage: .*--port.*"eighty"/) })
     }).pipe(Effect.scoped))
 })

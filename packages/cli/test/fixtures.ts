@@ -65,7 +65,7 @@ export const run = (
         wake()
       })
       const waitFor = <A>(check: () => A | undefined, what: () => string) =>
-        Effect.async<A, Error>((resume) => {
+        Effect.callback<A, Error>((resume) => {
           const waiter = () => {
             const value = check()
             if (value !== undefined) {
@@ -93,7 +93,7 @@ export const run = (
           ),
         stdoutBytes: (n) => waitFor(() => (outBytes >= n ? Buffer.concat(out) : undefined), () => `${n} bytes on stdout (got ${outBytes})`),
         write: (data) =>
-          Effect.async<void>((resume) => {
+          Effect.callback<void>((resume) => {
             if (child.stdin.write(data)) resume(Effect.void)
             else child.stdin.once("drain", () => resume(Effect.void))
           }),

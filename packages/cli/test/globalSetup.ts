@@ -6,7 +6,7 @@
  * starts in ~0.2 s of CPU and ~55 MB, where tsx on the sources takes ~3 s and ~155 MB a process
  * (measured on this 2-core machine), which is what keeps a dozen processes within the time.
  */
-import { build } from "esbuild"
+import { build, type Plugin } from "esbuild"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -22,6 +22,23 @@ declare module "vitest" {
   }
 }
 
+/**
+ * `@bytechannel/<pkg>` to `packages/<pkg>/src/index.ts` and `@bytechannel/<pkg>/<Module>` to
+ * `packages/<pkg>/src/<Module>.ts`, as vitest.shared.ts's `sourceAliases` do (esbuild's `alias`
+ * maps a prefix, so it cannot tell the two apart).
+ */
+const WORKSPACE_IMPORT = /^@bytechannel\/(core|node)(?:\/([^/]+))?$/
+
+const sources: Plugin = {
+  name: "bytechannel-sources",
+  setup: (build) => {
+    build.onResolve({ filter: WORKSPACE_IMPORT }, ({ path }) => {
+      const [, pkg, module] = WORKSPACE_IMPORT.exec(path)!
+      return { path: join(packages, pkg!, "src", `${module ?? "index"}.ts`) }
+    })
+  }
+}
+
 /** Bundles `src/bin.ts` into `dir/bytechannel.mjs`. */
 export const bundle = async (dir: string): Promise<string> => {
   const outfile = join(dir, "bytechannel.mjs")
@@ -30,13 +47,10 @@ export const bundle = async (dir: string): Promise<string> => {
     bundle: true,
     platform: "node",
     format: "esm",
-    target: "node20",
+    target: "node22",
     outfile,
     logLevel: "warning",
-    alias: {
-      "@bytechannel/core": join(packages, "core/src/index.ts"),
-      "@bytechannel/node": join(packages, "node/src/index.ts")
-    },
+    plugins: [sources],
     // ws is CommonJS and requires Node built-ins: give the ES module bundle a `require`.
     banner: { js: "import { createRequire as __bytechannelRequire } from \"node:module\"; const require = __bytechannelRequire(import.meta.url);" }
   })

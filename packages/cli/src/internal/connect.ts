@@ -3,20 +3,23 @@
  * backpressure both ways (stdin is read only as fast as the socket takes it; a slow stdout stops
  * the reading of the socket, whose receive queue then pauses the transport).
  *
- * The end: end of input closes with 1000 once everything read was handed to the socket; the
- * peer's close ends the output; Ctrl-C (or SIGTERM) closes with 1000. `--reconnect` runs the
- * pipe over `Reconnect.framed` instead: messages keep flowing across sessions.
+ * The end: end of input closes with 1000 once everything read was handed to the socket, and
+ * what the peer sends until its answering close frame (over TCP, until its FIN) is still read
+ * and written out, within the receive bounds; the peer's close ends the output; Ctrl-C (or
+ * SIGTERM) closes with 1000. `--reconnect` runs the pipe over `Reconnect.framed` instead:
+ * messages keep flowing across sessions, and the end of input ends the output at once (the
+ * session closes with 1000 as its scope closes; what arrives meanwhile is not written).
  *
  * @internal
  */
 import { ByteChannel, CloseCode, Codec, Reconnect } from "@bytechannel/core"
 import type { CodecError, MessageSocket } from "@bytechannel/core"
 import { NodeConnector } from "@bytechannel/node"
-import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type * as Scope from "effect/Scope"
 import { CliError, describe } from "./errors.js"
@@ -69,14 +72,13 @@ const first = <E1, E2>(
 const asInputError = (error: CliError | CodecError.CodecError): CliError =>
   error._tag === "CliError" ? error : new CliError({ reason: "Stdin", detail: describe(error), cause: error })
 
-const failureOf = <E>(exit: Exit.Exit<void, E>): E | undefined =>
-  Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+const failureOf = <E>(exit: Exit.Exit<void, E>): E | undefined => Option.getOrUndefined(Exit.findErrorOption(exit))
 
 /** One connection: the pipe until one side ends it. */
 const direct = (options: ConnectOptions, signal: Effect.Effect<Signal>): Effect.Effect<Outcome, never, Scope.Scope> =>
   Effect.gen(function*() {
     const opened = yield* Effect.raceFirst(
-      Effect.either(
+      Effect.result(
         ByteChannel.connect(options.url, {
           ...Framing.channelOptions(options.onText),
           protocols: options.protocols.length > 0 ? options.protocols : undefined
@@ -85,22 +87,22 @@ const direct = (options: ConnectOptions, signal: Effect.Effect<Signal>): Effect.
       Effect.map(signal, (signal) => ({ _tag: "Signal" as const, signal }))
     ).pipe(Effect.provide(connector(options)))
     if (opened._tag === "Signal") return { signal: opened.signal }
-    if (opened._tag === "Left") return { error: opened.left }
-    const channel = opened.right
+    if (opened._tag === "Failure") return { error: opened.failure }
+    const channel = opened.success
     const protocol = channel.socket.protocol
     yield* Stdio.info(`connected to ${options.url}${protocol === "" ? "" : ` (protocol ${JSON.stringify(protocol)})`}`)
     if (options.stats) yield* Stats.track
 
     const out = Stdio.stdout()
     const input = options.mode.outgoing(Stdio.stdin).pipe(
-      Stream.runForEachChunk((chunk) => Framing.sendAll(channel, Chunk.toReadonlyArray(chunk)))
+      Stream.runForEachArray((messages) => Framing.sendAll(channel, messages))
     )
-    const output = options.mode.incoming(channel).pipe(Stream.runForEachChunk(out.write))
-    const inputFiber = yield* Effect.fork(input)
-    const outputFiber = yield* Effect.fork(output)
+    const output = options.mode.incoming(channel).pipe(Stream.runForEachArray(out.write))
+    const inputFiber = yield* Effect.forkChild(input)
+    const outputFiber = yield* Effect.forkChild(output)
 
     const close = (closeOptions: MessageSocket.CloseOptions) =>
-      channel.socket.closeWithProtocolCode(closeOptions).pipe(Effect.orElse(() => channel.closed))
+      channel.socket.closeWithProtocolCode(closeOptions).pipe(Effect.catch(() => channel.closed))
     const finish = (outcome: Omit<Outcome, "info">, info: MessageSocket.CloseInfo) =>
       Effect.gen(function*() {
         // What arrived before the close is written out before the end is reported.
@@ -121,7 +123,8 @@ const direct = (options: ConnectOptions, signal: Effect.Effect<Signal>): Effect.
       case "Input": {
         const error = failureOf(event.exit)
         if (error === undefined) {
-          // End of input: everything read was handed to the socket; close after it.
+          // End of input: everything read was handed to the socket; close after it. The output
+          // goes on meanwhile: what arrives before the peer's answering close is written out.
           const info = yield* close({ code: CloseCode.Normal })
           return yield* finish({ why: "end of input" }, info)
         }
@@ -174,7 +177,7 @@ const reconnecting = (
     Effect.gen(function*() {
       let last: MessageSocket.CloseInfo | undefined
       const onEvent = (event: Reconnect.ReconnectEvent) =>
-        Effect.zipRight(
+        Effect.andThen(
           Effect.sync(() => {
             if (event._tag === "Disconnected") last = event.info
           }),
@@ -189,9 +192,9 @@ const reconnecting = (
 
       const out = Stdio.stdout()
       const input = Stdio.stdin.pipe(Codec.decode(codec), Stream.runForEach(session.send))
-      const output = session.messages.pipe(Codec.encode(codec), Stream.runForEachChunk(out.write))
-      const inputFiber = yield* Effect.fork(input)
-      const outputFiber = yield* Effect.fork(output)
+      const output = session.messages.pipe(Codec.encode(codec), Stream.runForEachArray(out.write))
+      const inputFiber = yield* Effect.forkChild(input)
+      const outputFiber = yield* Effect.forkChild(output)
       const finish = (outcome: Outcome) =>
         Effect.gen(function*() {
           yield* Fiber.interrupt(inputFiber)

@@ -5,7 +5,7 @@
  */
 
 /** The version `--version` prints (kept equal to package.json by a test). */
-export const VERSION = "0.1.0"
+export const VERSION = "1.0.0"
 
 /** The name of the executable, in help and in the prefix of every line written to stderr. */
 export const NAME = "bytechannel"
@@ -24,6 +24,10 @@ export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024
 
 /** Bytes a received message may add to a frame's own bound: a length prefix (at most 10 bytes) and slack. */
 export const FRAME_OVERHEAD = 64
+
+/** `--help`'s width when stdout is not a terminal, and its widest on a wide terminal. */
+export const HELP_WIDTH = 80
+export const HELP_MAX_WIDTH = 100
 
 /** How often `--stats` prints rates. */
 export const STATS_INTERVAL_MILLIS = 1_000

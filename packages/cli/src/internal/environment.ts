@@ -1,55 +1,91 @@
 /**
- * What `@effect/cli` needs from the platform, without `@effect/platform-node` (whose peer
- * dependencies would bring the cluster, RPC and SQL packages to every install of the command):
- * `Path`, a `FileSystem` that is never used (no option reads a file), and a `Terminal` without
- * prompts (`--wizard` would read its answers from stdin, which is this program's data). Help and
- * errors are plain text when they do not go to a terminal, or with `NO_COLOR`.
+ * What `effect/cli` needs from the platform, and how it writes what it has to say.
+ *
+ * The services (`Command.Environment`) are built from `effect` alone, without
+ * `@effect/platform-node`, whose required peer dependencies (redis) and HTTP client (undici)
+ * would come with every install of the command, and which none of the options needs: `Path`, a
+ * `FileSystem` and a process spawner that are never used (no option reads a file; `--exec`
+ * spawns with `node:child_process`, see exec.ts), `Stdio` for the arguments, and a `Terminal`
+ * without prompts (a prompt would read its answers from stdin, which is this program's data; so
+ * `--wizard` is not among the built-in options either).
+ *
+ * What `effect/cli` presents: help on stdout (help.ts), `--version` as the bare version, and a
+ * wrong command line as one line on stderr (never the help: stdout is data).
  *
  * @internal
  */
-import * as FileSystem from "@effect/platform/FileSystem"
-import * as Path from "@effect/platform/Path"
-import * as Terminal from "@effect/platform/Terminal"
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
-import { isatty } from "node:tty"
+import * as Path from "effect/Path"
+import * as Stdio from "effect/Stdio"
+import * as Terminal from "effect/Terminal"
+import * as CliConfig from "effect/cli/CliConfig"
+import * as CliOutput from "effect/cli/CliOutput"
+import type * as Command from "effect/cli/Command"
+import * as GlobalFlag from "effect/cli/GlobalFlag"
+import * as ChildProcessSpawner from "effect/process/ChildProcessSpawner"
+import * as Sink from "effect/Sink"
+import * as Stream from "effect/Stream"
+import * as constants from "./constants.js"
+import * as Help from "./help.js"
+import { report } from "./stdio.js"
 
-const noPrompts = Effect.dieMessage("bytechannel has no interactive prompts: --wizard is not supported (see --help)")
+const unused = (what: string) => Effect.die(new Error(`${constants.NAME} does not use ${what}`))
 
-const terminal = Terminal.Terminal.of({
-  columns: Effect.sync(() => process.stderr.columns ?? 80),
-  rows: Effect.sync(() => process.stderr.rows ?? 24),
-  isTTY: Effect.succeed(false),
+const noPrompts = Effect.die(new Error(`${constants.NAME} has no interactive prompts (see --help)`))
+
+/** Its size is stdout's (0 rows when not a terminal); it never reads. */
+const terminal = Terminal.make({
+  columns: Effect.sync(() => process.stdout.columns ?? constants.HELP_WIDTH),
+  rows: Effect.sync(() => process.stdout.rows ?? 0),
+  size: noPrompts,
   readInput: noPrompts,
   readLine: noPrompts,
-  display: (text) => Effect.sync(() => void process.stderr.write(text))
+  display: (text) => Effect.sync(() => void process.stdout.write(text))
 })
 
-/** The services `Command.run` requires. */
-export const layer = Layer.mergeAll(Path.layer, FileSystem.layerNoop({}), Layer.succeed(Terminal.Terminal, terminal))
+/** Arguments only: stdin and stdout are this program's data, read and written by stdio.ts. */
+const stdio = Stdio.make({
+  args: Effect.sync(() => process.argv.slice(2)),
+  stdinIsTerminal: Effect.sync(() => process.stdin.isTTY === true),
+  stdoutIsTerminal: Effect.sync(() => process.stdout.isTTY === true),
+  stderrIsTerminal: Effect.sync(() => process.stderr.isTTY === true),
+  stdout: () => Sink.die(new Error("stdout is written by stdio.ts")),
+  stderr: () => Sink.die(new Error("stderr is written by stdio.ts")),
+  stdin: Stream.die(new Error("stdin is read by stdio.ts"))
+})
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;]*m/g
+/** Colors only where a person reads them: a terminal, and no `NO_COLOR`. */
+const colored = (stream: NodeJS.WriteStream) =>
+  stream.isTTY === true && (process.env.NO_COLOR === undefined || process.env.NO_COLOR === "")
 
-const plain = (colored: boolean) => (args: ReadonlyArray<unknown>): ReadonlyArray<unknown> =>
-  colored ? args : args.map((arg) => (typeof arg === "string" ? arg.replace(ANSI, "") : arg))
-
-/** The console with colors only where they are read by a person: a terminal, and no `NO_COLOR`. */
-export const withPlainConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Console.consoleWith((base) => {
-    const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== ""
-    const out = plain(!noColor && isatty(1))
-    const err = plain(!noColor && isatty(2))
-    const console: Console.Console = {
-      ...base,
-      log: (...args) => base.log(...out(args)),
-      error: (...args) => base.error(...err(args)),
-      unsafe: {
-        ...base.unsafe,
-        log: (...args) => base.unsafe.log(...out(args)),
-        error: (...args) => base.unsafe.error(...err(args))
+const presenter: CliOutput.Presenter = {
+  present: (event) => {
+    switch (event._tag) {
+      case "Help": {
+        const width = Math.min(process.stdout.columns ?? constants.HELP_WIDTH, constants.HELP_MAX_WIDTH)
+        return Effect.sync(() => void process.stdout.write(`${Help.format(event.helpDoc, { width, bold: colored(process.stdout) })}\n`))
       }
+      case "Version":
+        return Effect.sync(() => void process.stdout.write(`${event.version}\n`))
+      case "InvalidInvocation":
+        return Effect.forEach(
+          event.errors,
+          (error) => report(`error: Usage: ${error.message} (see ${event.commandPath.join(" ")} --help)`),
+          { discard: true }
+        )
     }
-    return Effect.withConsole(effect, console)
-  })
+  }
+}
+
+/** The services `Command.runWith` requires, and how it presents help, the version and a wrong command line. */
+export const layer: Layer.Layer<Command.Environment> = Layer.mergeAll(
+  Path.layer,
+  FileSystem.layerNoop({}),
+  Layer.succeed(Terminal.Terminal, terminal),
+  Layer.succeed(Stdio.Stdio, stdio),
+  Layer.succeed(ChildProcessSpawner.ChildProcessSpawner, ChildProcessSpawner.make(() => unused("a process spawner"))),
+  CliOutput.layerPresenter(presenter),
+  CliConfig.layer({ builtIns: [GlobalFlag.Help, GlobalFlag.Version, GlobalFlag.Completions] })
+)

@@ -12,7 +12,6 @@
  * @internal
  */
 import { type ByteChannel, CloseCode } from "@bytechannel/core"
-import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
@@ -41,7 +40,7 @@ interface Process {
 
 const start = (command: string, connection: Connection): Effect.Effect<Process, CliError> =>
   Effect.flatMap(Deferred.make<Status>(), (exit) =>
-    Effect.async<Process, CliError>((resume) => {
+    Effect.callback<Process, CliError>((resume) => {
       const child: Child = spawn(constants.EXEC_SHELL, ["-c", command], {
         stdio: ["pipe", "pipe", "inherit"],
         detached: true,
@@ -56,7 +55,7 @@ const start = (command: string, connection: Connection): Effect.Effect<Process, 
       let status: Status | undefined
       child.once("exit", (code, signal) => {
         status = { code, signal }
-        Deferred.unsafeDone(exit, Effect.succeed(status))
+        Deferred.doneUnsafe(exit, Effect.succeed(status))
       })
       const exited = Deferred.await(exit)
       const onSpawn = () => {
@@ -110,24 +109,24 @@ export const handler = (command: string, mode: Framing.Mode) =>
   Effect.gen(function*() {
     yield* ready
     const proc = yield* Effect.acquireRelease(start(command, connection), (proc) => stop(proc, false))
-    yield* Effect.forkDaemon(Effect.flatMap(proc.exited, (status) => Stdio.info(`#${connection.id} command ${describeStatus(status)}`)))
+    yield* Effect.forkDetach(Effect.flatMap(proc.exited, (status) => Stdio.info(`#${connection.id} command ${describeStatus(status)}`)))
     const what = `"${command}" (#${connection.id})`
     const input = Stdio.fromWritable(proc.child.stdin, "Exec", `the stdin of ${what}`)
     // The connection into the process; its end ends the process's stdin. A process that stops
     // reading (a broken pipe) just stops taking input.
     yield* mode.incoming(channel).pipe(
-      Stream.runForEachChunk(input.write),
-      Effect.zipRight(input.end),
+      Stream.runForEachArray(input.write),
+      Effect.andThen(input.end),
       Effect.ignore,
-      Effect.zipRight(Effect.sync(() => proc.child.stdin.end())),
+      Effect.andThen(Effect.sync(() => proc.child.stdin.end())),
       Effect.forkScoped
     )
     const output = mode.outgoing(Stdio.fromReadable(proc.child.stdout, "Exec", `the output of ${what}`)).pipe(
-      Stream.runForEachChunk((chunk) => Framing.sendAll(channel, Chunk.toReadonlyArray(chunk))),
-      Effect.either
+      Stream.runForEachArray((messages) => Framing.sendAll(channel, messages)),
+      Effect.result
     )
     const ended = yield* Effect.raceFirst(
-      Effect.map(output, (result) => ({ _tag: "Output" as const, error: result._tag === "Left" ? result.left : undefined })),
+      Effect.map(output, (result) => ({ _tag: "Output" as const, error: result._tag === "Failure" ? result.failure : undefined })),
       Effect.as(channel.closed, { _tag: "Closed" as const, error: undefined })
     )
     if (ended._tag === "Closed" || ended.error?._tag === "SocketError") {

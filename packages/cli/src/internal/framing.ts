@@ -13,6 +13,7 @@
  */
 import { ByteChannel, Codec } from "@bytechannel/core"
 import type { CodecError, MessageSocket, SocketError } from "@bytechannel/core"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -43,11 +44,8 @@ const NEWLINE = 0x0a
 
 /** Every message received, whole, in order; ends at the close (the channel's `closed` says how). */
 export const messages = (socket: MessageSocket.MessageSocket): Stream.Stream<MessageSocket.Message, SocketError.SocketError> =>
-  Stream.repeatEffectOption(
-    Effect.flatMap(
-      Effect.mapError(socket.receive, Option.some),
-      Option.match({ onNone: () => Effect.fail(Option.none()), onSome: Effect.succeed })
-    )
+  Stream.fromEffectRepeat(
+    Effect.flatMap(socket.receive, Option.match({ onNone: () => Cause.done(), onSome: Effect.succeed }))
   )
 
 /** A message followed by a newline, as bytes. */

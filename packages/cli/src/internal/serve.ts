@@ -9,7 +9,6 @@
  */
 import type { ByteChannel, MessageSocket } from "@bytechannel/core"
 import { NodeServer } from "@bytechannel/node"
-import * as Chunk from "effect/Chunk"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as PubSub from "effect/PubSub"
@@ -62,12 +61,12 @@ type Handler = (
   ready: Effect.Effect<void>
 ) => Effect.Effect<void, unknown, Scope.Scope>
 
-const send = (channel: ByteChannel.ByteChannel) => (chunk: Chunk.Chunk<MessageSocket.Message>) =>
-  Framing.sendAll(channel, Chunk.toReadonlyArray(chunk))
+const send = (channel: ByteChannel.ByteChannel) => (messages: ReadonlyArray<MessageSocket.Message>) =>
+  Framing.sendAll(channel, messages)
 
 /** Every message (or frame) straight back to its sender. */
 const echo = (mode: Framing.Mode): Handler => (channel, _, ready) =>
-  Effect.zipRight(ready, mode.relay(channel).pipe(Stream.runForEachChunk(send(channel))))
+  Effect.andThen(ready, mode.relay(channel).pipe(Stream.runForEachArray(send(channel))))
 
 /**
  * Messages published to `hub` go to this client, through a subscription of its own (the hub
@@ -76,41 +75,81 @@ const echo = (mode: Framing.Mode): Handler => (channel, _, ready) =>
 const subscribe = (channel: ByteChannel.ByteChannel, hub: PubSub.PubSub<MessageSocket.Message>) =>
   Effect.gen(function*() {
     const subscription = yield* PubSub.subscribe(hub)
-    yield* Effect.forkScoped(Effect.ignore(Stream.fromQueue(subscription).pipe(Stream.runForEachChunk(send(channel)))))
+    yield* Effect.forkScoped(Effect.ignore(Stream.fromSubscription(subscription).pipe(Stream.runForEachArray(send(channel)))))
   })
 
 /** Every client's messages (or frames) to every client, the sender included. */
 const broadcast = (mode: Framing.Mode) =>
   Effect.map(PubSub.bounded<MessageSocket.Message>(constants.BROADCAST_CAPACITY), (hub): Handler => (channel, _, ready) =>
-    Effect.zipRight(
-      Effect.zipRight(subscribe(channel, hub), ready),
-      mode.relay(channel).pipe(Stream.runForEachChunk((chunk) => PubSub.publishAll(hub, chunk)))
+    subscribe(channel, hub).pipe(
+      Effect.andThen(ready),
+      Effect.andThen(mode.relay(channel).pipe(Stream.runForEachArray((messages) => PubSub.publishAll(hub, messages))))
     ))
 
 /**
+ * The clients stdin goes to, in the default mode: a gate open while at least one is connected.
+ * Plain counting, no Effect: it is asked at every chunk of stdin.
+ */
+interface Audience extends Stdio.Gate {
+  /** Completes once a client is connected: at once when one is. */
+  readonly present: Effect.Effect<void>
+  readonly join: () => void
+  readonly leave: () => void
+}
+
+const makeAudience = (): Audience => {
+  let clients = 0
+  const waiters = new Set<() => void>()
+  const isOpen = () => clients > 0
+  const onOpen = (f: () => void) => {
+    waiters.add(f)
+    return () => void waiters.delete(f)
+  }
+  return {
+    isOpen,
+    onOpen,
+    present: Effect.callback<void>((resume) => {
+      if (isOpen()) return resume(Effect.void)
+      const stop = onOpen(() => {
+        stop()
+        resume(Effect.void)
+      })
+      return Effect.sync(stop)
+    }),
+    join: () => {
+      if (clients++ === 0) for (const waiter of [...waiters]) waiter()
+    },
+    leave: () => {
+      clients--
+    }
+  }
+}
+
+/**
  * Every client's bytes (or whole frames) to stdout; stdin to every client. stdin is read only
- * while a client is connected, so nothing typed before the first one is lost.
+ * while a client is connected: while none is, nothing is taken from it (what is typed waits in
+ * the pipe), and a frame read as the last one left is kept for the next, so nothing typed
+ * between clients is lost.
  */
 const stdio = (mode: Framing.Mode) =>
   Effect.gen(function*() {
     const out = Stdio.stdout()
     yield* Effect.addFinalizer(() => Effect.ignore(out.flush))
     const hub = yield* PubSub.bounded<MessageSocket.Message>(constants.BROADCAST_CAPACITY)
-    const present = yield* Effect.makeLatch(false)
-    let clients = 0
-    yield* mode.outgoing(Stdio.stdin).pipe(
-      Stream.runForEachChunk((chunk) => Effect.zipRight(present.await, PubSub.publishAll(hub, chunk))),
-      Effect.catchAll((error) => Stdio.report(`error: ${describe(error)}; stdin is no longer read`)),
+    const audience = makeAudience()
+    yield* mode.outgoing(Stdio.stdinWhen(audience)).pipe(
+      // Published only while a client is subscribed: with none, the hub would drop them.
+      Stream.runForEachArray((messages) => Effect.andThen(audience.present, PubSub.publishAll(hub, messages))),
+      Effect.catch((error) => Stdio.report(`error: ${describe(error)}; stdin is no longer read`)),
       Effect.forkScoped
     )
     const handler: Handler = (channel, _, ready) =>
       Effect.gen(function*() {
         yield* subscribe(channel, hub)
         yield* ready
-        clients++
-        yield* present.open
-        yield* Effect.addFinalizer(() => Effect.suspend(() => (--clients === 0 ? present.close : Effect.void)))
-        yield* mode.incoming(channel).pipe(Stream.runForEachChunk(out.write))
+        // Joins once subscribed; leaves (on the scope's close) before unsubscribing.
+        yield* Effect.acquireRelease(Effect.sync(audience.join), () => Effect.sync(audience.leave))
+        yield* mode.incoming(channel).pipe(Stream.runForEachArray(out.write))
       })
     return handler
   })
@@ -141,7 +180,7 @@ const reported = (handler: Handler, open: Set<ByteChannel.ByteChannel>) => {
           connection.protocol === "" ? "" : ` (protocol ${JSON.stringify(connection.protocol)})`
         }`
       )
-      yield* Effect.forkDaemon(Effect.flatMap(channel.closed, (closed) => Stdio.info(`#${connection.id} ${describeClose(closed)}`)))
+      yield* Effect.forkDetach(Effect.flatMap(channel.closed, (closed) => Stdio.info(`#${connection.id} ${describeClose(closed)}`)))
       yield* handler(channel, connection, ready).pipe(
         Effect.tapError((error) =>
           // How the peer closed is told by the close line; anything else is reported here.
@@ -160,7 +199,7 @@ export const run = (options: ServeOptions, signal: Effect.Effect<Signal>): Effec
     const open = new Set<ByteChannel.ByteChannel>()
     const handler = reported(yield* makeHandler(options), open)
     const channel = Framing.channelOptions(options.onText)
-    const started = yield* Effect.either(
+    const started = yield* Effect.result(
       options.tcp
         ? NodeServer.serveTcp({ host: options.host, port: options.port, channel }, (ch, info) =>
           handler(ch, { remoteAddress: info.remoteAddress, url: undefined }))
@@ -176,8 +215,8 @@ export const run = (options: ServeOptions, signal: Effect.Effect<Signal>): Effec
           channel
         }, handler)
     )
-    if (started._tag === "Left") return { error: started.left }
-    const server = started.right
+    if (started._tag === "Failure") return { error: started.failure }
+    const server = started.success
     // Always reported, even with --quiet: a client needs it (with --port 0, the port is the OS's choice).
     yield* Stdio.report(`listening on ${server.url}`)
     if (options.stats) yield* Stats.track
