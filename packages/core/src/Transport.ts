@@ -105,6 +105,12 @@ export interface Controller {
   readonly sendBuffered: () => number
   /** Messages handed to the transport since the socket opened (for liveness checks). */
   readonly sentMessages: () => number
+  /**
+   * Judges the send buffer by the send-stall rule now, even with no send waiting: if what it
+   * holds does not drain at all for `sendStallTimeout`, the connection is closed with 1008 and
+   * fails with `SendTimeout`. For liveness checks that cannot judge a peer behind unsent data.
+   */
+  readonly watchSendStall: Effect.Effect<void>
 }
 
 /**

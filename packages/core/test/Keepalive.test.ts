@@ -71,7 +71,7 @@ describe("Keepalive (TestClock)", () => {
       expect(log.terminated).toBe(true)
     }))
 
-  it.effect("under send backpressure a peer that takes our data is busy, not dead (the probe waits behind that data)", () =>
+  it.effect("under send backpressure a peer that takes our data is busy, not dead; one that takes none is judged by the send-stall rule", () =>
     Effect.gen(function*() {
       const wire = { buffered: 0, probes: 0, terminated: false }
       const controller = yield* Transport.make(() => ({
@@ -85,7 +85,7 @@ describe("Keepalive (TestClock)", () => {
         },
         pause: () => {},
         resume: () => {}
-      }), { sendHighWaterMark: 100 })
+      }), { sendHighWaterMark: 100, sendStallTimeout: "30 seconds" })
       yield* Keepalive.run(controller, {
         answer: "pong",
         send: () => {
@@ -105,9 +105,17 @@ describe("Keepalive (TestClock)", () => {
       yield* controller.socket.send(new Uint8Array([1]))
       yield* TestClock.adjust("5 seconds")
       expect(wire.terminated).toBe(false)
-      // Round 3: our data sits there untouched, and no answer: dead.
+      // Round 3: our data sits there untouched, and no answer: not judged by this timeout (on a
+      // real socket the buffer moves a third of the kernel's buffer at a time), but by the
+      // send-stall rule: no progress for sendStallTimeout closes with 1008, then the drop.
       yield* TestClock.adjust("15 seconds")
       expect(wire.probes).toBe(3)
+      expect(wire.terminated).toBe(false)
+      yield* TestClock.adjust("30 seconds")
+      const failure = yield* Effect.flip(controller.socket.receive)
+      expect(failure.reason).toBe("SendTimeout")
+      expect(wire.terminated).toBe(false)
+      yield* TestClock.adjust("5 seconds")
       expect(wire.terminated).toBe(true)
     }))
 

@@ -23,16 +23,18 @@ export const run = (
       if (controller.state() !== "open") return
       if (!probe.ready()) continue
       const before = signs()
-      const bufferedBefore = controller.sendBuffered()
-      const sentBefore = controller.sentMessages()
       probe.send()
       yield* Effect.sleep(timeout)
       if (controller.state() !== "open") return
       if (signs() !== before || controller.receivePaused()) continue
-      // Under send backpressure the probe may still wait behind our own unsent data: a peer
-      // that is reading it (the buffer went down, or had room for more) is busy, not dead.
-      const buffered = controller.sendBuffered()
-      if (buffered > 0 && (buffered < bufferedBefore || controller.sentMessages() !== sentBefore)) continue
+      // The probe may wait behind our own unsent data, and on a real socket that moves only as
+      // the kernel takes more (a third of its buffer at a time): a peer behind it is busy, or
+      // reads nothing at all. The send-stall rule judges which, by progress over
+      // `sendStallTimeout` (1008, SendTimeout), not this timeout.
+      if (controller.sendBuffered() > 0) {
+        yield* controller.watchSendStall
+        continue
+      }
       controller.onError(
         new SocketError({
           reason: "Read",

@@ -252,15 +252,16 @@ const makeUnsafe = (
   })
   const waitThenReceive = whenReadable(receive)
 
-  // No progress at all for `sendStallTimeout` while a sender waits: the peer reads nothing.
-  // Progress, not size: the send buffer went down, or took more (a reader drained it and a
-  // writer refilled it), in the window.
+  // No progress at all for `sendStallTimeout` while a sender waits (or, once asked by a liveness
+  // check, while anything is held unsent): the peer reads nothing. Progress, not size: the send
+  // buffer went down, or took more (a reader drained it and a writer refilled it), in the window.
   const markStall = () => {
     stallBuffered = transport.bufferedAmount()
     stallSent = sent
   }
   const stallCheck: Effect.Effect<void> = Effect.suspend(() => {
-    if (writers.length === 0 || state !== "open") {
+    // Nothing waits to be sent and nothing is held unsent: nothing to judge.
+    if (state !== "open" || (writers.length === 0 && transport.bufferedAmount() === 0)) {
       stallWatch = undefined
       return Effect.void
     }
@@ -268,15 +269,18 @@ const makeUnsafe = (
       markStall()
       return watchStall
     }
+    stallWatch = undefined
     const error = new SocketError({
       reason: "SendTimeout",
       code: CloseCode.PolicyViolation,
       detail: `the peer read nothing for ${Duration.format(sendStallTimeout)}`
     })
-    // The waiting sends fail with the stall itself, before the close wakes them as closed.
-    wakeWriters(Exit.fail(error))
+    // The 1008 goes out first; then the waiting sends fail with the stall itself (not with the
+    // Closed the close would wake them with), before their fibers can close otherwise.
+    const stalled = writers.splice(0)
     beginClose(CloseCode.PolicyViolation, "send stalled")
     fail(error)
+    for (const writer of stalled) writer(Exit.fail(error))
     // The peer reads nothing: its answer to the close may never come either.
     return Effect.asVoid(withDeadline(awaitClosed, defaultCloseTimeout, terminateNow, { keepOnInterrupt: true }))
   })
@@ -385,6 +389,7 @@ const makeUnsafe = (
     receivePauses: () => pauses,
     receivePaused: () => inbox.paused,
     sendBuffered: () => state === "closed" ? 0 : transport.bufferedAmount(),
+    watchSendStall: startStallWatch,
     sentMessages: () => sent
   }
   transport = build(controller)
