@@ -10,7 +10,7 @@ export const chart = (results) => {
       if (row.name.startsWith(result.baseline)) continue
       // Advantage > 1 means bytechannel is better, whichever way the unit points.
       const advantage = row.ratio
-      rows.push({ label: row.name.replace(/ \((p50|server peak|sender holds).*$/, ""), advantage })
+      rows.push({ label: row.name.replace(/ \((p50|server peak|sender holds|RSS).*$/, ""), advantage })
     }
   }
   const width = 900

@@ -1,28 +1,98 @@
-// The client half of the both-ends rows, in its own process (forked with an IPC channel), so a
-// driver can run without bufferutil (WS_NO_BUFFER_UTIL=1 in its environment: ws reads it when
-// it loads) while another runs with it. Each request is timed here, without the IPC around it:
+// The client half of the both-ends rows, in its own process (forked with an IPC channel), so
+// a driver can run without bufferutil (WS_NO_BUFFER_UTIL=1 in its environment: ws reads it when
+// it loads) while another runs with it, and a driver can load another checkout's bytechannel.
+// `--root <dir>`: the checkout whose built packages/*/dist and whose `effect` the bytechannel kind
+// loads (default: this workspace); only API that Effect 3 and Effect 4 share is used, so one file
+// drives the port and the last Effect 3 commit alike. Each request is timed here, without the IPC
+// around it:
 //   {id, op: "bulk", kind, port, total}         sends `total` bytes in 64 KiB messages to /sink, waits for "ok", closes
 //   {id, op: "rtt", kind, port, count, path?}   `count` sequential 64 B echoes (path: /echo); answers the latencies (ms)
 //   {id, op: "many", kind, port, connections}   that many connections at once, each echoing 10 × 1 KiB (verified), closed
-// kind: "bytechannel" (NodeConnector), "ws" (a plain ws client), "net" (node:net; `port` is the
-// sink's or the echo's). Answers {id, units, seconds, cpuMs, latencies?} or {id, error}; cpuMs is
-// this process's CPU time (user + system) during the run.
-import { ByteChannel } from "@bytechannel/core"
-import { NodeConnector } from "@bytechannel/node"
-import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import * as Stream from "effect/Stream"
+//   {id, op: "idle", kind, port, connections}   opens that many (at most OPEN_AT_ONCE handshakes in flight), each
+//                                               echoing 64 B once (verified), and keeps them open; answers the
+//                                               memory it holds then (after full GCs) and at its start
+//   {id, op: "close"}                           closes what "idle" holds (close handshakes), answers the memory after
+//   {id, op: "memory"}                          answers the memory now (after full GCs)
+// kind: "bytechannel" (NodeConnector), "effect" (Effect 4's own socket: effect/socket
+// Socket.makeWebSocket with @effect/platform-node's NodeSocket.layerWebSocketConstructor, i.e.
+// Node's global WebSocket), "ws" (a plain ws client), "net" (node:net; `port` is the sink's or
+// the echo's; not for "idle"). Answers {id, units, seconds, cpuMs, latencies?, memory?} or
+// {id, error}; cpuMs is this process's CPU time (user + system) during the run.
 import { once } from "node:events"
 import * as Net from "node:net"
 import { performance } from "node:perf_hooks"
-import { netRoundTrips, wsMasking, wsRoundTrips } from "./lib.mjs"
+import { loadBytechannel, netRoundTrips, wsMasking, wsRoundTrips } from "./lib.mjs"
 import { WebSocket } from "ws"
 
+const rootAt = process.argv.indexOf("--root")
+const root = rootAt === -1 ? undefined : process.argv[rootAt + 1]
 const CHUNK = 64 * 1024
+const OPEN_AT_ONCE = 256 // the idle scenario's handshakes in flight (every kind alike)
 const payload = Buffer.alloc(CHUNK, 7)
 const small = Buffer.alloc(64, 1)
 
-const runEffect = (effect) => Effect.runPromise(effect.pipe(Effect.scoped, Effect.provide(NodeConnector.layer)))
+// Each kind's library is loaded on its first use (the bytechannel kind from `root`).
+let bytechannelModules
+const bytechannel = async () => (bytechannelModules ??= await loadBytechannel(root))
+let effectModules
+const effectSocket = async () =>
+  (effectModules ??= await (async () => {
+    const [Effect, Socket, NodeSocket] = await Promise.all([import("effect/Effect"), import("effect/socket/Socket"), import("@effect/platform-node/NodeSocket")])
+    return { Effect, Socket, layer: NodeSocket.layerWebSocketConstructor }
+  })())
+
+const runBytechannel = async (f) => {
+  const modules = await bytechannel()
+  const { Effect, NodeConnector } = modules
+  return Effect.runPromise(Effect.provide(Effect.scoped(f(modules)), NodeConnector.layer))
+}
+const runEffectSocket = async (f) => {
+  const modules = await effectSocket()
+  const { Effect, layer } = modules
+  return Effect.runPromise(Effect.provide(Effect.scoped(f(modules)), layer))
+}
+
+/** Effect 4's socket, connected: its frames' pull and its writer (in the enclosing scope). */
+const openEffectSocket = ({ Effect, Socket }, url) =>
+  Effect.gen(function*() {
+    const socket = yield* Socket.makeWebSocket(url, { openTimeout: "120 seconds" })
+    const pull = yield* Socket.readerBytes(socket) // connects
+    const { write } = yield* socket.writer
+    return { pull, write }
+  })
+/** Pulls frames until `bytes` arrived; their concatenation. */
+const pullBytes = ({ Effect }, pull, bytes) =>
+  Effect.gen(function*() {
+    const parts = []
+    let received = 0
+    while (received < bytes) {
+      for (const frame of yield* pull) {
+        parts.push(frame)
+        received += frame.length
+      }
+    }
+    return Buffer.concat(parts)
+  })
+/** The close handshake: a close frame (1000), then frames until the peer's close ends the reader. */
+const closeEffectSocket = ({ Effect, Socket }, { pull, write }) =>
+  Effect.gen(function*() {
+    yield* write(new Socket.CloseEvent(1000))
+    while (true) yield* pull
+  }).pipe(Effect.catch(() => Effect.void))
+
+/** Reads from a ByteChannel until `bytes` arrived; their concatenation. */
+const readBytes = ({ Effect, Option }, channel, bytes) =>
+  Effect.gen(function*() {
+    const parts = []
+    let received = 0
+    while (received < bytes) {
+      const chunk = Option.getOrThrow(yield* channel.readChunk(bytes - received))
+      parts.push(chunk)
+      received += chunk.length
+    }
+    return Buffer.concat(parts)
+  })
+
 const openWs = async (url) => {
   const ws = new WebSocket(url, { perMessageDeflate: false })
   await once(ws, "open")
@@ -47,11 +117,23 @@ const endNet = async (socket) => {
 // ---- bulk: every kind closes cleanly once the server confirmed the last byte ----
 const bulk = {
   bytechannel: (port, total) =>
-    runEffect(Effect.gen(function*() {
-      const channel = yield* ByteChannel.connect(`ws://127.0.0.1:${port}/sink?total=${total}`)
-      yield* Stream.run(Stream.repeatValue(payload).pipe(Stream.take(total / CHUNK)), channel.write)
-      yield* channel.readChunk() // "ok"; the scope closes with 1000
-    })),
+    runBytechannel(({ ByteChannel, Effect, Stream, repeatSync }) =>
+      Effect.gen(function*() {
+        const channel = yield* ByteChannel.connect(`ws://127.0.0.1:${port}/sink?total=${total}`)
+        yield* Stream.run(Stream.take(repeatSync(() => payload), total / CHUNK), channel.write)
+        yield* channel.readChunk() // "ok"; the scope closes with 1000
+      })
+    ),
+  // Effect's WebSocket writer hands each message to the WebSocket at once (no backpressure).
+  effect: (port, total) =>
+    runEffectSocket((modules) =>
+      modules.Effect.gen(function*() {
+        const socket = yield* openEffectSocket(modules, `ws://127.0.0.1:${port}/sink?total=${total}`)
+        for (let i = 0; i < total / CHUNK; i++) yield* socket.write(payload)
+        yield* pullBytes(modules, socket.pull, 2) // "ok"
+        yield* closeEffectSocket(modules, socket)
+      })
+    ),
   // ws as most of its users send: in a loop, ws queueing what the socket does not take yet.
   ws: async (port, total) => {
     const ws = await openWs(`ws://127.0.0.1:${port}/sink?total=${total}`)
@@ -75,16 +157,32 @@ const bulk = {
 // ---- sequential round trips ----
 const rtt = {
   bytechannel: (port, count, samples, path) =>
-    runEffect(Effect.gen(function*() {
-      const channel = yield* ByteChannel.connect(`ws://127.0.0.1:${port}${path}`)
-      for (let i = 0; i < count; i++) {
-        const start = performance.now()
-        yield* channel.send(small)
-        let received = 0
-        while (received < small.length) received += Option.getOrThrow(yield* channel.readChunk()).length
-        samples.push(performance.now() - start)
-      }
-    })),
+    runBytechannel((modules) =>
+      modules.Effect.gen(function*() {
+        const channel = yield* modules.ByteChannel.connect(`ws://127.0.0.1:${port}${path}`)
+        for (let i = 0; i < count; i++) {
+          const start = performance.now()
+          yield* channel.send(small)
+          let received = 0
+          while (received < small.length) received += modules.Option.getOrThrow(yield* channel.readChunk()).length
+          samples.push(performance.now() - start)
+        }
+      })
+    ),
+  effect: (port, count, samples, path) =>
+    runEffectSocket((modules) =>
+      modules.Effect.gen(function*() {
+        const socket = yield* openEffectSocket(modules, `ws://127.0.0.1:${port}${path}`)
+        for (let i = 0; i < count; i++) {
+          const start = performance.now()
+          yield* socket.write(small)
+          let received = 0
+          while (received < small.length) for (const frame of yield* socket.pull) received += frame.length
+          samples.push(performance.now() - start)
+        }
+        yield* closeEffectSocket(modules, socket)
+      })
+    ),
   ws: async (port, count, samples, path) => {
     const ws = await openWs(`ws://127.0.0.1:${port}${path}`)
     await wsRoundTrips(ws, small, count, samples)
@@ -100,33 +198,41 @@ const rtt = {
 // ---- many connections: each sends 10 × 1 KiB of its own pattern and checks every echoed byte ----
 const ECHOES = 10
 const KIB = 1024
-const patternOf = (n) => Buffer.alloc(KIB, n % 251)
-const check = (n, bytes) => {
-  const expected = patternOf(n)
-  if (!bytes.equals(expected)) throw new Error(`connection ${n}: echoed bytes differ`)
+const patternOf = (n, size = KIB) => Buffer.alloc(size, n % 251)
+const check = (n, bytes, size = KIB) => {
+  if (!bytes.equals(patternOf(n, size))) throw new Error(`connection ${n}: echoed bytes differ`)
 }
+const range = (count) => Array.from({ length: count }, (_, n) => n)
 const many = {
   bytechannel: (port, connections) =>
-    runEffect(Effect.forEach(Array.from({ length: connections }, (_, n) => n), (n) =>
-      Effect.gen(function*() {
-        // ws's client has no opening deadline; with 1,000 handshakes at once on a small machine
-        // the last can take longer than the default 10 s, so bytechannel gets a long one too.
-        const channel = yield* ByteChannel.connect(`ws://127.0.0.1:${port}/echo`, { openTimeout: "120 seconds" })
-        const message = patternOf(n)
-        for (let i = 0; i < ECHOES; i++) {
-          yield* channel.send(message)
-          const parts = []
-          let received = 0
-          while (received < KIB) {
-            const chunk = Option.getOrThrow(yield* channel.readChunk(KIB - received))
-            parts.push(chunk)
-            received += chunk.length
+    runBytechannel((modules) =>
+      modules.Effect.forEach(range(connections), (n) =>
+        modules.Effect.scoped(modules.Effect.gen(function*() {
+          // ws's client has no opening deadline; with 1,000 handshakes at once on a small machine
+          // the last can take longer than the default 10 s, so bytechannel gets a long one too.
+          const channel = yield* modules.ByteChannel.connect(`ws://127.0.0.1:${port}/echo`, { openTimeout: "120 seconds" })
+          const message = patternOf(n)
+          for (let i = 0; i < ECHOES; i++) {
+            yield* channel.send(message)
+            check(n, yield* readBytes(modules, channel, KIB))
           }
-          check(n, Buffer.concat(parts))
-        }
-      }).pipe(Effect.scoped), { concurrency: "unbounded", discard: true })), // scope: the close handshake (1000)
+        })), { concurrency: "unbounded", discard: true }) // each scope: the close handshake (1000)
+    ),
+  effect: (port, connections) =>
+    runEffectSocket((modules) =>
+      modules.Effect.forEach(range(connections), (n) =>
+        modules.Effect.scoped(modules.Effect.gen(function*() {
+          const socket = yield* openEffectSocket(modules, `ws://127.0.0.1:${port}/echo`)
+          const message = patternOf(n)
+          for (let i = 0; i < ECHOES; i++) {
+            yield* socket.write(message)
+            check(n, yield* pullBytes(modules, socket.pull, KIB))
+          }
+          yield* closeEffectSocket(modules, socket)
+        })), { concurrency: "unbounded", discard: true })
+    ),
   ws: (port, connections) =>
-    Promise.all(Array.from({ length: connections }, async (_, n) => {
+    Promise.all(range(connections).map(async (n) => {
       const ws = await openWs(`ws://127.0.0.1:${port}/echo`)
       const message = patternOf(n)
       for (let i = 0; i < ECHOES; i++) {
@@ -137,7 +243,7 @@ const many = {
       await closeWs(ws)
     })),
   net: (port, connections) =>
-    Promise.all(Array.from({ length: connections }, async (_, n) => {
+    Promise.all(range(connections).map(async (n) => {
       const socket = await openNet(port)
       const message = patternOf(n)
       let parts = []
@@ -160,11 +266,106 @@ const many = {
     }))
 }
 
+// ---- idle connections: opened (each echoing 64 B once), held open, then closed on request ----
+/** A counting gate: at most `limit` holders at a time. */
+const gate = (limit) => {
+  let free = limit
+  const waiting = []
+  return {
+    acquire: () => free > 0 ? (free--, Promise.resolve()) : new Promise((resolve) => waiting.push(resolve)),
+    release: () => (waiting.length > 0 ? waiting.shift()() : free++)
+  }
+}
+const IDLE_ECHO = 64
+/**
+ * For the Effect kinds: `count` connections, each in a fiber of its own that opens it through the
+ * gate, echoes once, and holds it until closing; resolves to the closer once every one is open.
+ */
+const holdEffect = async ({ Effect }, run, count, open) => {
+  const handshakes = gate(OPEN_AT_ONCE)
+  let opened = 0
+  let allOpen
+  let release
+  const closing = new Promise((resolve) => (release = resolve))
+  const ready = new Promise((resolve, reject) => (allOpen = { resolve, reject }))
+  const done = run(Effect.forEach(range(count), (n) =>
+    Effect.scoped(Effect.gen(function*() {
+      yield* Effect.promise(handshakes.acquire)
+      const close = yield* open(n)
+      handshakes.release()
+      if (++opened === count) allOpen.resolve()
+      yield* Effect.promise(() => closing)
+      yield* close
+    })), { concurrency: "unbounded", discard: true }))
+  done.catch(allOpen.reject)
+  await ready
+  return () => {
+    release()
+    return done
+  }
+}
+const idle = {
+  bytechannel: async (port, count) => {
+    const modules = await bytechannel()
+    const { ByteChannel, Effect, NodeConnector } = modules
+    return holdEffect(modules, (effect) => Effect.runPromise(Effect.provide(effect, NodeConnector.layer)), count, (n) =>
+      Effect.gen(function*() {
+        const channel = yield* ByteChannel.connect(`ws://127.0.0.1:${port}/echo`, { openTimeout: "120 seconds" })
+        yield* channel.send(patternOf(n, IDLE_ECHO))
+        check(n, yield* readBytes(modules, channel, IDLE_ECHO), IDLE_ECHO)
+        return Effect.void // the scope closes it (the close handshake, 1000)
+      }))
+  },
+  effect: async (port, count) => {
+    const modules = await effectSocket()
+    const { Effect, layer } = modules
+    return holdEffect(modules, (effect) => Effect.runPromise(Effect.provide(effect, layer)), count, (n) =>
+      Effect.gen(function*() {
+        const socket = yield* openEffectSocket(modules, `ws://127.0.0.1:${port}/echo`)
+        yield* socket.write(patternOf(n, IDLE_ECHO))
+        check(n, yield* pullBytes(modules, socket.pull, IDLE_ECHO), IDLE_ECHO)
+        return closeEffectSocket(modules, socket)
+      }))
+  },
+  ws: async (port, count) => {
+    const handshakes = gate(OPEN_AT_ONCE)
+    const sockets = await Promise.all(range(count).map(async (n) => {
+      await handshakes.acquire()
+      const ws = await openWs(`ws://127.0.0.1:${port}/echo`)
+      const reply = once(ws, "message")
+      ws.send(patternOf(n, IDLE_ECHO))
+      check(n, (await reply)[0], IDLE_ECHO)
+      handshakes.release()
+      return ws
+    }))
+    return () => Promise.all(sockets.map(closeWs))
+  }
+}
+
+/** Full collections until the heap stops shrinking (a few at most): what is still reachable. */
+const settle = () => {
+  for (let i = 0, last = Infinity; i < 5; i++) {
+    globalThis.gc?.()
+    const heap = process.memoryUsage().heapUsed
+    if (heap >= last * 0.99) break
+    last = heap
+  }
+  const { rss, heapUsed, external } = process.memoryUsage()
+  return { rss, heap: heapUsed, external }
+}
+let held // what "idle" holds open: its closer
+
 process.on("message", async ({ id, op, kind, port, total, count, connections, path = "/echo" }) => {
   try {
-    // No forced GC before a run: it halved bytechannel's bulk speed in the run after it (ws lost
-    // about 10%), which says more about V8's heap sizing than about either library.
+    // No forced GC before a timed run: it halved bytechannel's bulk speed in the run after it (ws
+    // lost about 10%), which says more about V8's heap sizing than about either library.
     const samples = []
+    let memory
+    if (op === "idle") {
+      if (kind === "bytechannel") await bytechannel() // the library loaded before the baseline
+      if (kind === "effect") await effectSocket()
+      memory = { before: settle() }
+    }
     const cpuAtStart = process.cpuUsage()
     const start = performance.now()
     let units
@@ -174,17 +375,30 @@ process.on("message", async ({ id, op, kind, port, total, count, connections, pa
     } else if (op === "rtt") {
       await rtt[kind](port, count, samples, path)
       units = count
-    } else {
+    } else if (op === "many") {
       await many[kind](port, connections)
       units = connections
+    } else if (op === "idle") {
+      held = await idle[kind](port, connections)
+      units = connections
+    } else if (op === "close") {
+      await held()
+      held = undefined
+      units = 1
+    } else if (op === "memory") {
+      units = 0
+    } else {
+      throw new Error(`unknown op ${op}`)
     }
     const seconds = (performance.now() - start) / 1000
     const cpu = process.cpuUsage(cpuAtStart)
-    process.send({ id, units, seconds, cpuMs: (cpu.user + cpu.system) / 1000, ...(op === "rtt" ? { latencies: samples } : {}) })
+    if (op === "idle") memory.open = settle()
+    if (op === "close" || op === "memory") memory = { now: settle() }
+    process.send({ id, units, seconds, cpuMs: (cpu.user + cpu.system) / 1000, ...(op === "rtt" ? { latencies: samples } : {}), ...(memory ? { memory } : {}) })
   } catch (error) {
     process.send({ id, error: String(error?.stack ?? error) })
   }
 })
 process.on("disconnect", () => process.exit(0))
 process.on("SIGINT", () => process.exit(0)) // lets --cpu-prof write its profile
-process.send({ ready: { masking: await wsMasking() } })
+process.send({ ready: { masking: await wsMasking(), ...(root ? { effect: (await bytechannel()).effectVersion } : {}) } })

@@ -1,65 +1,124 @@
 // A benchmark server for the both-ends rows, in its own process (forked with an IPC channel) so
-// its RSS is its own. argv[2] is the kind:
+// its RSS and heap are its own. argv[2] is the kind:
 //   bytechannel  NodeServer.serve with one handler, written as a user would with the public API
+//   effect       Effect 4's own socket server: @effect/platform-node's NodeSocketServer.makeWebSocket
+//                (ws underneath), each connection an effect/socket Socket (no /firehose: its
+//                WebSocket writer does not wait for the socket to drain)
 //   ws           a plain ws WebSocketServer
 //   net          node:net (the ceiling; no /firehose)
+// `--root <dir>` (bytechannel only): the checkout whose built packages/*/dist and whose `effect`
+// are loaded (default: this workspace). The handler uses only API that Effect 3 and Effect 4
+// share, so one file serves the port and the last Effect 3 commit alike.
 // Paths (ws kinds; net serves /sink and /echo on ports of their own):
-//   /sink?total=N  counts bytes, sends "ok" once N arrived, then waits for the client to close
+//   /sink?total=N  counts bytes, sends "ok" once N arrived, then reads on until the client closes
 //   /echo          sends every message back
 //   /firehose      writes 64 KiB messages as fast as the connection's backpressure allows
-// IPC: sends {"ready": {port, sinkPort?, echoPort?}} once listening; answers {id, ...} to
+// IPC: sends {"ready": {port, sinkPort?, echoPort?, masking, effect?}} once listening; answers {id, ...} to
 //   {id, op: "reset"}  starts a new peak-RSS and CPU window
 //   {id, op: "stats"}  {idle, peak, rss, cpuMs, sent, connections, bufferedAmount}: RSS at idle
 //                      (after start-up and a GC, before any connection), the peak sampled since
 //                      the last reset, CPU time (user + system) since the last reset, bytes the
 //                      firehose wrote, connections open, and ws's bufferedAmount of the firehose
 //                      (ws kind only)
+//   {id, op: "memory"} {connections, rss, heap, external, idleRss, idleHeap, idleExternal}: after
+//                      full GCs (the process runs with --expose-gc), now and at idle
 // Honours WS_NO_BUFFER_UTIL=1 like ws itself (the parent sets it in the environment).
 import * as Net from "node:net"
-import { wsMasking } from "./lib.mjs"
+import { loadBytechannel, wsMasking } from "./lib.mjs"
 
 const kind = process.argv[2]
+const rootAt = process.argv.indexOf("--root")
+const root = rootAt === -1 ? undefined : process.argv[rootAt + 1]
 const CHUNK = Buffer.alloc(64 * 1024, 9)
 const HIGH_WATER = 1024 * 1024 // the firehose of the ws kind keeps at most this much in ws's buffer, as bytechannel's sendHighWaterMark
+const BACKLOG = 2048 // NodeServer's default listen backlog; the ws and effect servers get the same
 const ok = new TextEncoder().encode("ok")
 
 let sent = 0
 let firehose // the ws kind's firehose connection, for its bufferedAmount
 let connections = () => 0
+let effectVersion
 
-// Each kind loads only its own modules, so an idle server's RSS is its library's.
+// Each kind loads only its own modules, so an idle server's memory is its library's.
 // ---- bytechannel: what a user writes ----
 const serveBytechannel = async () => {
-  const { NodeServer } = await import("@bytechannel/node")
-  const Effect = await import("effect/Effect")
-  const Stream = await import("effect/Stream")
+  const { Effect, NodeServer, Stream, effectVersion: version, repeatSync } = await loadBytechannel(root)
+  effectVersion = version
   return new Promise((ready) => {
     const handler = (channel, info) => {
       const url = new URL(info.url, "http://x")
       switch (url.pathname) {
         case "/sink": {
+          // One pass over the bytes until the client closes: "ok" once `total` arrived.
           const total = Number(url.searchParams.get("total"))
-          return channel.read.pipe(
-            Stream.runFoldWhile(0, (received) => received < total, (received, chunk) => received + chunk.length),
-            Effect.zipRight(channel.send(ok)),
-            Effect.zipRight(Stream.runDrain(channel.read)) // until the client closes
-          )
+          let received = 0
+          return Stream.runForEach(channel.read, (chunk) => {
+            const before = received
+            received += chunk.length
+            return before < total && received >= total ? channel.send(ok) : Effect.void
+          })
         }
         case "/firehose":
-          return Stream.repeatEffect(Effect.sync(() => {
-            sent += CHUNK.length
-            return CHUNK
-          })).pipe(Stream.run(channel.write))
+          return Stream.run(
+            repeatSync(() => {
+              sent += CHUNK.length
+              return CHUNK
+            }),
+            channel.write
+          )
         default:
           return Stream.run(channel.read, channel.write)
       }
     }
-    Effect.runFork(Effect.gen(function*() {
+    Effect.runFork(Effect.scoped(Effect.gen(function*() {
       const server = yield* NodeServer.serve({ host: "127.0.0.1", port: 0 }, handler)
       connections = server.connections
       ready({ port: server.port })
       return yield* Effect.never
-    }).pipe(Effect.scoped))
+    })))
+  })
+}
+
+// ---- effect: Effect 4's own socket server, written as its users would ----
+const serveEffect = async () => {
+  const Effect = await import("effect/Effect")
+  const Socket = await import("effect/socket/Socket")
+  const NodeSocketServer = await import("@effect/platform-node/NodeSocketServer")
+  let open = 0
+  connections = () => open
+  const serveOne = (socket) =>
+    Effect.gen(function*() {
+      const request = yield* NodeSocketServer.IncomingMessage
+      const url = new URL(request.url, "http://x")
+      const pull = yield* Socket.readerBytes(socket) // the reader: the connection's scope
+      const { write, writeAll } = yield* socket.writer
+      if (url.pathname === "/sink") {
+        const total = Number(url.searchParams.get("total"))
+        let received = 0
+        while (true) {
+          const before = received
+          for (const frame of yield* pull) received += frame.length
+          if (before < total && received >= total) yield* write(ok)
+        }
+      }
+      while (true) yield* writeAll(yield* pull) // /echo
+    }).pipe(
+      Effect.scoped,
+      Effect.catch(() => Effect.void), // every end of a connection is a SocketError, a clean close (1000) too
+      Effect.ensuring(Effect.sync(() => open--))
+    )
+  return new Promise((ready) => {
+    Effect.runFork(Effect.scoped(Effect.gen(function*() {
+      const server = yield* NodeSocketServer.makeWebSocket({
+        host: "127.0.0.1",
+        port: 0,
+        backlog: BACKLOG,
+        perMessageDeflate: false,
+        maxPayload: 16 * 1024 * 1024
+      })
+      ready({ port: server.address.port })
+      return yield* server.run((socket) => Effect.suspend(() => (open++, serveOne(socket))))
+    })))
   })
 }
 
@@ -67,7 +126,7 @@ const serveBytechannel = async () => {
 const serveWs = async () => {
   const { WebSocketServer } = await import("ws")
   return new Promise((ready) => {
-    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024 })
+    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, backlog: BACKLOG, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024 })
     wss.on("connection", (ws, request) => {
       const url = new URL(request.url, "http://x")
       ws.on("error", () => {})
@@ -75,8 +134,9 @@ const serveWs = async () => {
         const total = Number(url.searchParams.get("total"))
         let received = 0
         ws.on("message", (data) => {
+          const before = received
           received += data.length
-          if (received >= total) ws.send(ok)
+          if (before < total && received >= total) ws.send(ok)
         })
       } else if (url.pathname === "/firehose") {
         // ws has no drain event: send while its buffer is under the mark, and go on from the
@@ -100,8 +160,15 @@ const serveWs = async () => {
 
 // ---- node:net: the ceiling ----
 const serveNet = async () => {
-  const listen = (server) => new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server.address().port)))
+  const listen = (server) => new Promise((resolve) => server.listen(0, "127.0.0.1", BACKLOG, () => resolve(server.address().port)))
+  let open = 0
+  const track = (socket) => {
+    open++
+    socket.on("close", () => open--)
+  }
+  connections = () => open
   const sink = Net.createServer({ noDelay: true }, (socket) => {
+    track(socket)
     socket.on("error", () => {})
     let total = -1
     let received = 0
@@ -122,16 +189,29 @@ const serveNet = async () => {
     })
   })
   const echo = Net.createServer({ noDelay: true }, (socket) => {
+    track(socket)
     socket.on("error", () => {})
     socket.pipe(socket)
   })
   return { sinkPort: await listen(sink), echoPort: await listen(echo) }
 }
 
-const address = await (kind === "bytechannel" ? serveBytechannel() : kind === "ws" ? serveWs() : serveNet())
+const serve = { bytechannel: serveBytechannel, effect: serveEffect, ws: serveWs, net: serveNet }[kind]
+if (serve === undefined) throw new Error(`ends-server: unknown kind ${kind}`)
+const address = await serve()
 
-globalThis.gc?.()
-const idle = process.memoryUsage.rss()
+/** Full collections until the heap stops shrinking (a few at most): what is still reachable. */
+const settle = () => {
+  for (let i = 0, last = Infinity; i < 5; i++) {
+    globalThis.gc?.()
+    const heap = process.memoryUsage().heapUsed
+    if (heap >= last * 0.99) break
+    last = heap
+  }
+  return process.memoryUsage()
+}
+const atIdle = settle()
+const idle = atIdle.rss
 let peak = idle
 const sample = () => {
   const rss = process.memoryUsage.rss()
@@ -141,6 +221,19 @@ const sample = () => {
 setInterval(sample, 5).unref()
 let cpuAtReset = process.cpuUsage()
 process.on("message", ({ id, op }) => {
+  if (op === "memory") {
+    const now = settle()
+    return process.send({
+      id,
+      connections: connections(),
+      rss: now.rss,
+      heap: now.heapUsed,
+      external: now.external,
+      idleRss: atIdle.rss,
+      idleHeap: atIdle.heapUsed,
+      idleExternal: atIdle.external
+    })
+  }
   // No forced GC here: after one, NodeServer ran the next 64 MiB at about half its speed (V8's
   // heap sizing starts over; ws's small heap hardly notices), and no server gets one under load.
   if (op === "reset") {
@@ -153,4 +246,4 @@ process.on("message", ({ id, op }) => {
 })
 process.on("disconnect", () => process.exit(0))
 process.on("SIGINT", () => process.exit(0)) // lets --cpu-prof write its profile
-process.send({ ready: { ...address, masking: await wsMasking() } })
+process.send({ ready: { ...address, masking: await wsMasking(), ...(effectVersion ? { effect: effectVersion } : {}) } })

@@ -31,7 +31,7 @@ if (mode === "ws") {
         const outbox = yield* Queue.sliding(1024)
         outboxes.push(outbox)
         if (outboxes.length === clients) {
-          for (let m = 0; m < messages; m++) for (const box of outboxes) box.unsafeOffer(message)
+          for (let m = 0; m < messages; m++) for (const box of outboxes) Queue.offerUnsafe(box, message)
           report()
         }
         yield* Stream.fromQueue(outbox).pipe(Stream.run(channel.write))

@@ -27,7 +27,7 @@ const bytechannelClients = (port, onBytes) =>
           Stream.runForEach((chunk) => Effect.sync(() => onBytes(chunk.length))),
           Effect.ignore // the server is stopped at the end of a run: 1006
         ), { concurrency: "unbounded", discard: true })
-    }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer), Effect.tapErrorCause((cause) => Effect.sync(() => failed(cause)))))
+    }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer), Effect.tapCause((cause) => Effect.sync(() => failed(cause)))))
   })
 
 const run = (mode, clients = "ws") => async () => {

@@ -1,7 +1,11 @@
 // Shared bits of the benchmark scripts: interleaved runs (A B C, A B C, ...) so machine drift
 // hits every contender alike, min/median/max per contender, ratios to bytechannel.
 import { fork } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { dirname, join } from "node:path"
 import { performance } from "node:perf_hooks"
+import { fileURLToPath, pathToFileURL } from "node:url"
 
 export const quick = process.argv.includes("--quick")
 
@@ -140,7 +144,6 @@ export const wsMasking = async () => {
   }
 }
 
-/** `count` sequential echoes of `payload` over a connected node:net socket; each latency (ms) into `samples`. */
 /** `count` sequential echoes of `payload` over an open ws WebSocket, each one's latency (ms) pushed to `samples`. */
 export const wsRoundTrips = async (ws, payload, count, samples) => {
   let wake
@@ -154,6 +157,7 @@ export const wsRoundTrips = async (ws, payload, count, samples) => {
   }
 }
 
+/** `count` sequential echoes of `payload` over a connected node:net socket; each latency (ms) into `samples`. */
 export const netRoundTrips = async (socket, payload, count, samples) => {
   let wake
   let pending = 0
@@ -168,5 +172,60 @@ export const netRoundTrips = async (socket, payload, count, samples) => {
     socket.write(payload)
     await reply
     samples.push(performance.now() - start)
+  }
+}
+
+// ---- Loading bytechannel and effect from a checkout (the port, or the last Effect 3 commit) ----
+
+/** This workspace: where `@bytechannel/*` and `effect` come from unless a script is given another root. */
+export const workspaceRoot = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "")
+
+/**
+ * The ESM file of `effect/<subpath>` as the packages under `root` import it. `createRequire` alone
+ * resolves with the `require` condition: Effect 3 has a CommonJS build there (dist/cjs), a second
+ * copy of the library beside the ESM one bytechannel's dist imports; so the `import` condition of
+ * effect's own `exports` is applied here (Effect 4 is ESM only: its `./*` pattern).
+ */
+const effectManifest = (root) => {
+  const path = createRequire(join(root, "packages", "core", "package.json")).resolve("effect/package.json")
+  return { path, manifest: JSON.parse(readFileSync(path, "utf8")) }
+}
+export const resolveEffect = (root, subpath) => {
+  const { path, manifest } = effectManifest(root)
+  const pick = (entry) => typeof entry === "string" ? entry : entry && (pick(entry.import) ?? pick(entry.node) ?? pick(entry.default))
+  const exact = manifest.exports[`./${subpath}`]
+  const target = exact !== undefined ? pick(exact) : pick(manifest.exports["./*"])?.replace("*", subpath)
+  if (target === undefined) throw new Error(`effect/${subpath}: not exported by ${path}`)
+  return pathToFileURL(join(dirname(path), target)).href
+}
+
+/**
+ * `@bytechannel/core`, `@bytechannel/node` and the effect modules the both-ends scripts use, from
+ * the built checkout at `root` (its packages/<name>/dist), with the `effect` that checkout
+ * depends on. Only API that Effect 3 and Effect 4 share is used through it; `repeatSync` is the one
+ * shim (Effect 3's Stream.repeatEffect is Effect 4's Stream.fromEffectRepeat).
+ */
+export const loadBytechannel = async (root = workspaceRoot) => {
+  const dist = (name) => import(pathToFileURL(join(root, "packages", name, "dist", "index.js")).href)
+  const [core, node, Effect, Stream, Option, Fiber] = await Promise.all([
+    dist("core"),
+    dist("node"),
+    import(resolveEffect(root, "Effect")),
+    import(resolveEffect(root, "Stream")),
+    import(resolveEffect(root, "Option")),
+    import(resolveEffect(root, "Fiber"))
+  ])
+  const repeatEffect = Stream.fromEffectRepeat ?? Stream.repeatEffect
+  return {
+    ByteChannel: core.ByteChannel,
+    NodeConnector: node.NodeConnector,
+    NodeServer: node.NodeServer,
+    Effect,
+    Stream,
+    Option,
+    Fiber,
+    effectVersion: effectManifest(root).manifest.version,
+    /** An endless stream of `f()`, one element per pull. */
+    repeatSync: (f) => repeatEffect(Effect.sync(f))
   }
 }

@@ -1,15 +1,18 @@
 // Node transport benchmarks: bulk transfer (64 KiB binary messages) and sequential 64 B round
 // trips, bytechannel against raw ws, ws's createWebSocketStream, websocket-stream, it-ws and
-// @effect/platform's NodeSocket, with node:net as the ceiling. The server runs in a child process.
+// Effect 4's own socket (effect/socket with @effect/platform-node's NodeSocket), with node:net as
+// the ceiling. The server runs in a child process. Then the same at both ends (see below), with
+// the last Effect 3 commit's bytechannel beside the port when BENCH_EFFECT3_ROOT names a built
+// checkout of it (bench/run.mjs prepares one for the full run).
 import { ByteChannel } from "@bytechannel/core"
 import { NodeConnector } from "@bytechannel/node"
-import * as Socket from "@effect/platform/Socket"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
 import { connect as itWsConnect } from "it-ws/client"
-import { spawn } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as Net from "node:net"
 import { once } from "node:events"
 import { performance } from "node:perf_hooks"
@@ -37,14 +40,23 @@ const openWs = async (url) => {
 }
 
 const runEffect = (effect) => Effect.runPromise(effect.pipe(Effect.scoped, Effect.provide(NodeConnector.layer)))
-const runPlatform = (effect) => Effect.runPromise(effect.pipe(Effect.scoped, Effect.provide(NodeSocket.layerWebSocketConstructor)))
+const runEffectSocket = (effect) => Effect.runPromise(effect.pipe(Effect.scoped, Effect.provide(NodeSocket.layerWebSocketConstructor)))
+/** Effect 4's socket, connected (in the enclosing scope): its frames' pull and its writer's write. */
+const openEffectSocket = (url) =>
+  Effect.gen(function*() {
+    const socket = yield* Socket.makeWebSocket(url)
+    const pull = yield* Socket.readerBytes(socket) // connects
+    const { write } = yield* socket.writer
+    return { pull, write }
+  })
+const EFFECT_SOCKET = "Effect 4 socket (NodeSocket)"
 
 // Each bulk contender sends BULK bytes and resolves when the server confirmed receiving them all.
 const bulk = {
   "bytechannel write Sink": () =>
     runEffect(Effect.gen(function*() {
       const channel = yield* ByteChannel.connect(wsUrl(`/sink?total=${BULK}`))
-      yield* Stream.run(Stream.repeatValue(payload).pipe(Stream.take(MESSAGES)), channel.write)
+      yield* Stream.run(Stream.fromEffectRepeat(Effect.succeed(payload)).pipe(Stream.take(MESSAGES)), channel.write)
       yield* channel.readChunk() // "ok"
     })).then(() => BULK),
   "raw ws (send in a loop)": async () => {
@@ -86,13 +98,12 @@ const bulk = {
     await ack
     return BULK
   },
-  "@effect/platform NodeSocket": () =>
-    runPlatform(Effect.gen(function*() {
-      const socket = yield* Socket.makeWebSocket(wsUrl(`/sink?total=${BULK}`))
-      const write = yield* socket.writer
-      const ack = yield* Effect.fork(socket.runRaw(() => Effect.fail("ok")).pipe(Effect.catchAll(() => Effect.void)))
+  // Its writer hands each message to Node's WebSocket at once (no backpressure), like raw ws.
+  [EFFECT_SOCKET]: () =>
+    runEffectSocket(Effect.gen(function*() {
+      const { pull, write } = yield* openEffectSocket(wsUrl(`/sink?total=${BULK}`))
       for (let i = 0; i < MESSAGES; i++) yield* write(payload)
-      yield* ack.await
+      yield* pull // "ok"
     })).then(() => BULK),
   "node:net TCP (ceiling)": async () => {
     const socket = Net.connect({ host: "127.0.0.1", port: ports.tcpSink, noDelay: true })
@@ -163,19 +174,14 @@ const rtt = {
     }
     duplex.close()
   }),
-  "@effect/platform NodeSocket": timed("@effect/platform NodeSocket", (samples) =>
-    runPlatform(Effect.gen(function*() {
-      const socket = yield* Socket.makeWebSocket(wsUrl("/echo"))
-      const write = yield* socket.writer
-      let wake
-      yield* Effect.fork(socket.runRaw(() => Effect.sync(() => wake())))
+  [EFFECT_SOCKET]: timed(EFFECT_SOCKET, (samples) =>
+    runEffectSocket(Effect.gen(function*() {
+      const { pull, write } = yield* openEffectSocket(wsUrl("/echo"))
       for (let i = 0; i < ROUND_TRIPS; i++) {
         const start = performance.now()
-        const reply = Effect.async((resume) => {
-          wake = () => resume(Effect.void)
-        })
         yield* write(small)
-        yield* reply
+        let received = 0
+        while (received < small.length) for (const frame of yield* pull) received += frame.length
         samples.push(performance.now() - start)
       }
     }))),
@@ -245,24 +251,50 @@ emit(await compare({
 server.kill("SIGKILL")
 
 // ---- Both ends -------------------------------------------------------------------------------
-// The same three scenarios with bytechannel on both ends (NodeServer in a process of its own,
-// written with the public API as a user would: bench/ends-server.mjs) against ws on both ends,
-// with node:net on both ends as the ceiling. Clients run in a driver process of their own
-// (bench/ends-client.mjs) that times each run; a second driver and second servers run with
+// The same scenarios with bytechannel on both ends (NodeServer in a process of its own, written
+// with the public API as a user would: bench/ends-server.mjs) against ws on both ends, Effect 4's
+// own socket on both ends (NodeSocketServer.makeWebSocket; Socket.makeWebSocket on Node's
+// WebSocket) and, where a built checkout of the last Effect 3 commit is at hand, that commit's
+// bytechannel on both ends (the same two scripts, loading its packages/*/dist and its effect),
+// with node:net on both ends as the ceiling. Clients run in driver processes of their own
+// (bench/ends-client.mjs) that time each run; a second driver and second servers run with
 // WS_NO_BUFFER_UTIL=1 for the bulk rows without bufferutil. Each server reports its RSS: the
 // figure given is its peak during a run over its RSS when idle (after start-up, before any
 // connection), the median over the runs.
 const noBufferutil = { WS_NO_BUFFER_UTIL: "1" }
 const withBufferutil = { WS_NO_BUFFER_UTIL: undefined }
-const [driver, driverNoBu] = await Promise.all([forkChild("./ends-client.mjs", [], withBufferutil), forkChild("./ends-client.mjs", [], noBufferutil)])
+
+// The last Effect 3 commit: bench/run.mjs sets BENCH_EFFECT3_ROOT to a built checkout of it (or
+// BENCH_EFFECT3_SKIPPED to why there is none); --quick runs without it unless the variable is set.
+const effect3Root = process.env.BENCH_EFFECT3_ROOT || undefined
+const effect3Skipped = effect3Root
+  ? undefined
+  : quick
+  ? "a --quick run has no Effect 3 rows (the full `pnpm bench` prepares the last Effect 3 commit, 0783d4f, and adds them)"
+  : `no Effect 3 rows: ${process.env.BENCH_EFFECT3_SKIPPED ?? "BENCH_EFFECT3_ROOT is not set (run through `pnpm bench`, which prepares a checkout of 0783d4f)"}`
+const effect3Args = effect3Root ? ["--root", effect3Root] : []
+if (effect3Skipped) console.error(`bench: node.mjs: ${effect3Skipped}`)
+
+const [driver, driverNoBu, driverE3] = await Promise.all([
+  forkChild("./ends-client.mjs", [], withBufferutil),
+  forkChild("./ends-client.mjs", [], noBufferutil),
+  effect3Root ? forkChild("./ends-client.mjs", effect3Args, withBufferutil) : undefined
+])
 const masking = driver.ready.masking
 const maskingNoBu = driverNoBu.ready.masking
-/** Fresh servers for each scenario, so each server's RSS is that scenario's alone. */
+const effect3Version = driverE3?.ready.effect
+if (effect3Root && !effect3Version?.startsWith("3.")) throw new Error(`BENCH_EFFECT3_ROOT=${effect3Root} loads effect ${effect3Version}, not 3.x`)
+if (effect3Root) console.error(`bench: node.mjs: Effect 3 rows from ${effect3Root} (effect ${effect3Version})`)
+
+/** Fresh servers for each scenario, so each server's RSS is that scenario's alone. `kinds`: "bytechannel", "bytechannel-e3", "effect", "ws", "net". */
+const serverArgs = (kind) => kind === "bytechannel-e3" ? ["bytechannel", ...effect3Args] : [kind]
 const startServers = async (kinds, env = withBufferutil) => {
-  const servers = await Promise.all(kinds.map((kind) => forkChild("./ends-server.mjs", [kind], env)))
-  for (const server of servers) {
+  const servers = await Promise.all(kinds.map((kind) => forkChild("./ends-server.mjs", serverArgs(kind), env)))
+  for (const [i, server] of servers.entries()) {
     const expected = env === noBufferutil ? maskingNoBu : masking
     if (server.ready.masking !== expected) throw new Error(`server and client mask differently: ${server.ready.masking} vs ${expected}`)
+    const major = { bytechannel: "4.", "bytechannel-e3": "3." }[kinds[i]]
+    if (major && !server.ready.effect?.startsWith(major)) throw new Error(`the ${kinds[i]} server runs on effect ${server.ready.effect}, not ${major}x`)
   }
   return servers
 }
@@ -302,18 +334,47 @@ const cpuNote = (result, per = 1, unit = "run") =>
 const x = (value) => `${value.toFixed(2)}×`
 const mib = (value) => `${value.toFixed(1)} MiB`
 const verdict = (ok) => (ok ? "✓" : "✗")
+/**
+ * The port against the others, throughput (higher is better): bytechannel Effect 4 ÷ Effect 4's
+ * own socket, and Effect 3 ÷ Effect 4 (below 1: the port is faster) with both rows' CPU.
+ */
+const portNote = (result, names, per, unit) => {
+  const row = (name) => result.rows.find((r) => r.name === name)
+  const bc = row(names.bc)
+  const cpu = (r) => `${ms(r.clientCpuMs / per)} + ${ms(r.serverCpuMs / per)} ms`
+  const e3 = names.e3 && row(names.e3)
+  return [
+    `bytechannel Effect 4 ÷ Effect 4 socket both ends: ${x(bc.median / row(names.effect).median)}`,
+    e3
+      ? `Effect 3 ÷ Effect 4 (bytechannel both ends; below 1: the port is faster): ${x(e3.median / bc.median)}, CPU per ${unit} client + server: Effect 4 ${cpu(bc)}, Effect 3 ${cpu(e3)}`
+      : `Effect 3 ÷ Effect 4: ${effect3Skipped}`
+  ].join("; ") + "."
+}
+const effectSocketNote =
+  "Effect 4 socket: effect/socket Socket.makeWebSocket over @effect/platform-node's NodeSocket.layerWebSocketConstructor (Node's own WebSocket, which masks without bufferutil) against @effect/platform-node's NodeSocketServer.makeWebSocket (ws underneath); its WebSocket writer does not wait for the socket to drain."
+
+// Row names: the baseline is bytechannel on Effect 4; no other row's name starts with it.
+const ROW = {
+  bc: "bytechannel Effect 4 both ends",
+  e3: "bytechannel Effect 3 both ends",
+  effect: "Effect 4 socket both ends",
+  ws: "ws both ends",
+  net: "node:net both ends (ceiling)"
+}
 
 // Bulk, with and without bufferutil.
 const ENDS_BULK = (quick ? 16 : 256) * MiB
 const endsBulk = {
-  bc: "bytechannel both ends, bufferutil",
-  ws: "ws both ends, bufferutil",
-  bcNoBu: "bytechannel both ends, no bufferutil",
-  wsNoBu: "ws both ends, no bufferutil",
-  net: "node:net both ends (ceiling)"
+  bc: `${ROW.bc}, bufferutil`,
+  ws: `${ROW.ws}, bufferutil`,
+  e3: effect3Root && `${ROW.e3}, bufferutil`,
+  effect: ROW.effect,
+  bcNoBu: `${ROW.bc}, no bufferutil`,
+  wsNoBu: `${ROW.ws}, no bufferutil`,
+  net: ROW.net
 }
 const bulkRequest = (kind, port) => ({ op: "bulk", kind, port, total: ENDS_BULK })
-const [bcServerBulk, wsServerBulk, netServerBulk] = await startServers(["bytechannel", "ws", "net"])
+const [bcServerBulk, wsServerBulk, netServerBulk, effectServerBulk, e3ServerBulk] = await startServers(["bytechannel", "ws", "net", "effect", ...(effect3Root ? ["bytechannel-e3"] : [])])
 const [bcServerNoBu, wsServerNoBu] = await startServers(["bytechannel", "ws"], noBufferutil)
 const bulkResult = withServerPeak(await compare({
   scenario: `both ends, bulk: ${ENDS_BULK / MiB} MiB as 64 KiB binary messages, client to server`,
@@ -322,12 +383,14 @@ const bulkResult = withServerPeak(await compare({
   contenders: [
     endsContender(endsBulk.bc, driver, bcServerBulk, bulkRequest("bytechannel", bcServerBulk.ready.port)),
     endsContender(endsBulk.ws, driver, wsServerBulk, bulkRequest("ws", wsServerBulk.ready.port)),
+    ...(effect3Root ? [endsContender(endsBulk.e3, driverE3, e3ServerBulk, bulkRequest("bytechannel", e3ServerBulk.ready.port))] : []),
+    endsContender(endsBulk.effect, driver, effectServerBulk, bulkRequest("effect", effectServerBulk.ready.port)),
     endsContender(endsBulk.bcNoBu, driverNoBu, bcServerNoBu, bulkRequest("bytechannel", bcServerNoBu.ready.port)),
     endsContender(endsBulk.wsNoBu, driverNoBu, wsServerNoBu, bulkRequest("ws", wsServerNoBu.ready.port)),
     endsContender(endsBulk.net, driver, netServerBulk, bulkRequest("net", netServerBulk.ready.sinkPort))
   ]
 }))
-for (const server of [bcServerBulk, wsServerBulk, netServerBulk, bcServerNoBu, wsServerNoBu]) server.kill()
+for (const server of [bcServerBulk, wsServerBulk, netServerBulk, effectServerBulk, e3ServerBulk, bcServerNoBu, wsServerNoBu]) server?.kill()
 {
   const row = (name) => bulkResult.rows.find((r) => r.name === name)
   const bc = row(endsBulk.bc)
@@ -337,9 +400,11 @@ for (const server of [bcServerBulk, wsServerBulk, netServerBulk, bcServerNoBu, w
   const rss = Math.max(1, bc.serverPeakMiB) / Math.max(1, row(endsBulk.ws).serverPeakMiB)
   bulkResult.notes = [
     `Masking: "${masking}" in the default processes, "${maskingNoBu}" in the others (server and client alike). bytechannel ÷ ws with the same helpers on both sides: ${x(same)} with bufferutil, ${x(sameNoBu)} without (goal ≥ 1.0× ${verdict(same >= 1)}); bytechannel ÷ node:net both ends: ${x(ceiling)} (goal ≥ 0.5× ${verdict(ceiling >= 0.5)}).`,
+    portNote(bulkResult, endsBulk, ENDS_BULK / MiB, "MiB"),
     `bufferutil's effect (with ÷ without): bytechannel ${x(bc.median / row(endsBulk.bcNoBu).median)}, ws ${x(row(endsBulk.ws).median / row(endsBulk.wsNoBu).median)}.`,
-    `Server peak RSS over idle (median of the runs): ${bulkResult.rows.map((r) => `${r.name.replace(/ both ends.*?(, no bufferutil)?$/, "$1").replace(/ \(ceiling\)/, "")} ${mib(r.serverPeakMiB)}`).join(", ")}; NodeServer ÷ ws server ${x(rss)} (goal ≤ 1.2× ${verdict(rss <= 1.2)}; below 1 MiB counts as 1).`,
+    `Server peak RSS over idle (median of the runs): ${bulkResult.rows.map((r) => `${r.name.replace(/ both ends/, "").replace(/ \(ceiling\)/, "")} ${mib(r.serverPeakMiB)}`).join(", ")}; NodeServer ÷ ws server ${x(rss)} (goal ≤ 1.2× ${verdict(rss <= 1.2)}; below 1 MiB counts as 1).`,
     "The ws client sends in a loop (ws queues what the socket does not take); bytechannel's client waits on its send high-water mark. Every contender waits for the server's \"ok\" and closes with the close handshake (TCP: FIN both ways).",
+    effectSocketNote,
     cpuNote(bulkResult, ENDS_BULK / MiB, "MiB")
   ]
   for (const r of bulkResult.rows) r.name = `${r.name} (server peak +${mib(r.serverPeakMiB)})`
@@ -347,9 +412,9 @@ for (const server of [bcServerBulk, wsServerBulk, netServerBulk, bcServerNoBu, w
 emit(bulkResult)
 
 // Sequential 64 B round trips: mean, p50 and p99 over every timed run's samples.
-const endsRtt = { bc: "bytechannel both ends", ws: "ws both ends", net: "node:net both ends (ceiling)" }
+const endsRtt = { bc: ROW.bc, ws: ROW.ws, e3: effect3Root && ROW.e3, effect: ROW.effect, net: ROW.net }
 const rttRequest = (kind, port) => ({ op: "rtt", kind, port, count: ROUND_TRIPS })
-const [bcServerRtt, wsServerRtt, netServerRtt] = await startServers(["bytechannel", "ws", "net"])
+const [bcServerRtt, wsServerRtt, netServerRtt, effectServerRtt, e3ServerRtt] = await startServers(["bytechannel", "ws", "net", "effect", ...(effect3Root ? ["bytechannel-e3"] : [])])
 const rttResult = withServerPeak(await compare({
   scenario: `both ends, round trip: ${ROUND_TRIPS} sequential 64 B echoes`,
   unit: "round trips/s",
@@ -357,10 +422,12 @@ const rttResult = withServerPeak(await compare({
   contenders: [
     endsContender(endsRtt.bc, driver, bcServerRtt, rttRequest("bytechannel", bcServerRtt.ready.port)),
     endsContender(endsRtt.ws, driver, wsServerRtt, rttRequest("ws", wsServerRtt.ready.port)),
+    ...(effect3Root ? [endsContender(endsRtt.e3, driverE3, e3ServerRtt, rttRequest("bytechannel", e3ServerRtt.ready.port))] : []),
+    endsContender(endsRtt.effect, driver, effectServerRtt, rttRequest("effect", effectServerRtt.ready.port)),
     endsContender(endsRtt.net, driver, netServerRtt, rttRequest("net", netServerRtt.ready.echoPort))
   ]
 }))
-for (const server of [bcServerRtt, wsServerRtt, netServerRtt]) server.kill()
+for (const server of [bcServerRtt, wsServerRtt, netServerRtt, effectServerRtt, e3ServerRtt]) server?.kill()
 {
   const stats = new Map(rttResult.rows.map((r) => {
     const samples = endsRuns.get(r.name).flatMap(({ done }) => done.latencies)
@@ -368,9 +435,15 @@ for (const server of [bcServerRtt, wsServerRtt, netServerRtt]) server.kill()
   }))
   const bc = stats.get(endsRtt.bc)
   const ws = stats.get(endsRtt.ws)
+  const e3 = endsRtt.e3 && stats.get(endsRtt.e3)
   const us = (ms) => `${(ms * 1000).toFixed(0)} µs`
   rttResult.notes = [
-    `Latency, bytechannel ÷ ws both ends: mean ${x(bc.mean / ws.mean)} (goal ≤ 1.2× ${verdict(bc.mean / ws.mean <= 1.2)}), p50 ${x(bc.p50 / ws.p50)}, p99 ${x(bc.p99 / ws.p99)} (goal ≤ 1.2× ${verdict(bc.p99 / ws.p99 <= 1.2)}). Latencies pooled over every timed run; the ratio column compares round trips per second.`,
+    `Latency, bytechannel Effect 4 ÷ ws both ends: mean ${x(bc.mean / ws.mean)} (goal ≤ 1.2× ${verdict(bc.mean / ws.mean <= 1.2)}), p50 ${x(bc.p50 / ws.p50)}, p99 ${x(bc.p99 / ws.p99)} (goal ≤ 1.2× ${verdict(bc.p99 / ws.p99 <= 1.2)}). Latencies pooled over every timed run; the ratio column compares round trips per second.`,
+    e3
+      ? `Latency, Effect 3 ÷ Effect 4 (bytechannel both ends; above 1: the port is faster): mean ${x(e3.mean / bc.mean)}, p50 ${x(e3.p50 / bc.p50)}, p99 ${x(e3.p99 / bc.p99)}.`
+      : `Latency, Effect 3 ÷ Effect 4: ${effect3Skipped}.`,
+    portNote(rttResult, endsRtt, ROUND_TRIPS / 1000, "1,000 round trips"),
+    effectSocketNote,
     cpuNote(rttResult, ROUND_TRIPS / 1000, "1,000 round trips")
   ]
   for (const r of rttResult.rows) {
@@ -381,10 +454,10 @@ for (const server of [bcServerRtt, wsServerRtt, netServerRtt]) server.kill()
 }
 emit(rttResult)
 
-// Many connections at once, each echoing 10 × 1 KiB (verified) and closed with the close handshake.
-const endsMany = { bc: "bytechannel both ends", ws: "ws both ends", net: "node:net both ends (ceiling)" }
+// Connection churn: many connections at once, each echoing 10 × 1 KiB (verified) and closed with the close handshake.
+const endsMany = { bc: ROW.bc, ws: ROW.ws, e3: effect3Root && ROW.e3, effect: ROW.effect, net: ROW.net }
 const manyRequest = (kind, port) => ({ op: "many", kind, port, connections: CONNECTIONS })
-const [bcServerMany, wsServerMany, netServerMany] = await startServers(["bytechannel", "ws", "net"])
+const [bcServerMany, wsServerMany, netServerMany, effectServerMany, e3ServerMany] = await startServers(["bytechannel", "ws", "net", "effect", ...(effect3Root ? ["bytechannel-e3"] : [])])
 const manyResult = withServerPeak(await compare({
   scenario: `both ends, ${CONNECTIONS} concurrent connections, each echoing 10 × 1 KiB (verified), closed cleanly`,
   unit: "connections/s",
@@ -393,17 +466,150 @@ const manyResult = withServerPeak(await compare({
   contenders: [
     endsContender(endsMany.bc, driver, bcServerMany, manyRequest("bytechannel", bcServerMany.ready.port)),
     endsContender(endsMany.ws, driver, wsServerMany, manyRequest("ws", wsServerMany.ready.port)),
+    ...(effect3Root ? [endsContender(endsMany.e3, driverE3, e3ServerMany, manyRequest("bytechannel", e3ServerMany.ready.port))] : []),
+    endsContender(endsMany.effect, driver, effectServerMany, manyRequest("effect", effectServerMany.ready.port)),
     endsContender(endsMany.net, driver, netServerMany, manyRequest("net", netServerMany.ready.echoPort))
   ]
 }))
+for (const server of [bcServerMany, wsServerMany, netServerMany, effectServerMany, e3ServerMany]) server?.kill()
 {
   const ratio = manyResult.rows[0].median / manyResult.rows.find((r) => r.name === endsMany.ws).median
   manyResult.notes = [
-    `bytechannel ÷ ws both ends: ${x(ratio)} (goal ≥ 0.8× ${verdict(ratio >= 0.8)}). All connections open at once; each closes with the close handshake (TCP: FIN both ways) before it counts.`,
+    `bytechannel Effect 4 ÷ ws both ends: ${x(ratio)} (goal ≥ 0.8× ${verdict(ratio >= 0.8)}). All connections open at once; each closes with the close handshake (TCP: FIN both ways) before it counts. Every server listens with a backlog of 2048 (NodeServer's default).`,
+    portNote(manyResult, endsMany, CONNECTIONS / 1000, "1,000 connections"),
+    effectSocketNote,
     cpuNote(manyResult, CONNECTIONS / 1000, "1,000 connections")
   ]
   for (const r of manyResult.rows) r.name = `${r.name} (server peak +${mib(r.serverPeakMiB)})`
 }
 emit(manyResult)
+for (const d of [driver, driverNoBu, driverE3]) d?.kill()
+
+// Idle connections: IDLE connections open on one server process, each echoed once (64 B,
+// verified), then held; memory per connection at the server and at the client (each in a fresh
+// process, measured after full GCs: the processes run with --expose-gc), then every connection
+// closed (close handshakes) and the heap measured again once the server counts none open, and
+// once more LINGER seconds later (past bytechannel's 5 s close timeout: what a connection's
+// timers still hold). The client opens at most 256 handshakes at a time (every kind alike).
+// Each process holds a descriptor per connection: below the open-files limit (children inherit it).
+const IDLE_TARGET = quick ? 500 : 10_000
+const fileLimit = (() => {
+  const soft = spawnSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" }).stdout?.trim()
+  return soft === "unlimited" ? Infinity : Number(soft) || Infinity
+})()
+const IDLE = Math.min(IDLE_TARGET, Math.floor((fileLimit - 256) / 100) * 100)
+if (IDLE < IDLE_TARGET) console.error(`bench: node.mjs: idle connections: ${IDLE} instead of ${IDLE_TARGET} (ulimit -n is ${fileLimit})`)
+const LINGER = 6
+const IDLE_RUNS = quick ? 1 : 2
+const idleRows = [
+  { name: ROW.bc, kind: "bytechannel", server: "bytechannel", args: [] },
+  { name: ROW.ws, kind: "ws", server: "ws", args: [] },
+  ...(effect3Root ? [{ name: ROW.e3, kind: "bytechannel", server: "bytechannel-e3", args: effect3Args }] : []),
+  { name: ROW.effect, kind: "effect", server: "effect", args: [] }
+]
+const idleSamples = new Map(idleRows.map((row) => [row.name, []]))
+const untilServer = async (server, check, seconds) => {
+  const deadline = Date.now() + seconds * 1000
+  for (;;) {
+    const stats = await server.call({ op: "stats" })
+    if (check(stats.connections) || Date.now() > deadline) return stats.connections
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+for (let i = 0; i < IDLE_RUNS; i++) {
+  for (const row of idleRows) {
+    const [server] = await startServers([row.server])
+    const client = await forkChild("./ends-client.mjs", row.args, withBufferutil)
+    try {
+      await server.call({ op: "reset" })
+      const opened = await client.call({ op: "idle", kind: row.kind, port: server.ready.port, connections: IDLE })
+      const served = await untilServer(server, (n) => n >= IDLE, 60)
+      const openCpu = (await server.call({ op: "stats" })).cpuMs
+      const atServer = await server.call({ op: "memory" })
+      const closed = await client.call({ op: "close" })
+      const left = await untilServer(server, (n) => n === 0, 120)
+      const afterServer = await server.call({ op: "memory" })
+      await new Promise((resolve) => setTimeout(resolve, LINGER * 1000))
+      const [laterServer, laterClient] = await Promise.all([server.call({ op: "memory" }), client.call({ op: "memory" })])
+      const kib = (bytes) => bytes / IDLE / 1024
+      idleSamples.get(row.name).push({
+        served,
+        left,
+        openPerSecond: opened.units / opened.seconds,
+        clientCpuMs: opened.cpuMs,
+        serverCpuMs: openCpu,
+        serverHeap: kib(atServer.heap - atServer.idleHeap),
+        serverRss: kib(atServer.rss - atServer.idleRss),
+        serverHeapAfter: (afterServer.heap - afterServer.idleHeap) / MiB,
+        serverHeapLater: (laterServer.heap - laterServer.idleHeap) / MiB,
+        serverHeapOpen: (atServer.heap - atServer.idleHeap) / MiB,
+        clientHeap: kib(opened.memory.open.heap - opened.memory.before.heap),
+        clientRss: kib(opened.memory.open.rss - opened.memory.before.rss),
+        clientHeapAfter: (closed.memory.now.heap - opened.memory.before.heap) / MiB,
+        clientHeapLater: (laterClient.memory.now.heap - opened.memory.before.heap) / MiB,
+        clientHeapOpen: (opened.memory.open.heap - opened.memory.before.heap) / MiB
+      })
+    } finally {
+      server.kill()
+      client.kill()
+    }
+  }
+}
+{
+  const pick = (name, key) => median(idleSamples.get(name).map((s) => s[key]))
+  const kibText = (value) => `${value.toFixed(1)} KiB`
+  const signedMib = (value) => `${value >= 0 ? "+" : ""}${value.toFixed(1)} MiB`
+  const memoryResult = (side) => {
+    const heapKey = `${side}Heap`
+    const rows = idleRows.map(({ name }) => {
+      const values = idleSamples.get(name).map((s) => s[heapKey])
+      return { name, min: Math.min(...values), median: median(values), max: Math.max(...values), runs: values }
+    })
+    const floor = (value) => Math.max(value, 0.1) // a heap that hardly grew: 0.1 KiB per connection
+    for (const row of rows) {
+      row.ratio = floor(row.median) / floor(rows[0].median)
+      row.rssPerConnectionKiB = pick(row.name, `${side}Rss`)
+      row.heapAfterCloseMiB = pick(row.name, `${side}HeapAfter`)
+      row.heapLaterMiB = pick(row.name, `${side}HeapLater`)
+      row.heapOpenMiB = pick(row.name, `${side}HeapOpen`)
+    }
+    const by = (name) => rows.find((r) => r.name === name)
+    const bc = by(ROW.bc)
+    const ws = by(ROW.ws)
+    const e3 = effect3Root && by(ROW.e3)
+    const notes = [
+      `Per connection, bytechannel Effect 4 ÷ ws: heap ${x(floor(bc.median) / floor(ws.median))}, RSS ${x(Math.max(bc.rssPerConnectionKiB, 0.1) / Math.max(ws.rssPerConnectionKiB, 0.1))}; ${
+        e3
+          ? `Effect 3 ÷ Effect 4 (above 1: the port holds less): heap ${x(floor(e3.median) / floor(bc.median))}, RSS ${x(Math.max(e3.rssPerConnectionKiB, 0.1) / Math.max(bc.rssPerConnectionKiB, 0.1))}`
+          : effect3Skipped
+      }.`,
+      `After every connection closed, the ${side}'s heap over its baseline (${side === "server" ? "at idle, before any connection" : "before opening"}), after full GCs, at once and ${LINGER} s later: ${
+        rows.map((r) => `${r.name.replace(/ both ends/, "")} ${signedMib(r.heapAfterCloseMiB)} and ${signedMib(r.heapLaterMiB)}, of ${signedMib(r.heapOpenMiB)} while open`).join("; ")
+      }.`,
+      `Lower is better; the ratio is row ÷ bytechannel Effect 4 (below 0.1 KiB counts as 0.1). ${IDLE.toLocaleString("en")} connections${IDLE < IDLE_TARGET ? ` (not ${IDLE_TARGET.toLocaleString("en")}: the open-files limit, ulimit -n, is ${fileLimit})` : ""}, median of ${IDLE_RUNS} run${IDLE_RUNS > 1 ? "s" : ""}, each in fresh processes; heap is V8's heapUsed, RSS the process's, both after full GCs (--expose-gc).`
+    ]
+    if (side === "server") {
+      const stuck = idleRows.filter(({ name }) => idleSamples.get(name).some((s) => s.served < IDLE || s.left > 0))
+      if (stuck.length > 0) notes.push(`Not every connection was counted open, or closed, in time: ${stuck.map(({ name }) => name).join(", ")}.`)
+      notes.push(
+        `Opening ${IDLE.toLocaleString("en")} (each echoed once): ${
+          idleRows.map(({ name }) => `${name.replace(/ both ends/, "")} ${(pick(name, "openPerSecond")).toFixed(0)} connections/s, CPU per 1,000 client + server ${ms(pick(name, "clientCpuMs") / (IDLE / 1000))} + ${ms(pick(name, "serverCpuMs") / (IDLE / 1000))} ms`).join("; ")
+        }.`,
+        effectSocketNote
+      )
+    }
+    for (const r of rows) r.name = `${r.name} (RSS ${kibText(r.rssPerConnectionKiB)} per connection; heap after close ${signedMib(r.heapAfterCloseMiB)}, ${LINGER} s later ${signedMib(r.heapLaterMiB)})`
+    return {
+      scenario: `both ends, idle connections: ${IDLE.toLocaleString("en")} open on one server, each echoed once — ${side} memory per connection`,
+      unit: "KiB heap per connection",
+      baseline: ROW.bc,
+      higherIsBetter: false,
+      rows,
+      notes
+    }
+  }
+  emit(memoryResult("server"))
+  emit(memoryResult("client"))
+}
 
 process.exit(0)

@@ -4,9 +4,10 @@
 // previous results.json, marked with the run they came from.
 import { spawnSync } from "node:child_process"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
-import { dirname, join } from "node:path"
+import { dirname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import { chart } from "./chart.mjs"
+import { EFFECT3_COMMIT, prepareEffect3 } from "./effect3.mjs"
 import { fmt } from "./lib.mjs"
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -23,6 +24,24 @@ const allScripts = [
 ]
 const scripts = allScripts.filter((s) => only.length === 0 || only.some((o) => s.file.startsWith(o)))
 
+// The both-ends rows of node.mjs compare the port with the last Effect 3 commit: the full run
+// prepares a built checkout of it (bench/effect3.mjs); --quick (CI) runs without those rows.
+let effect3 = { skipped: "not run (node.mjs was not among the scripts)" }
+const environment = { ...process.env }
+if (scripts.some((s) => s.file === "node.mjs")) {
+  if (quick && !process.env.BENCH_EFFECT3_ROOT) {
+    effect3 = { skipped: "a --quick run has no Effect 3 rows" }
+    console.error(`bench: --quick: the Effect 3 rows (the last Effect 3 commit, ${EFFECT3_COMMIT}, at both ends) are skipped; the full \`pnpm bench\` adds them`)
+  } else {
+    effect3 = prepareEffect3()
+    if (effect3.root) environment.BENCH_EFFECT3_ROOT = effect3.root
+    else {
+      environment.BENCH_EFFECT3_SKIPPED = effect3.skipped
+      console.error(`bench: the Effect 3 rows are skipped: ${effect3.skipped}`)
+    }
+  }
+}
+
 const results = []
 let failed = false
 for (const script of scripts) {
@@ -30,6 +49,7 @@ for (const script of scripts) {
   const started = Date.now()
   const run = spawnSync(process.execPath, ["--expose-gc", join(here, script.file), ...(quick ? ["--quick"] : [])], {
     cwd: here,
+    env: environment,
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     maxBuffer: 64 * 1024 * 1024
@@ -43,7 +63,16 @@ for (const script of scripts) {
   for (const line of run.stdout.split("\n")) if (line.startsWith("{")) results.push({ ...JSON.parse(line), script: script.file })
 }
 
-const machine = { node: process.version, platform: `${process.platform}-${process.arch}`, quick, date: new Date().toISOString() }
+const machine = {
+  node: process.version,
+  platform: `${process.platform}-${process.arch}`,
+  quick,
+  date: new Date().toISOString(),
+  // The checkout as a path in this workspace when it is one (bench/.effect3), else as given.
+  effect3: effect3.root
+    ? { commit: EFFECT3_COMMIT, root: relative(dirname(here), effect3.root).startsWith("..") ? effect3.root : relative(dirname(here), effect3.root) }
+    : { commit: EFFECT3_COMMIT, skipped: effect3.skipped }
+}
 const resultsPath = join(here, "results.json")
 if (only.length > 0 && existsSync(resultsPath)) {
   const previous = JSON.parse(readFileSync(resultsPath, "utf8"))
@@ -51,6 +80,7 @@ if (only.length > 0 && existsSync(resultsPath)) {
   for (const r of previous.results) if (!ran.has(r.script)) results.push({ ...r, from: r.from ?? previous.machine })
   const order = (r) => allScripts.findIndex((s) => s.file === r.script)
   results.sort((a, b) => order(a) - order(b)) // stable: scenarios keep their order within a script
+  if (!ran.has("node.mjs") && previous.machine.effect3) machine.effect3 = { ...previous.machine.effect3, from: previous.machine.date }
 }
 writeFileSync(resultsPath, JSON.stringify({ machine, results }, null, 2) + "\n")
 
@@ -62,6 +92,11 @@ const md = [
   "bytechannel's median divided by the row's (above 1: bytechannel is faster); for memory it is the",
   "row's divided by bytechannel's (above 1: bytechannel holds less). Machines here are noisy; read the",
   "ratios, not the absolute figures.",
+  "",
+  machine.effect3.root
+    ? `The "Effect 3" rows are bytechannel at the last Effect 3 commit (${EFFECT3_COMMIT}), built in \`${machine.effect3.root}\`, run by the same both-ends scripts as the port.`
+    : `No "Effect 3" rows in this run: ${machine.effect3.skipped}.`,
+  ...(machine.effect3.from ? [`(That is about the node.mjs results kept from the run of ${machine.effect3.from}.)`] : []),
   ""
 ]
 for (const r of results) {

@@ -2,10 +2,10 @@
 // messages to a sink, bytechannel (both strategies) against a raw browser WebSocket, interleaved.
 import { BrowserConnector } from "@bytechannel/browser"
 import { ByteChannel } from "@bytechannel/core"
-import { commands } from "@vitest/browser/context"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { expect, inject, it } from "vitest"
+import { commands } from "vitest/browser"
 
 const { ws: base, quick } = inject("bench")
 const MiB = 1024 * 1024
@@ -16,7 +16,7 @@ const payload = new Uint8Array(CHUNK).fill(7)
 const viaBytechannel = (strategy: BrowserConnector.Strategy) => () =>
   Effect.runPromise(Effect.gen(function*() {
     const channel = yield* ByteChannel.connect(`${base}/sink?total=${TOTAL}`)
-    yield* Stream.run(Stream.repeatValue(payload).pipe(Stream.take(TOTAL / CHUNK)), channel.write)
+    yield* Stream.run(Stream.fromEffectRepeat(Effect.succeed(payload)).pipe(Stream.take(TOTAL / CHUNK)), channel.write)
     yield* channel.readChunk() // the server's "ok"
   }).pipe(Effect.scoped, Effect.provide(BrowserConnector.layerWith({ strategy }))))
 

@@ -6,15 +6,15 @@
  * @since 0.1.0
  */
 import type { ByteChannel } from "@bytechannel/core"
+import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
-import type * as Runtime from "effect/Runtime"
 import type { Duplex } from "node:stream"
 import * as internal from "./internal/duplex.js"
 
 /**
- * The channel as a Node `Duplex` whose reads, writes and close run on the caller's runtime
- * (`Effect.runtime`), so the caller's tracer (spans nest under the current one), logger,
- * services and FiberRefs apply. Ending the writable side closes the channel with 1000;
+ * The channel as a Node `Duplex` whose reads, writes and close run with the caller's context
+ * (`Effect.context`), so the caller's tracer (spans nest under the current one), logger,
+ * services and references apply. Ending the writable side closes the channel with 1000;
  * destroying the stream with an error closes it with 1011.
  *
  * @example
@@ -40,10 +40,24 @@ import * as internal from "./internal/duplex.js"
 export const toDuplex: (channel: ByteChannel.ByteChannel) => Effect.Effect<Duplex> = internal.toDuplex
 
 /**
- * `toDuplex` on a given runtime, for code outside Effect (`Runtime.defaultRuntime`) or a
- * runtime captured earlier.
+ * `toDuplex` with a given context, for code outside Effect (`Context.empty()`: the defaults)
+ * or a context captured earlier (`Effect.context`). Effect 4 has no `Runtime` value: a context
+ * is what an effect runs with.
+ *
+ * @example
+ * ```ts
+ * import { ByteChannel } from "@bytechannel/core"
+ * import { NodeByteChannel } from "@bytechannel/node"
+ * import { Context } from "effect"
+ *
+ * // From plain Node code: the operations run with the default services.
+ * declare const channel: ByteChannel.ByteChannel
+ * const duplex = NodeByteChannel.toDuplexWith(channel, Context.empty())
+ * duplex.end("bye")
+ * ```
  *
  * @since 0.1.0
  * @category conversions
  */
-export const toDuplexWith: (channel: ByteChannel.ByteChannel, runtime: Runtime.Runtime<never>) => Duplex = internal.toDuplexWith
+export const toDuplexWith: (channel: ByteChannel.ByteChannel, context: Context.Context<never>) => Duplex =
+  internal.toDuplexWith

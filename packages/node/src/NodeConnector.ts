@@ -20,7 +20,7 @@ import * as internal from "./internal/nodeConnector.js"
  */
 export interface NodeConnectorOptions extends MessageSocket.SocketOptions {
   /** How long the opening handshake may take. Default 10 seconds. */
-  readonly openTimeout?: Duration.DurationInput | undefined
+  readonly openTimeout?: Duration.Input | undefined
   /** Largest message accepted; a larger one closes with 1009 and fails `read`. Default 16 MiB. */
   readonly maxPayload?: number | undefined
   /** permessage-deflate. Default off (it costs CPU and memory per connection). */
@@ -30,16 +30,16 @@ export interface NodeConnectorOptions extends MessageSocket.SocketOptions {
   /** TLS options for `wss://` (a CA for a self-signed server, client certificates, ...). */
   readonly tls?: Pick<Tls.ConnectionOptions, "ca" | "cert" | "key" | "rejectUnauthorized" | "servername"> | undefined
   /** Sends a ping this often; a peer that does not answer within `pongTimeout` fails the channel. Default: no pings. */
-  readonly pingInterval?: Duration.DurationInput | undefined
+  readonly pingInterval?: Duration.Input | undefined
   /** Default: `pingInterval`. */
-  readonly pongTimeout?: Duration.DurationInput | undefined
+  readonly pongTimeout?: Duration.Input | undefined
 }
 
 /**
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options?: NodeConnectorOptions) => Connector.Connector["Type"] = internal.make
+export const make: (options?: NodeConnectorOptions) => Connector.Connector["Service"] = internal.make
 
 /**
  * @since 0.1.0

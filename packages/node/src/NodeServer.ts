@@ -31,11 +31,19 @@ export interface ConnectionInfo {
 }
 
 /**
+ * Where and whom to serve, and each connection's socket options (`MessageSocket.SocketOptions`):
+ * among them `sendStallTimeout`, which frees the slot of a client that reads nothing (its send
+ * fails with `SendTimeout` and the connection closes with 1008), and `closeTimeout`.
+ *
  * @since 0.1.0
  * @category models
  */
 export interface ServerOptions extends MessageSocket.SocketOptions {
-  /** Only upgrades on this path are accepted (others get HTTP 404). Default: any path. */
+  /**
+   * Only upgrades on exactly this path are accepted, whatever their query (`/chat?room=1` is
+   * `/chat`); any other gets HTTP 404, and nothing is normalized first: `/chatroom`, `/chat/`,
+   * `//x/chat` and `/x/../chat` are not `/chat`. Default: any path.
+   */
   readonly path?: string | undefined
   /** Largest message accepted; a larger one closes with 1009. Default 16 MiB. */
   readonly maxPayload?: number | undefined
@@ -46,7 +54,7 @@ export interface ServerOptions extends MessageSocket.SocketOptions {
    * `attach`) to a completed upgrade, `verifyClient` included; a slower one is dropped (HTTP
    * 408 when it is waiting on us). A deadline, not an idle timer. Default 10 seconds.
    */
-  readonly handshakeTimeout?: Duration.DurationInput | undefined
+  readonly handshakeTimeout?: Duration.Input | undefined
   /** Connections held before their upgrade completes; more are dropped at once. Default 1024. */
   readonly maxPendingHandshakes?: number | undefined
   /** Allowed `Origin` headers; others get HTTP 403. Default: any origin. */
@@ -58,9 +66,9 @@ export interface ServerOptions extends MessageSocket.SocketOptions {
   /** permessage-deflate. Default off. */
   readonly perMessageDeflate?: boolean | undefined
   /** Pings each connection this often; a peer that does not answer within `pongTimeout` is dropped. */
-  readonly pingInterval?: Duration.DurationInput | undefined
+  readonly pingInterval?: Duration.Input | undefined
   /** Default: `pingInterval`. */
-  readonly pongTimeout?: Duration.DurationInput | undefined
+  readonly pongTimeout?: Duration.Input | undefined
   /** Options of each connection's `ByteChannel`. */
   readonly channel?: ByteChannel.ByteChannelOptions | undefined
 }
@@ -112,7 +120,7 @@ export interface NodeServer {
  *   const server = yield* NodeServer.serve(
  *     { host: "0.0.0.0", port: 8080, path: "/echo", maxConnections: 1000 },
  *     (channel, info) =>
- *       Effect.log(`connection from ${info.remoteAddress}`).pipe(Effect.zipRight(Stream.run(channel.read, channel.write)))
+ *       Effect.log(`connection from ${info.remoteAddress}`).pipe(Effect.andThen(Stream.run(channel.read, channel.write)))
  *   )
  *   yield* Effect.log(`listening on ${server.url}`)
  *   return yield* Effect.never // until interrupted: then every connection closes with 1001
@@ -163,7 +171,7 @@ export const layer: <E, R>(
  * const program = Effect.gen(function*() {
  *   const http = createServer((_request, response) => response.end("ok"))
  *   yield* NodeServer.attach(http, { path: "/ws" }, (channel) => Stream.run(channel.read, channel.write))
- *   yield* Effect.async<void>((resume) => void http.listen(8080, () => resume(Effect.void)))
+ *   yield* Effect.callback<void>((resume) => void http.listen(8080, () => resume(Effect.void)))
  *   yield* Effect.addFinalizer(() => Effect.sync(() => http.close()))
  *   return yield* Effect.never
  * }).pipe(Effect.scoped)

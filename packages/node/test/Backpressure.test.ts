@@ -1,21 +1,23 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ByteChannel, SocketMetrics } from "@bytechannel/core"
+import { ByteChannel, type SocketError, SocketMetrics } from "@bytechannel/core"
 import { NodeByteChannel, NodeConnector, NodeServer } from "@bytechannel/node"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
 import * as Stream from "effect/Stream"
 import { Readable, Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { WebSocket } from "ws"
 import { prng, randomBytes } from "../../core/test/utils.js"
-import { concat, rawServer, spawnPeer } from "./fixtures.js"
+import { concat, eventually, rawServer, spawnPeer } from "./fixtures.js"
 
 const MiB = 1024 * 1024
 
-/** A peer from test/peers, on the sources, with `gc()` for its memory readings. */
 /** A plain `ws` client that reads `total` bytes from `url` as fast as they come, then closes. */
 const readAll = (url: string, total: number) =>
-  Effect.async<void, Error>((resume) => {
+  Effect.callback<void, Error>((resume) => {
     const client = new WebSocket(url)
     let bytes = 0
     client.on("message", (data: Buffer) => {
@@ -30,6 +32,53 @@ const readAll = (url: string, total: number) =>
 
 /** Bytes every transport in this process has handed to its socket engine so far. */
 const bytesTaken = Effect.map(Metric.value(SocketMetrics.bytesReceived), (state) => Number(state.count))
+
+/**
+ * A plain `ws` client that reads about `bytesPerTick` every `tickMillis` (its socket paused in
+ * between) and answers pings as ws does, when it reads them. `pings` holds, for each ping, the
+ * bytes the server had handed over and this reader not yet read when it arrived: the server keeps
+ * its buffer full, so about what was ahead of the ping. Terminated with the scope.
+ */
+const slowWsReader = (
+  url: string,
+  options: { readonly bytesPerTick: number; readonly tickMillis: number; readonly sent: () => number }
+) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const ws = new WebSocket(url, { perMessageDeflate: false })
+      const pings: Array<number> = []
+      let bytes = 0
+      let budget = options.bytesPerTick
+      let fast = false
+      let closed: number | undefined
+      ws.on("message", (data: Buffer) => {
+        bytes += data.length
+        if ((budget -= data.length) <= 0 && !fast) ws.pause()
+      })
+      ws.on("ping", () => pings.push(options.sent() - bytes))
+      ws.on("close", (code) => (closed = code))
+      ws.on("error", () => {})
+      const timer = setInterval(() => {
+        budget = options.bytesPerTick
+        ws.resume()
+      }, options.tickMillis)
+      return {
+        ws,
+        timer,
+        pings,
+        closed: () => closed,
+        readFast: () => {
+          fast = true
+          ws.resume()
+        }
+      }
+    }),
+    ({ timer, ws }) =>
+      Effect.sync(() => {
+        clearInterval(timer)
+        ws.terminate()
+      })
+  )
 
 const child = (name: string, args: ReadonlyArray<string> = []) => spawnPeer(name, args, { nodeOptions: ["--expose-gc"] })
 
@@ -49,7 +98,7 @@ describe("backpressure against real sockets", () => {
       expect(report.consumed).toBeGreaterThanOrEqual(MiB)
       expect(report.growth).toBeLessThan(24 * MiB)
       expect(serverSide!.bufferedAmount).toBeGreaterThan(100 * MiB)
-    }).pipe(Effect.scoped), 60_000)
+    }), 60_000)
 
   it.live("fast writer: a Sink offered 256 MiB for a server that does not read keeps memory flat", () =>
     Effect.gen(function*() {
@@ -59,7 +108,7 @@ describe("backpressure against real sockets", () => {
       // Held by backpressure: what was handed over is the kernel buffers plus the 1 MiB high-water mark.
       expect(report.written).toBeLessThan(32 * MiB)
       expect(report.growth).toBeLessThan(24 * MiB)
-    }).pipe(Effect.scoped), 60_000)
+    }), 60_000)
 
   it.live("receive backpressure in process: a full queue pauses the socket itself (the sender keeps the rest); reading resumes it, every byte in order", () =>
     Effect.gen(function*() {
@@ -103,7 +152,35 @@ describe("backpressure against real sockets", () => {
       expect(result.inProcess).toBeLessThanOrEqual(16 * CHUNK)
       expect(result.bad).toBe(-1)
       expect(result.bytes).toBe(TOTAL)
-    }).pipe(Effect.scoped), 60_000)
+    }), 60_000)
+
+  it.live("keepalive under send backpressure: a peer that reads slowly, its pongs behind a full send buffer, is not taken for dead", () =>
+    Effect.gen(function*() {
+      const ended = yield* Deferred.make<Exit.Exit<never, SocketError.SocketError>>()
+      let sent = 0
+      const chunk = new Uint8Array(16 * 1024)
+      // Pings every 100 ms, 200 ms for an answer: far less than the data ahead of each ping takes
+      // to cross to this reader.
+      const server = yield* NodeServer.serve({ pingInterval: "100 millis", pongTimeout: "200 millis" }, (channel) =>
+        Effect.forever(Effect.tap(channel.send(chunk), () => Effect.sync(() => (sent += chunk.length)))).pipe(
+          Effect.exit,
+          Effect.flatMap((exit) => Deferred.succeed(ended, exit))
+        ))
+      const reader = yield* slowWsReader(server.url, { bytesPerTick: 64 * 1024, tickMillis: 50, sent: () => sent })
+      // Three pings crossed (ws pongs each as it reads it), each behind a full send buffer.
+      yield* eventually(
+        () => reader.pings.length >= 3 || reader.closed() !== undefined,
+        () => `pings seen: ${reader.pings.length}`
+      )
+      expect(reader.closed(), "the server dropped the reader").toBeUndefined()
+      expect(yield* Deferred.isDone(ended)).toBe(false)
+      for (const behind of reader.pings.slice(0, 3)) expect(behind).toBeGreaterThan(512 * 1024)
+      // And it stays so once the reader catches up.
+      reader.readFast()
+      yield* eventually(() => reader.pings.length >= 6 || reader.closed() !== undefined, () => `pings seen: ${reader.pings.length}`)
+      expect(reader.closed()).toBeUndefined()
+      expect(yield* Deferred.isDone(ended)).toBe(false)
+    }), 30_000)
 
   it.live("a peer killed mid-frame (SIGKILL) fails read with a 1006 SocketError, no hang", () =>
     Effect.gen(function*() {
@@ -111,13 +188,13 @@ describe("backpressure against real sockets", () => {
       const port = yield* server.line(0)
       const error = yield* Effect.gen(function*() {
         const channel = yield* ByteChannel.connect(`ws://127.0.0.1:${port}/`)
-        const reading = yield* Effect.fork(Effect.flip(Stream.runDrain(channel.read)))
+        const reading = yield* Effect.forkChild(Effect.flip(Stream.runDrain(channel.read)))
         yield* server.line(1) // "mid-frame"
         server.process.kill("SIGKILL")
-        return yield* reading
+        return yield* Fiber.join(reading)
       }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
       expect(error).toMatchObject({ _tag: "SocketError", reason: "Closed", code: 1006 })
-    }).pipe(Effect.scoped))
+    }))
 
   it.live("NodeByteChannel.toDuplex: pipeline through a Duplex, both directions", () =>
     Effect.gen(function*() {
@@ -144,5 +221,5 @@ describe("backpressure against real sockets", () => {
         return out
       }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
       expect(concat(received).equals(concat(sent))).toBe(true)
-    }).pipe(Effect.scoped))
+    }))
 })

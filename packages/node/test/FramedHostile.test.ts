@@ -10,9 +10,9 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { prng } from "../../core/test/utils.js"
@@ -55,8 +55,8 @@ const named: ReadonlyArray<Case> = [
     name: "json over lengthDelimited, a frame nested 3,000 deep",
     codec: Codec.json(Chat),
     messages: [
-      Either.getOrThrow(Codec.json(Schema.Unknown).encode({ from: "a", text: "b" })),
-      Either.getOrThrow(Codec.json(Schema.Unknown).encode(JSON.parse(nested(3000))))
+      Result.getOrThrow(Codec.json(Schema.Unknown).encode({ from: "a", text: "b" })),
+      Result.getOrThrow(Codec.json(Schema.Unknown).encode(JSON.parse(nested(3000))))
     ]
   },
   { name: "lengthDelimited numSkip 0, an empty frame", codec: Codec.lengthDelimited({ lengthFieldLength: 1, numSkip: 0 }), messages: [hex(2, 9), hex(0)] },
@@ -65,7 +65,7 @@ const named: ReadonlyArray<Case> = [
   {
     name: "varintDelimited with a 2^40 bound: a 200 KB frame in 7 KB messages, then an endless varint",
     codec: Codec.varintDelimited({ maxFrameLength: 2 ** 40 }),
-    messages: [...chunks(Either.getOrThrow(Codec.varintDelimited().encode(big)), 7_000), new Uint8Array(11).fill(0x80)]
+    messages: [...chunks(Result.getOrThrow(Codec.varintDelimited().encode(big)), 7_000), new Uint8Array(11).fill(0x80)]
   },
   {
     name: "lengthDelimited 8-byte field, max 2^53-1: a frame, then a length above 2^53",
@@ -88,7 +88,7 @@ const random = (() => {
   for (const [name, codec, sample] of codecs) {
     let kept = 0
     for (let attempt = 0; attempt < 500 && kept < 5; attempt++) {
-      const frames = Array.from({ length: 1 + Math.floor(r() * 4) }, () => Either.getOrElse(codec.encode(sample(r)), () => new Uint8Array(0)))
+      const frames = Array.from({ length: 1 + Math.floor(r() * 4) }, () => Result.getOrElse(codec.encode(sample(r)), () => new Uint8Array(0)))
       const bytes = concat(frames)
       for (let flips = 1 + Math.floor(r() * 3); flips > 0 && bytes.length > 0; flips--) bytes[Math.floor(r() * bytes.length)] ^= 1 << Math.floor(r() * 8)
       const cuts = [0, ...Array.from({ length: Math.floor(r() * 4) }, () => Math.floor(r() * bytes.length)).sort((x, y) => x - y), bytes.length]
@@ -117,13 +117,13 @@ const send = (url: string, c: Case) =>
     for (const message of c.messages) yield* Effect.ignore(channel.send(message))
     let acks = 0
     for (;;) {
-      const next = yield* Effect.either(channel.readChunk())
-      if (Either.isLeft(next)) {
+      const next = yield* Effect.result(channel.readChunk())
+      if (Result.isFailure(next)) {
         const info = yield* channel.closed
-        return { acks, ended: next.left, code: info.code }
+        return { acks, ended: next.failure, code: info.code }
       }
-      if (Option.isNone(next.right)) return { acks, ended: "eof" as const, code: (yield* channel.closed).code }
-      acks += next.right.value.length
+      if (Option.isNone(next.success)) return { acks, ended: "eof" as const, code: (yield* channel.closed).code }
+      acks += next.success.value.length
     }
   }).pipe(Effect.scoped)
 
@@ -161,8 +161,8 @@ describe("Framed over a real server: hostile bytes close with 1009 / 1007, never
         const exit = yield* Deferred.await(exits[id]!)
         expect(Exit.isFailure(exit), c.name).toBe(true)
         if (Exit.isFailure(exit)) {
-          expect(Cause.isDie(exit.cause), c.name).toBe(false)
-          const failure = Cause.failureOption(exit.cause)
+          expect(Cause.hasDies(exit.cause), c.name).toBe(false)
+          const failure = Cause.findErrorOption(exit.cause)
           expect(Option.isSome(failure) && (failure.value instanceof CodecError.FrameTooLarge || failure.value instanceof CodecError.DecodeError), c.name)
             .toBe(true)
         }
@@ -172,5 +172,5 @@ describe("Framed over a real server: hostile bytes close with 1009 / 1007, never
       yield* bystander.send(b("still here\n"))
       const ack = yield* bystander.readChunk()
       expect(Option.isSome(ack) && [...ack.value]).toEqual([6])
-    }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer)), 60_000)
+    }).pipe(Effect.provide(NodeConnector.layer)), 60_000)
 })

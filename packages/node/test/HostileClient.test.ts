@@ -14,7 +14,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type * as Net from "node:net"
-import { closePayload, frame, frameReader, rawTcpServer, readHead, switchingProtocols } from "./hostile/raw.js"
+import { closePayload, frame, frameReader, type ParsedFrame, rawTcpServer, readHead, switchingProtocols } from "./hostile/raw.js"
 
 type Peer = { readonly socket: Net.Socket; readonly reader: ReturnType<typeof frameReader> }
 
@@ -56,7 +56,7 @@ const readFailure = (channel: ByteChannel.ByteChannel) =>
   channel.read.pipe(
     Stream.runDrain,
     Effect.exit,
-    Effect.map((exit) => (Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined))
+    Effect.map((exit) => (Exit.isFailure(exit) ? Option.getOrUndefined(Cause.findErrorOption(exit.cause)) : undefined))
   )
 
 /** Each bad frame: the code our side sends, and the code `read` fails with, are the same. */
@@ -96,7 +96,7 @@ const badFrames: ReadonlyArray<{ readonly name: string; readonly bytes: () => Bu
 
 describe("NodeConnector against a hostile server", () => {
   for (const bad of badFrames) {
-    it.scopedLive(`${bad.name}: ${bad.code} on the wire and in read, closed resolves`, () =>
+    it.live(`${bad.name}: ${bad.code} on the wire and in read, closed resolves`, () =>
       Effect.gen(function*() {
         const server = yield* hostileServer((peer) => peer.socket.write(bad.bytes()))
         const channel = yield* connect(server.url, { maxPayload: 4096 })
@@ -111,7 +111,7 @@ describe("NodeConnector against a hostile server", () => {
       }))
   }
 
-  it.scopedLive("a message of exactly maxPayload is delivered", () =>
+  it.live("a message of exactly maxPayload is delivered", () =>
     Effect.gen(function*() {
       const server = yield* hostileServer((peer) => peer.socket.write(frame({ opcode: 0x2, payload: new Uint8Array(4096).fill(7) })))
       const channel = yield* connect(server.url, { maxPayload: 4096 })
@@ -119,7 +119,7 @@ describe("NodeConnector against a hostile server", () => {
       expect(Option.map(chunk, (c) => c.length)).toEqual(Option.some(4096))
     }))
 
-  it.scopedLive("a flood of fragments: 1008 on the wire and in read, bounded by ws's part limit", () =>
+  it.live("a flood of fragments: 1008 on the wire and in read, bounded by ws's part limit", () =>
     Effect.gen(function*() {
       // Empty continuation frames: no bytes to count against maxPayload, only parts.
       const parts = 256 * 1024 + 1
@@ -134,7 +134,7 @@ describe("NodeConnector against a hostile server", () => {
       expect((yield* peer.reader.awaitClose)?.code).toBe(1008)
     }), 30_000)
 
-  it.scopedLive("pings are answered, in order with data", () =>
+  it.live("pings are answered, in order with data", () =>
     Effect.gen(function*() {
       const server = yield* hostileServer((peer) => {
         peer.socket.write(Buffer.concat([frame({ opcode: 0x9, payload: "a" }), frame({ opcode: 0x9, payload: "b" })]))
@@ -148,7 +148,34 @@ describe("NodeConnector against a hostile server", () => {
       expect(peer.reader.frames.filter((f) => f.opcode === 0xa).map((f) => f.payload.toString())).toEqual(["a", "b"])
     }))
 
-  it.scopedLive("a burst of 500 pings in one packet from a peer that reads: all answered, no flood", () =>
+  it.live("3,000 pings in bursts, each burst sent once the last one's pongs came: all answered, never a flood", () =>
+    Effect.gen(function*() {
+      // Never more than 100 pongs owed at once, 3,000 in all: only pongs still unwritten count
+      // towards the flood bound (1,024), never every pong ever owed.
+      const ROUNDS = 30
+      const BURST = 100
+      const burst = Buffer.concat(Array.from({ length: BURST }, (_, i) => frame({ opcode: 0x9, payload: `p${i}` })))
+      const pongs = (frames: ReadonlyArray<ParsedFrame>) => frames.filter((f) => f.opcode === 0xa).length
+      const server = yield* hostileServer((peer) => {
+        Effect.runFork(
+          Effect.gen(function*() {
+            for (let round = 1; round <= ROUNDS; round++) {
+              peer.socket.write(burst)
+              if (!(yield* peer.reader.until((frames) => pongs(frames) >= round * BURST))) return
+            }
+            peer.socket.write(frame({ opcode: 0x2, payload: "after" }))
+          })
+        )
+      })
+      const channel = yield* connect(server.url)
+      const chunk = yield* channel.readChunk()
+      expect(Option.map(chunk, (c) => Buffer.from(c).toString())).toEqual(Option.some("after"))
+      const peer = yield* server.peer
+      expect(pongs(peer.reader.frames)).toBe(ROUNDS * BURST)
+      expect(peer.reader.closeFrame()).toBeUndefined()
+    }))
+
+  it.live("a burst of 500 pings in one packet from a peer that reads: all answered, no flood", () =>
     Effect.gen(function*() {
       const server = yield* hostileServer((peer) => {
         peer.socket.write(Buffer.concat(Array.from({ length: 500 }, () => frame({ opcode: 0x9, payload: "p" }))))
@@ -162,7 +189,7 @@ describe("NodeConnector against a hostile server", () => {
       expect(peer.reader.closeFrame()).toBeUndefined()
     }))
 
-  it.scopedLive("a ping flood: 1008 on the wire and in read (not a silent drop)", () =>
+  it.live("a ping flood: 1008 on the wire and in read (not a silent drop)", () =>
     Effect.gen(function*() {
       const server = yield* hostileServer((peer) => {
         const parts: Array<Buffer> = []
@@ -176,7 +203,7 @@ describe("NodeConnector against a hostile server", () => {
       expect((yield* peer.reader.awaitClose)?.code).toBe(1008)
     }), 30_000)
 
-  it.scopedLive("a dribbled 101: OpenTimeout at openTimeout (a deadline, not an idle timer)", () =>
+  it.live("a dribbled 101: OpenTimeout at openTimeout (a deadline, not an idle timer)", () =>
     Effect.gen(function*() {
       const { port } = yield* rawTcpServer((socket) => {
         Effect.runFork(
@@ -195,40 +222,40 @@ describe("NodeConnector against a hostile server", () => {
       const start = Date.now()
       const exit = yield* Effect.exit(Effect.scoped(connect(`ws://127.0.0.1:${port}/`, { openTimeout: "400 millis" })))
       const elapsed = Date.now() - start
-      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.map((e) => e.reason), Option.getOrUndefined))
+      expect(Exit.isFailure(exit) && Cause.findErrorOption(exit.cause).pipe(Option.map((e) => e.reason), Option.getOrUndefined))
         .toBe("OpenTimeout")
       // The dribble alone lasts over 6 s; the deadline cuts it far earlier.
       expect(elapsed).toBeLessThan(4_000)
     }), 30_000)
 
-  it.scopedLive("a server that never answers the upgrade: OpenTimeout", () =>
+  it.live("a server that never answers the upgrade: OpenTimeout", () =>
     Effect.gen(function*() {
       const { port } = yield* rawTcpServer(() => {})
       const exit = yield* Effect.exit(Effect.scoped(connect(`ws://127.0.0.1:${port}/`, { openTimeout: "300 millis" })))
-      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.map((e) => e.reason), Option.getOrUndefined))
+      expect(Exit.isFailure(exit) && Cause.findErrorOption(exit.cause).pipe(Option.map((e) => e.reason), Option.getOrUndefined))
         .toBe("OpenTimeout")
     }))
 
-  it.scopedLive("a handshake cut in the middle: Open error, nothing hangs", () =>
+  it.live("a handshake cut in the middle: Open error, nothing hangs", () =>
     Effect.gen(function*() {
       // Forty bytes of the answer, then the end.
       const { port } = yield* answeringServer((socket, answer) => socket.end(answer.slice(0, 40)))
       const exit = yield* Effect.exit(Effect.scoped(connect(`ws://127.0.0.1:${port}/`, { openTimeout: "10 seconds" })))
-      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.map((e) => e.reason), Option.getOrUndefined))
+      expect(Exit.isFailure(exit) && Cause.findErrorOption(exit.cause).pipe(Option.map((e) => e.reason), Option.getOrUndefined))
         .toBe("Open")
     }))
 
-  it.scopedLive("a wrong Sec-WebSocket-Accept: Open error", () =>
+  it.live("a wrong Sec-WebSocket-Accept: Open error", () =>
     Effect.gen(function*() {
       const { port } = yield* answeringServer((socket, answer) =>
         socket.write(answer.replace(/Sec-WebSocket-Accept: .*\r\n/, "Sec-WebSocket-Accept: AAAA\r\n"))
       )
       const exit = yield* Effect.exit(Effect.scoped(connect(`ws://127.0.0.1:${port}/`)))
-      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.map((e) => e.reason), Option.getOrUndefined))
+      expect(Exit.isFailure(exit) && Cause.findErrorOption(exit.cause).pipe(Option.map((e) => e.reason), Option.getOrUndefined))
         .toBe("Open")
     }))
 
-  it.scopedLive("the peer sends close 1000 and holds TCP: read ends at once, clean, with the peer's code", () =>
+  it.live("the peer sends close 1000 and holds TCP: read ends at once, clean, with the peer's code", () =>
     Effect.gen(function*() {
       const server = yield* hostileServer((peer) => {
         peer.socket.write(Buffer.concat([frame({ opcode: 0x2, payload: "last" }), frame({ opcode: 0x8, payload: closePayload(1000, "bye") })]))
@@ -242,7 +269,7 @@ describe("NodeConnector against a hostile server", () => {
       expect((yield* peer.reader.awaitClose)?.code).toBe(1000)
     }), 20_000)
 
-  it.scopedLive("the peer answers our close and holds TCP: close reports the exchange clean, with the peer's code", () =>
+  it.live("the peer answers our close and holds TCP: close reports the exchange clean, with the peer's code", () =>
     Effect.gen(function*() {
       const server = yield* hostileServer((peer) => {
         Effect.runFork(
@@ -258,7 +285,7 @@ describe("NodeConnector against a hostile server", () => {
       expect(info).toEqual({ code: 4001, reason: "ok", wasClean: true, local: true })
     }), 20_000)
 
-  it.scopedLive("closing a paused channel: the peer's close frame behind unread data is still read (no close timeout)", () =>
+  it.live("closing a paused channel: the peer's close frame behind unread data is still read (no close timeout)", () =>
     Effect.gen(function*() {
       const server = yield* hostileServer((peer) => {
         // Far more than the receive bounds and the kernel buffers hold: our side pauses.
@@ -285,7 +312,7 @@ describe("NodeConnector against a hostile server", () => {
       const peer = yield* server.peer
       // Wait until our side has paused (the event is the engine's own, from a real pause).
       yield* channel.events.pipe(Stream.filter((e) => e._tag === "ReceivePaused"), Stream.take(1), Stream.runDrain).pipe(
-        Effect.race(channel.readChunk().pipe(Effect.zipRight(Effect.never)))
+        Effect.race(channel.readChunk().pipe(Effect.andThen(Effect.never)))
       )
       const info = yield* channel.close()
       expect(info).toMatchObject({ code: 1000, wasClean: true })
@@ -294,7 +321,7 @@ describe("NodeConnector against a hostile server", () => {
 })
 
 describe("closing while paused, from a protocol error", () => {
-  it.scopedLive("a ping flood while our receiving is paused: 1008, and the peer's answer is read at once (no close timeout)", () =>
+  it.live("a ping flood while our receiving is paused: 1008, and the peer's answer is read at once (no close timeout)", () =>
     Effect.gen(function*() {
       const server = yield* hostileServer((peer) => {
         const parts: Array<Buffer> = []
@@ -316,7 +343,7 @@ describe("closing while paused, from a protocol error", () => {
 })
 
 describe("cancel-safe reads", () => {
-  it.scopedLive("interrupting a waiting read loses no bytes and leaves the channel open", () =>
+  it.live("interrupting a waiting read loses no bytes and leaves the channel open", () =>
     Effect.gen(function*() {
       const count = 2_000
       const server = yield* hostileServer((peer) => {
@@ -342,7 +369,7 @@ describe("cancel-safe reads", () => {
       }
       expect(text.split(",").slice(0, -1).map(Number)).toEqual(Array.from({ length: count }, (_, i) => i))
       expect(timeouts).toBeGreaterThan(0)
-      const fiber = yield* Effect.fork(channel.readChunk())
+      const fiber = yield* Effect.forkChild(channel.readChunk())
       yield* Fiber.interrupt(fiber)
       // Still open: the peer hears nothing from us, and we can still send.
       const peer = yield* server.peer

@@ -1,21 +1,35 @@
 /**
- * Hostile clients against NodeServer: malformed requests, bad frames, slowloris, a client that
- * never reads. Each gets an HTTP error or a close frame with the right code; the server keeps
- * serving everyone else; nothing escapes as an uncaught exception (Vitest fails the run on one).
+ * Hostile clients against NodeServer: malformed requests, paths that only resemble the served
+ * one, bad frames, pings by the thousand, slowloris, a client that never reads (and one that
+ * reads slowly, which is not hostile and is kept). Each gets an HTTP error or a close frame with
+ * the right code; the server keeps serving everyone else; nothing escapes as an uncaught
+ * exception (Vitest fails the run on one).
  */
-import { ByteChannel } from "@bytechannel/core"
+import { ByteChannel, type SocketError } from "@bytechannel/core"
 import { NodeConnector, NodeServer } from "@bytechannel/node"
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Http from "node:http"
 import type * as Net from "node:net"
-import { closePayload, frame, rawConnect, rawUpgrade, readHead, statusOf, upgradeRequest } from "./hostile/raw.js"
+import { eventually, every } from "./fixtures.js"
+import {
+  closePayload,
+  frame,
+  type ParsedFrame,
+  rawConnect,
+  rawUpgrade,
+  readHead,
+  statusOf,
+  upgradeRequest
+} from "./hostile/raw.js"
 
 const echo = (channel: ByteChannel.ByteChannel) => Stream.run(channel.read, channel.write)
 
@@ -47,11 +61,11 @@ const attached = (
       res.end()
     })
     yield* Effect.acquireRelease(
-      Effect.async<void>((resume) => {
+      Effect.callback<void>((resume) => {
         http.listen(0, "127.0.0.1", () => resume(Effect.void))
       }),
       () =>
-        Effect.async<void>((resume) => {
+        Effect.callback<void>((resume) => {
           http.closeAllConnections()
           http.close(() => resume(Effect.void))
         })
@@ -80,7 +94,7 @@ const badTargets = ["http://x:99999/", "//x:99999/", "http://[::1/", "http://%zz
 describe("NodeServer under hostile clients", () => {
   for (const mode of ["serve", "attach"] as const) {
     for (const path of [undefined, "/chat"]) {
-      it.scopedLive(`${mode}${path ? ` with path ${path}` : ""}: malformed request targets get 400 and the server keeps serving`, () =>
+      it.live(`${mode}${path ? ` with path ${path}` : ""}: malformed request targets get 400 and the server keeps serving`, () =>
         Effect.gen(function*() {
           let url: string
           let port: number
@@ -100,7 +114,65 @@ describe("NodeServer under hostile clients", () => {
     }
   }
 
-  it.scopedLive("unmasked client frames: 1002 on the wire, the handler's read fails with 1002", () =>
+  for (const mode of ["serve", "attach"] as const) {
+    it.live(`${mode} with path /chat: exactly /chat is upgraded, with any query; a path that only resembles it gets 404`, () =>
+      Effect.gen(function*() {
+        const port = mode === "serve"
+          ? (yield* NodeServer.serve({ path: "/chat" }, echo)).port
+          : (yield* attached({ path: "/chat" }, echo)).port
+        const status = (target: string) => statusOf(port, upgradeRequest(target))
+        for (const target of ["/chat", "/chat?", "/chat?room=1", "/chat?next=/chatroom", "http://127.0.0.1/chat?room=1"]) {
+          expect(yield* status(target), target).toBe("HTTP/1.1 101 Switching Protocols")
+        }
+        const lookalikes = [
+          "/chatroom",
+          "/chatroom?room=1",
+          "/chat/",
+          "/chat/x",
+          "/cha",
+          "/",
+          "/CHAT",
+          "/chat;x",
+          "/chat%3F",
+          "/%63hat",
+          "//chat",
+          "//x/chat",
+          "/./chat",
+          "/x/../chat",
+          "/x/%2e%2e/chat",
+          "/chat/.",
+          "/chatroom/../chat",
+          "http://127.0.0.1/chatroom",
+          "http://127.0.0.1/x/../chat",
+          "http://127.0.0.1//chat"
+        ]
+        for (const target of lookalikes) {
+          expect(yield* status(target), target).toBe("HTTP/1.1 404 Not Found")
+        }
+      }))
+  }
+
+  it.live("3,000 pings in bursts, each burst sent once the last one's pongs came: all answered, never a flood", () =>
+    Effect.gen(function*() {
+      // Never more than 100 pongs owed at once, 3,000 in all: only pongs still unwritten count
+      // towards the flood bound (1,024), never every pong ever owed.
+      const ROUNDS = 30
+      const BURST = 100
+      const server = yield* NodeServer.serve({}, echo)
+      const peer = yield* rawUpgrade(server.port)
+      const burst = Buffer.concat(Array.from({ length: BURST }, (_, i) => frame({ opcode: 0x9, payload: `p${i}`, mask: true })))
+      const pongs = (frames: ReadonlyArray<ParsedFrame>) => frames.filter((f) => f.opcode === 0xa).length
+      for (let round = 1; round <= ROUNDS; round++) {
+        peer.send(burst)
+        expect(yield* peer.reader.until((frames) => pongs(frames) >= round * BURST), `round ${round}`).toBe(true)
+      }
+      peer.send(frame({ opcode: 0x2, payload: "still here", mask: true }))
+      expect(yield* peer.reader.until((frames) => frames.some((f) => f.opcode === 0x2))).toBe(true)
+      expect(pongs(peer.reader.frames)).toBe(ROUNDS * BURST)
+      expect(peer.reader.closeFrame()).toBeUndefined()
+    }))
+
+  it.live("unmasked client frames: 1002 on the wire, the handler's read fails with 1002", () =>
     Effect.gen(function*() {
       const seen = yield* Deferred.make<Exit.Exit<unknown, unknown>>()
       const server = yield* NodeServer.serve({}, probe(seen))
@@ -112,7 +184,7 @@ describe("NodeServer under hostile clients", () => {
       yield* stillServes(server.url)
     }))
 
-  it.scopedLive("a message over maxPayload: 1009 on the wire and in read", () =>
+  it.live("a message over maxPayload: 1009 on the wire and in read", () =>
     Effect.gen(function*() {
       const seen = yield* Deferred.make<Exit.Exit<unknown, unknown>>()
       const server = yield* NodeServer.serve({ maxPayload: 1024 }, probe(seen))
@@ -126,20 +198,20 @@ describe("NodeServer under hostile clients", () => {
       yield* stillServes(server.url)
     }))
 
-  it.scopedLive("slowloris: a request that never completes is cut at handshakeTimeout and does not count", () =>
+  it.live("slowloris: a request that never completes is cut at handshakeTimeout and does not count", () =>
     Effect.gen(function*() {
       const server = yield* NodeServer.serve({ handshakeTimeout: "300 millis", maxConnections: 1 }, echo)
       // Half a request head, then silence.
       const silent = yield* rawConnect(server.port)
       silent.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpg")
-      const ended = yield* Effect.async<boolean>((resume) => {
+      const ended = yield* Effect.callback<boolean>((resume) => {
         silent.once("close", () => resume(Effect.succeed(true)))
-      }).pipe(Effect.timeoutTo({ duration: "5 seconds", onTimeout: () => false, onSuccess: (x) => x }))
+      }).pipe(Effect.timeoutOrElse({ duration: "5 seconds", orElse: () => Effect.succeed(false) }))
       expect(ended).toBe(true)
       yield* stillServes(server.url)
     }))
 
-  it.scopedLive("pre-upgrade sockets are bounded: past maxPendingHandshakes new ones are refused at once", () =>
+  it.live("pre-upgrade sockets are bounded: past maxPendingHandshakes new ones are refused at once", () =>
     Effect.gen(function*() {
       const server = yield* NodeServer.serve({ handshakeTimeout: "30 seconds", maxPendingHandshakes: 4 }, echo)
       const silent: Array<Net.Socket> = []
@@ -147,18 +219,18 @@ describe("NodeServer under hostile clients", () => {
       // The fifth is dropped by the server without waiting for the deadline.
       const fifth = yield* rawConnect(server.port).pipe(Effect.option)
       if (fifth._tag === "Some") {
-        const closed = yield* Effect.async<boolean>((resume) => {
+        const closed = yield* Effect.callback<boolean>((resume) => {
           if (fifth.value.destroyed) return resume(Effect.succeed(true))
           fifth.value.once("close", () => resume(Effect.succeed(true)))
-        }).pipe(Effect.timeoutTo({ duration: "5 seconds", onTimeout: () => false, onSuccess: (x) => x }))
+        }).pipe(Effect.timeoutOrElse({ duration: "5 seconds", orElse: () => Effect.succeed(false) }))
         expect(closed).toBe(true)
       }
       for (const socket of silent) socket.destroy()
       // The server learns of those closes a moment later: a bounded retry, not a sleep.
-      yield* stillServes(server.url).pipe(Effect.retry(Schedule.intersect(Schedule.spaced("50 millis"), Schedule.recurs(40))))
+      yield* stillServes(server.url).pipe(Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 40 }))
     }))
 
-  it.scopedLive("a verifyClient that never answers is cut at handshakeTimeout", () =>
+  it.live("a verifyClient that never answers is cut at handshakeTimeout", () =>
     Effect.gen(function*() {
       const server = yield* NodeServer.serve(
         { handshakeTimeout: "300 millis", verifyClient: () => new Promise<boolean>(() => {}) },
@@ -167,13 +239,13 @@ describe("NodeServer under hostile clients", () => {
       const socket = yield* rawConnect(server.port)
       socket.write(upgradeRequest("/"))
       const answer = yield* readHead(socket).pipe(
-        Effect.timeoutTo({ duration: "5 seconds", onTimeout: () => "timeout" as const, onSuccess: (x) => x })
+        Effect.timeoutOrElse({ duration: "5 seconds", orElse: () => Effect.succeed("timeout" as const) })
       )
       expect(answer).not.toBe("timeout")
       expect(answer === "timeout" ? "" : answer?.head.split("\r\n")[0]).toBe("HTTP/1.1 408 Request Timeout")
     }))
 
-  it.scopedLive("a client that never reads: the handler's writes wait, the server holds a bounded amount", () =>
+  it.live("a client that never reads: the handler's writes wait, the server holds a bounded amount", () =>
     Effect.gen(function*() {
       const sent = { bytes: 0 }
       const blocked = yield* Deferred.make<void>()
@@ -183,7 +255,8 @@ describe("NodeServer under hostile clients", () => {
           while (true) {
             // A send that does not complete at once is a send that waits on the peer.
             const waited = yield* channel.send(chunk).pipe(
-              Effect.timeoutTo({ duration: "1 second", onTimeout: () => true, onSuccess: () => false })
+              Effect.as(false),
+              Effect.timeoutOrElse({ duration: "1 second", orElse: () => Effect.succeed(true) })
             )
             if (waited) {
               yield* Deferred.succeed(blocked, undefined)
@@ -201,7 +274,79 @@ describe("NodeServer under hostile clients", () => {
       yield* stillServes(server.url)
     }), 30_000)
 
-  it.scopedLive("a close frame with an invalid code from the client: 1002 back, the server keeps serving", () =>
+  it.live("a client that never reads, though it answers pings: the stalled send fails with SendTimeout, the client sees 1008, its slot is freed", () =>
+    Effect.gen(function*() {
+      const ended = yield* Deferred.make<Exit.Exit<never, SocketError.SocketError>>()
+      const chunk = new Uint8Array(48 * 1024)
+      const server = yield* NodeServer.serve({
+        maxConnections: 1,
+        sendHighWaterMark: 64 * 1024,
+        sendStallTimeout: "500 millis",
+        // The keepalive alone would keep this client: it answers.
+        pingInterval: "100 millis",
+        closeTimeout: "5 seconds"
+      }, (channel, info) =>
+        info.url !== "/probe"
+          ? echo(channel)
+          : Effect.forever(channel.send(chunk)).pipe(Effect.exit, Effect.flatMap((exit) => Deferred.succeed(ended, exit))))
+      const peer = yield* rawUpgrade(server.port, "/probe")
+      peer.socket.pause()
+      // It reads nothing, so the server's pings wait unread: it answers them blind, with an
+      // unsolicited pong (RFC 6455 5.5.3) every 50 ms.
+      yield* every(50, () => peer.send(frame({ opcode: 0xa, payload: "alive", mask: true })))
+      const exit = yield* Deferred.await(ended).pipe(
+        Effect.timeoutOrElse({ duration: "10 seconds", orElse: () => Effect.die(new Error("the stalled send never failed")) })
+      )
+      expect(exit._tag).toBe("Failure")
+      if (exit._tag === "Failure") {
+        expect(Option.getOrUndefined(Cause.findErrorOption(exit.cause))).toMatchObject({ _tag: "SocketError", reason: "SendTimeout" })
+      }
+      // Reading now, it finds the close frame behind the data, and answers it.
+      peer.socket.resume()
+      expect(yield* peer.reader.awaitClose).toMatchObject({ code: 1008 })
+      peer.send(frame({ opcode: 0x8, payload: closePayload(1008), mask: true }))
+      yield* eventually(() => server.connections() === 0, () => `the slot is still held (${server.connections()})`)
+      yield* stillServes(server.url)
+    }), 30_000)
+
+  it.live("a slow reader that drains, however slowly, is never dropped by sendStallTimeout", () =>
+    Effect.gen(function*() {
+      const ended = yield* Deferred.make<Exit.Exit<never, SocketError.SocketError>>()
+      let sent = 0
+      // Two chunks fill the high-water mark: the send buffer is refilled to the same level after
+      // every drain, so its level alone cannot tell progress from a stall.
+      const chunk = new Uint8Array(48 * 1024)
+      // What the server can see of a drain lags the reader by what the kernel buffers hold (the
+      // socket turns writable only once a third of its send buffer is free: ~0.3 s of this
+      // reader on loopback): the stall window is a few times that.
+      const server = yield* NodeServer.serve(
+        { sendHighWaterMark: 64 * 1024, sendStallTimeout: "1 second", closeTimeout: "1 second" },
+        (channel) =>
+          Effect.forever(Effect.tap(channel.send(chunk), () => Effect.sync(() => (sent += chunk.length)))).pipe(
+            Effect.exit,
+            Effect.flatMap((exit) => Deferred.succeed(ended, exit))
+          )
+      )
+      const peer = yield* rawUpgrade(server.port)
+      // One socket read (at most 64 KiB) every 20 ms: ~3 MB/s, a fraction of what the server offers.
+      peer.socket.pause()
+      yield* every(20, () => {
+        peer.socket.once("data", () => peer.socket.pause())
+        peer.socket.resume()
+      })
+      // Five stall windows, each with progress in it.
+      const target = 16 * 1024 * 1024
+      yield* eventually(
+        () => peer.reader.bytesRead() >= target || peer.reader.isEnded() || peer.reader.closeFrame() !== undefined,
+        () => `read ${peer.reader.bytesRead()} of ${target} bytes`
+      )
+      expect(peer.reader.closeFrame()).toBeUndefined()
+      expect(yield* Deferred.isDone(ended)).toBe(false)
+      // The reader was the bottleneck all along: the server held far more than its high-water mark.
+      expect(sent - peer.reader.bytesRead()).toBeGreaterThan(256 * 1024)
+    }), 30_000)
+
+  it.live("a close frame with an invalid code from the client: 1002 back, the server keeps serving", () =>
     Effect.gen(function*() {
       const server = yield* NodeServer.serve({}, echo)
       for (const code of [999, 1004, 1005, 1006, 1015, 2999, 5000]) {
@@ -212,7 +357,7 @@ describe("NodeServer under hostile clients", () => {
       yield* stillServes(server.url)
     }))
 
-  it.scopedLive("a client refused over maxConnections (1013) that sends a bad frame: 1002, no uncaught exception", () =>
+  it.live("a client refused over maxConnections (1013) that sends a bad frame: 1002, no uncaught exception", () =>
     Effect.gen(function*() {
       const uncaught = yield* uncaughtExceptions
       const hold = yield* Deferred.make<void>()
@@ -227,18 +372,18 @@ describe("NodeServer under hostile clients", () => {
       // Free the one slot (the holder never answers a close frame: drop it).
       yield* Deferred.succeed(hold, undefined)
       holder.socket.destroy()
-      yield* stillServes(server.url).pipe(Effect.retry(Schedule.intersect(Schedule.spaced("50 millis"), Schedule.recurs(40))))
+      yield* stillServes(server.url).pipe(Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 40 }))
       expect(uncaught).toEqual([])
     }))
 
   for (const mode of ["serve", "attach"] as const) {
-    it.scopedLive(`${mode}: a reset while verifyClient decides does not escape as an uncaught exception`, () =>
+    it.live(`${mode}: a reset while verifyClient decides does not escape as an uncaught exception`, () =>
       Effect.gen(function*() {
         const uncaught = yield* uncaughtExceptions
         const decided = yield* Deferred.make<void>()
         const verifyClient = () =>
           new Promise<boolean>((resolve) => {
-            Deferred.unsafeDone(decided, Effect.void)
+            Deferred.doneUnsafe(decided, Effect.void)
             setTimeout(() => resolve(true), 100)
           })
         let port: number
@@ -260,7 +405,7 @@ describe("NodeServer under hostile clients", () => {
       }))
   }
 
-  it.scopedLive("the negotiated subprotocol reaches the server's socket", () =>
+  it.live("the negotiated subprotocol reaches the server's socket", () =>
     Effect.gen(function*() {
       const protocol = yield* Deferred.make<string>()
       const server = yield* NodeServer.serve({ protocols: ["chat.v2", "chat.v1"] }, (channel) =>
@@ -282,21 +427,21 @@ describe("serveTcp shutdown with a client arriving during it", () => {
       const handled = yield* Deferred.make<void>()
       const server = yield* NodeServer.serveTcp(
         { closeTimeout: "1 second" },
-        () => Effect.zipRight(Deferred.succeed(handled, undefined), Effect.never)
-      ).pipe(Scope.extend(scope))
+        () => Effect.andThen(Deferred.succeed(handled, undefined), Effect.never)
+      ).pipe(Scope.provide(scope))
       const port = Number(new URL(server.url).port)
       const first = connect({ host: "127.0.0.1", port, allowHalfOpen: true })
       first.on("error", () => {})
       yield* Deferred.await(handled)
       expect(server.connections()).toBe(1)
       const ended = Effect.promise(() => once(first, "end"))
-      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
       yield* ended
       const second = connect({ host: "127.0.0.1", port, allowHalfOpen: true })
       second.on("error", () => {})
       // Dropped with a reset. Before the fix nobody served or dropped it: this waited until the
       // test's timeout, and the count kept it forever.
-      yield* Effect.async<void>((resume) => void second.once("close", () => resume(Effect.void)))
+      yield* Effect.callback<void>((resume) => void second.once("close", () => resume(Effect.void)))
       yield* Fiber.join(closing)
       first.destroy()
       expect(server.connections()).toBe(0)
@@ -317,7 +462,7 @@ describe("a burst of clients", () => {
     return Number((await readFile("/proc/sys/net/core/somaxconn", "utf8")).trim())
   })
 
-  it.scopedLive("servers listen with a queue of 2048 (Node's is 511), capped by the kernel; backlog sets it", () =>
+  it.live("servers listen with a queue of 2048 (Node's is 511), capped by the kernel; backlog sets it", () =>
     Effect.gen(function*() {
       const cap = yield* somaxconn
       const served = yield* NodeServer.serve({}, echo)

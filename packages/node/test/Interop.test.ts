@@ -1,7 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ByteChannel, Codec } from "@bytechannel/core"
 import { NodeConnector, NodeServer } from "@bytechannel/node"
-import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
@@ -29,13 +28,13 @@ describe("interop with Python websockets", () => {
         yield* framed.send(new Uint8Array([0xff, 0x45, 0x4e, 0x44])) // "\xffEND": the end marker
         const frames = yield* framed.messages.pipe(Stream.take(COUNT), Stream.runCollect)
         const error = yield* Effect.flip(Stream.runDrain(framed.messages))
-        return { frames: Chunk.toReadonlyArray(frames), error, info: yield* channel.closed }
+        return { frames, error, info: yield* channel.closed }
       }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
       expect(result.frames.length).toBe(COUNT)
       result.frames.forEach((frame, i) => expect(Buffer.from(frame).equals(Buffer.from(framePayload(i)))).toBe(true))
       expect(result.error).toMatchObject({ _tag: "SocketError", reason: "Closed", code: 4000, closeReason: "bye" })
       expect(result.info).toEqual({ code: 4000, reason: "bye", wasClean: true, local: false })
-    }).pipe(Effect.scoped))
+    }))
 
   it.live("as server: their frames arrive split at random with text mixed in; our close 4001 \"done\" is seen there", () =>
     Effect.gen(function*() {
@@ -44,7 +43,7 @@ describe("interop with Python websockets", () => {
         Effect.gen(function*() {
           const framed = ByteChannel.framed(channel, Codec.lengthDelimited())
           const frames = yield* framed.messages.pipe(Stream.take(COUNT), Stream.runCollect)
-          yield* Deferred.succeed(received, Chunk.toReadonlyArray(frames))
+          yield* Deferred.succeed(received, frames)
           yield* channel.close({ code: 4001, reason: "done" })
         }))
       const peer = yield* python(["client", server.url])
@@ -54,5 +53,5 @@ describe("interop with Python websockets", () => {
       const seen = JSON.parse(yield* peer.line(0))
       expect(seen).toEqual({ code: 4001, reason: "done" })
       expect(yield* Effect.promise(() => peer.exited)).toBe(0)
-    }).pipe(Effect.scoped))
+    }))
 })

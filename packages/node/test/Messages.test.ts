@@ -53,7 +53,7 @@ describe("NodeConnector error messages", () => {
       expect(secret.url).toBe(`ws://user:***@127.0.0.1:${port}/`)
     }))
 
-  it.scoped("a refused handshake names the URL and the HTTP status", () =>
+  it.live("a refused handshake names the URL and the HTTP status", () =>
     Effect.gen(function*() {
       const server = yield* NodeServer.serve({ host: "127.0.0.1", port: 0, path: "/echo" }, echo)
       const url = server.url.replace(/\/echo$/, "/nope")
@@ -61,7 +61,7 @@ describe("NodeConnector error messages", () => {
       expect(error.message).toBe(`Open: cannot connect to ${url}: the server answered the handshake with HTTP 404`)
     }))
 
-  it.scoped("http:// and https:// are ws:// and wss://, as in ws and WHATWG WebSocket", () =>
+  it.live("http:// and https:// are ws:// and wss://, as in ws and WHATWG WebSocket", () =>
     Effect.gen(function*() {
       const server = yield* NodeServer.serve({ host: "127.0.0.1", port: 0, path: "/echo" }, echo)
       const channel = yield* connect(server.url.replace(/^ws:/, "http:"))
@@ -89,7 +89,7 @@ describe("NodeConnector error messages", () => {
       expect((yield* openFailure("ws://")).message).toBe("Open: invalid URL \"ws://\" (supported schemes: ws:, wss:, http:, https:, tcp:)")
     }))
 
-  it.scoped("send after the peer closed says who closed and that sending is over", () =>
+  it.live("send after the peer closed says who closed and that sending is over", () =>
     Effect.gen(function*() {
       const server = yield* NodeServer.serve(
         { host: "127.0.0.1", port: 0, path: "/bye" },

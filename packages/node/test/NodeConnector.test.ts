@@ -1,11 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ByteChannel, Codec } from "@bytechannel/core"
 import { NodeConnector, NodeServer } from "@bytechannel/node"
-import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Https from "node:https"
@@ -24,7 +23,7 @@ const echoRoundTrip = (url: string) =>
     const random = prng(url.length)
     const sent = Array.from({ length: 200 }, (_, i) => randomBytes(random, i % 50 === 0 ? 0 : Math.floor(random() * 70_000)))
     const total = sent.reduce((n, b) => n + b.length, 0)
-    const writer = yield* Effect.fork(Stream.run(Stream.fromIterable(sent), channel.write))
+    const writer = yield* Effect.forkChild(Stream.run(Stream.fromIterable(sent), channel.write))
     const received: Array<Uint8Array> = []
     let bytes = 0
     yield* channel.read.pipe(
@@ -52,11 +51,11 @@ describe("NodeConnector + NodeServer", () => {
       const https = Https.createServer({ key, cert })
       yield* NodeServer.attach(https, { path: "/echo" }, echo)
       yield* Effect.acquireRelease(
-        Effect.async<number>((resume) => {
+        Effect.callback<number>((resume) => {
           https.listen(0, "127.0.0.1", () => resume(Effect.succeed((https.address() as Net.AddressInfo).port)))
         }),
         () =>
-          Effect.async<void>((resume) => {
+          Effect.callback<void>((resume) => {
             https.close(() => resume(Effect.void))
           })
       ).pipe(Effect.flatMap((port) =>
@@ -67,7 +66,7 @@ describe("NodeConnector + NodeServer", () => {
       const tcpInfo = yield* echoRoundTrip(tcp.url).pipe(Effect.provide(NodeConnector.layer))
       // TCP has no close codes: an orderly shutdown is reported as 1000.
       expect(tcpInfo).toMatchObject({ code: 1000, wasClean: true, local: true })
-    }).pipe(Effect.scoped))
+    }))
 
   it.live("typed NDJSON over ws: Framed on both ends", () =>
     Effect.gen(function*() {
@@ -81,21 +80,21 @@ describe("NodeConnector + NodeServer", () => {
         yield* Effect.forEach(["a", "b", "c"], (text) => chat.send({ from: "me", text }))
         return yield* chat.messages.pipe(Stream.take(3), Stream.runCollect)
       }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
-      expect(Chunk.toReadonlyArray(replies)).toEqual([
+      expect(replies).toEqual([
         { from: "server", text: "A" },
         { from: "server", text: "B" },
         { from: "server", text: "C" }
       ])
-    }).pipe(Effect.scoped))
+    }))
 
   it.live("the server's scope closing closes every connection with 1001", () =>
     Effect.gen(function*() {
       const connected = yield* Deferred.make<void>()
       const stop = yield* Deferred.make<void>()
       const urlReady = yield* Deferred.make<string>()
-      const serverFiber = yield* Effect.fork(
+      const serverFiber = yield* Effect.forkChild(
         Effect.scoped(Effect.gen(function*() {
-          const server = yield* NodeServer.serve({}, () => Effect.zipRight(Deferred.succeed(connected, undefined), Effect.never))
+          const server = yield* NodeServer.serve({}, () => Effect.andThen(Deferred.succeed(connected, undefined), Effect.never))
           yield* Deferred.succeed(urlReady, server.url)
           yield* Deferred.await(stop)
         }))
@@ -124,8 +123,8 @@ describe("NodeConnector + NodeServer", () => {
         Effect.scoped,
         Effect.provide(NodeConnector.layer)
       )
-      expect(new TextDecoder().decode(concat([...reply]))).toBe("bytechannel.server.connection")
-    }).pipe(Effect.scoped))
+      expect(new TextDecoder().decode(concat(reply))).toBe("bytechannel.server.connection")
+    }))
 
   it.live("a handler that fails closes its connection with 1011", () =>
     Effect.gen(function*() {
@@ -136,7 +135,7 @@ describe("NodeConnector + NodeServer", () => {
         Effect.provide(NodeConnector.layer)
       )
       expect(error).toMatchObject({ reason: "Closed", code: 1011 })
-    }).pipe(Effect.scoped))
+    }))
 
   it.live("path, origin allow-list, verifyClient and subprotocols are enforced at the handshake", () =>
     Effect.gen(function*() {
@@ -161,7 +160,7 @@ describe("NodeConnector + NodeServer", () => {
       expect(yield* Effect.flip(attempt("/chat", { origin: "http://ok.example" }))).toMatchObject({ status: 401 })
       expect(yield* attempt("/chat", good, ["chat.v1", "chat.v2"])).toBe("chat.v2")
       expect(yield* attempt("/chat", good, ["chat.v1"])).toBe("chat.v1")
-    }).pipe(Effect.scoped))
+    }))
 
   it.live("maxConnections: an excess connection is closed with 1013", () =>
     Effect.gen(function*() {
@@ -173,7 +172,7 @@ describe("NodeConnector + NodeServer", () => {
         return yield* Effect.flip(Stream.runDrain(second.read))
       }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
       expect(error).toMatchObject({ reason: "Closed", code: 1013 })
-    }).pipe(Effect.scoped))
+    }))
 
   it.live("a busy port is a typed Open error, not a crash", () =>
     Effect.gen(function*() {
@@ -181,13 +180,13 @@ describe("NodeConnector + NodeServer", () => {
       const error = yield* Effect.flip(NodeServer.serve({ port: first.port }, echo))
       expect(error).toMatchObject({ _tag: "SocketError", reason: "Open" })
       expect(error.message).toContain("already in use")
-    }).pipe(Effect.scoped))
+    }))
 
   it.live("connecting to a closed port is a typed Open error", () =>
     Effect.gen(function*() {
       // Listen, note the port, close: nothing listens there now.
       const probe = Net.createServer()
-      const port = yield* Effect.async<number>((resume) => {
+      const port = yield* Effect.callback<number>((resume) => {
         probe.listen(0, "127.0.0.1", () => {
           const port = (probe.address() as Net.AddressInfo).port
           probe.close(() => resume(Effect.succeed(port)))
@@ -215,7 +214,7 @@ describe("NodeConnector + NodeServer", () => {
       )
       expect(error).toMatchObject({ _tag: "SocketError", reason: "Read", code: 1009 })
       expect(yield* Deferred.await(serverSaw)).toBe(1009)
-    }).pipe(Effect.scoped))
+    }))
 
   it.live("an invalid UTF-8 text frame is reported locally as 1007", () =>
     Effect.gen(function*() {
@@ -229,14 +228,14 @@ describe("NodeConnector + NodeServer", () => {
         Effect.provide(NodeConnector.layer)
       )
       expect(error).toMatchObject({ _tag: "SocketError", reason: "Read", code: 1007 })
-    }).pipe(Effect.scoped))
+    }))
 
   it.live("keepalive: a peer that stops answering pings fails the channel and closes it", () =>
     Effect.gen(function*() {
       const url = yield* rawServer((ws) => ws.pause()) // a paused peer cannot answer pings
       const result = yield* Effect.gen(function*() {
         const channel = yield* ByteChannel.connect(url)
-        const pong = yield* Effect.fork(channel.events.pipe(Stream.filter((e) => e._tag === "Error"), Stream.runHead))
+        const pong = yield* Effect.forkChild(channel.events.pipe(Stream.filter((e) => e._tag === "Error"), Stream.runHead))
         const error = yield* Effect.flip(Stream.runDrain(channel.read))
         return { error, event: yield* Fiber.join(pong), info: yield* channel.closed }
       }).pipe(Effect.scoped, Effect.provide(NodeConnector.layerWith({ pingInterval: "100 millis", pongTimeout: "200 millis" })))
@@ -244,7 +243,7 @@ describe("NodeConnector + NodeServer", () => {
       expect(result.error.message).toContain("no pong")
       expect(result.event._tag).toBe("Some")
       expect(result.info.code).toBe(1006)
-    }).pipe(Effect.scoped))
+    }))
 
   it.live("keepalive: pings and pongs appear on events while the peer answers", () =>
     Effect.gen(function*() {
@@ -253,8 +252,8 @@ describe("NodeConnector + NodeServer", () => {
         const channel = yield* ByteChannel.connect(server.url)
         return yield* channel.events.pipe(Stream.filter((e) => e._tag === "Pong"), Stream.take(2), Stream.runCollect)
       }).pipe(Effect.scoped, Effect.provide(NodeConnector.layerWith({ pingInterval: "50 millis" })))
-      expect(Chunk.size(events)).toBe(2)
-    }).pipe(Effect.scoped))
+      expect(events).toHaveLength(2)
+    }))
 
   it.live("keepalive: a peer that answered, then stops answering, is detected", () =>
     Effect.gen(function*() {
@@ -276,7 +275,7 @@ describe("NodeConnector + NodeServer", () => {
       expect(answered).toBe(1)
       expect(error).toMatchObject({ _tag: "SocketError", reason: "Read", code: 1006 })
       expect(error.message).toContain("no pong")
-    }).pipe(Effect.scoped))
+    }))
 
   /**
    * A server that offers TOTAL bytes at once, then closes with 1000, and resolves `pings` when it
@@ -288,14 +287,14 @@ describe("NodeConnector + NodeServer", () => {
       const threePings = yield* Deferred.make<void>()
       let pings = 0
       const url = yield* rawServer((ws) => {
-        ws.on("ping", () => ++pings === 3 && Deferred.unsafeDone(threePings, Effect.void))
+        ws.on("ping", () => ++pings === 3 && Deferred.doneUnsafe(threePings, Effect.void))
         for (let i = 0; i < total / CHUNK; i++) ws.send(Buffer.alloc(CHUNK, 1))
         ws.close(1000)
       })
       // Bounded, and cut short if the channel closes first (a keepalive that took the pause for a dead peer).
       const awaitThreePings = (channel: ByteChannel.ByteChannel) =>
         Effect.raceFirst(Deferred.await(threePings), Effect.asVoid(channel.closed)).pipe(
-          Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error(`the server saw ${pings} pings`) })
+          Effect.timeoutOrElse({ duration: "10 seconds", orElse: () => Effect.fail(new Error(`the server saw ${pings} pings`)) })
         )
       return { url, awaitThreePings }
     })
@@ -314,10 +313,10 @@ describe("NodeConnector + NodeServer", () => {
         // Nothing read until the server has seen three pings: the keepalive looked for a pong at
         // least twice while the full queue (8 messages) held the socket paused.
         yield* server.awaitThreePings(channel)
-        return yield* Effect.either(channel.send(new Uint8Array(0)))
+        return yield* Effect.result(channel.send(new Uint8Array(0)))
       }).pipe(Effect.scoped, Effect.provide(pausedKeepalive))
-      expect(alive).toEqual(Either.right(undefined))
-    }).pipe(Effect.scoped))
+      expect(alive).toEqual(Result.succeed(undefined))
+    }))
 
   it.live("keepalive: a reader that comes back after a pause gets every byte, though the pong was still behind the data", () =>
     Effect.gen(function*() {
@@ -326,10 +325,10 @@ describe("NodeConnector + NodeServer", () => {
       const read = yield* Effect.gen(function*() {
         const channel = yield* ByteChannel.connect(server.url)
         yield* server.awaitThreePings(channel)
-        return yield* Effect.either(Stream.runFold(channel.read, 0, (n, chunk) => n + chunk.length))
+        return yield* Effect.result(Stream.runFold(channel.read, () => 0, (n, chunk) => n + chunk.length))
       }).pipe(Effect.scoped, Effect.provide(pausedKeepalive))
-      expect(read).toEqual(Either.right(TOTAL))
-    }).pipe(Effect.scoped))
+      expect(read).toEqual(Result.succeed(TOTAL))
+    }))
 
   it.live("keepalive: a handshake slower than pingInterval still gets pings", () =>
     Effect.gen(function*() {
@@ -344,8 +343,8 @@ describe("NodeConnector + NodeServer", () => {
         Effect.scoped,
         Effect.provide(NodeConnector.layerWith({ pingInterval: "50 millis" }))
       )
-      expect(Chunk.size(pongs)).toBe(2)
-    }).pipe(Effect.scoped))
+      expect(pongs).toHaveLength(2)
+    }))
 
   it.live("100 concurrent connections exchange verified byte streams", () =>
     Effect.gen(function*() {
@@ -358,7 +357,7 @@ describe("NodeConnector + NodeServer", () => {
             const random = prng(1000 + i)
             const sent = Array.from({ length: 20 }, () => randomBytes(random, Math.floor(random() * 4096)))
             const total = sent.reduce((n, b) => n + b.length, 0)
-            yield* Effect.fork(Stream.run(Stream.fromIterable(sent), channel.write))
+            yield* Effect.forkChild(Stream.run(Stream.fromIterable(sent), channel.write))
             const received: Array<Uint8Array> = []
             let bytes = 0
             if (total > 0) {
@@ -370,7 +369,7 @@ describe("NodeConnector + NodeServer", () => {
       ).pipe(Effect.provide(NodeConnector.layer))
       expect(results.every(Boolean)).toBe(true)
       expect(results).toHaveLength(100)
-    }).pipe(Effect.scoped))
+    }))
 })
 
 const rawServer = (onConnection: (ws: WebSocket) => void) => Effect.map(rawWsServer(onConnection), ({ url }) => url)

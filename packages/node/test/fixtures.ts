@@ -3,6 +3,7 @@
  * other packages (random data, certificates, redis-server) are in core/test (utils.ts, nodeUtils.ts).
  */
 import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import { spawn } from "node:child_process"
 import { createRequire } from "node:module"
 import type * as Net from "node:net"
@@ -12,6 +13,18 @@ import { type WebSocket, WebSocketServer } from "ws"
 
 export const concat = (parts: ReadonlyArray<Uint8Array>) => Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.length)))
 
+/**
+ * Waits until `condition` holds, polling every 20 ms at most 500 times (10 s), then fails naming
+ * `what`: for what the process learns a moment later (a server sees a close after the client).
+ */
+export const eventually = (condition: () => boolean, what: string | (() => string)) =>
+  Effect.suspend(() =>
+    condition() ? Effect.void : Effect.fail(new Error(`not yet: ${typeof what === "string" ? what : what()}`))
+  ).pipe(Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 500 }))
+
+/** Runs `tick` every `millis` (a Node timer: it drives raw sockets) until the scope closes. */
+export const every = (millis: number, tick: () => void) =>
+  Effect.asVoid(Effect.acquireRelease(Effect.sync(() => setInterval(tick, millis)), (timer) => Effect.sync(() => clearInterval(timer))))
 
 /**
  * Runs a child process and reads its stdout line by line (`line(i)` waits for the i-th line or
@@ -45,7 +58,7 @@ export const spawnWithLines = (
         })
       )
       const line = (index: number) =>
-        Effect.async<string, Error>((resume) => {
+        Effect.callback<string, Error>((resume) => {
           const check = () => {
             if (lines.length > index) resume(Effect.succeed(lines[index]!))
             else if (child.exitCode !== null || child.signalCode !== null) {
@@ -79,14 +92,14 @@ export const spawnPeer = (
 /** A plain `ws` server (no backpressure of its own) whose connections `onConnection` drives; closed with the scope. */
 export const rawServer = (onConnection: (ws: WebSocket) => void) =>
   Effect.acquireRelease(
-    Effect.async<{ wss: WebSocketServer; url: string }>((resume) => {
+    Effect.callback<{ wss: WebSocketServer; url: string }>((resume) => {
       const wss: WebSocketServer = new WebSocketServer({ host: "127.0.0.1", port: 0 }, () => {
         resume(Effect.succeed({ wss, url: `ws://127.0.0.1:${(wss.address() as Net.AddressInfo).port}/` }))
       })
       wss.on("connection", onConnection)
     }),
     ({ wss }) =>
-      Effect.async<void>((resume) => {
+      Effect.callback<void>((resume) => {
         for (const client of wss.clients) client.terminate()
         wss.close(() => resume(Effect.void))
       })

@@ -1,16 +1,16 @@
 import { CloseCode } from "@bytechannel/core"
 import type { ByteChannel } from "@bytechannel/core"
 import * as Cause from "effect/Cause"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import * as Runtime from "effect/Runtime"
 import { Duplex } from "node:stream"
 
 /** @internal */
-export const toDuplexWith = (channel: ByteChannel.ByteChannel, runtime: Runtime.Runtime<never>): Duplex => {
-  // Every operation runs on the given runtime: its tracer, logger, services and FiberRefs.
-  const runCallback = Runtime.runCallback(runtime)
+export const toDuplexWith = (channel: ByteChannel.ByteChannel, context: Context.Context<never>): Duplex => {
+  // Every operation runs with the given context: its tracer and parent span, logger and references.
+  const runCallback = Effect.runCallbackWith(context)
   const run = <A, E>(effect: Effect.Effect<A, E>, done: (error: Error | null, value?: A) => void) => {
     runCallback(effect, {
       onExit: (exit) => {
@@ -50,4 +50,4 @@ export const toDuplexWith = (channel: ByteChannel.ByteChannel, runtime: Runtime.
 
 /** @internal */
 export const toDuplex = (channel: ByteChannel.ByteChannel): Effect.Effect<Duplex> =>
-  Effect.map(Effect.runtime<never>(), (runtime) => toDuplexWith(channel, runtime))
+  Effect.map(Effect.context<never>(), (context) => toDuplexWith(channel, context))

@@ -12,15 +12,14 @@ const SCHEMES: ReadonlyArray<string> = ["ws:", "wss:", "tcp:"]
 export const parseUrl = (url: string | URL) => Connector.parseUrl(url, { schemes: SCHEMES })
 
 /** @internal */
-export const make = (options?: NodeConnector.NodeConnectorOptions) =>
+export const make = (options?: NodeConnector.NodeConnectorOptions): Connector.Connector["Service"] =>
   Connector.make((url, connectOptions) =>
     Effect.flatMap(parseUrl(url), (parsed) => {
       const merged = { ...options, ...connectOptions }
       // The connection's whole life is one span, ended when its scope closes.
-      return Effect.zipRight(
+      return Effect.andThen(
         Effect.makeSpanScoped("bytechannel.connection", {
           kind: "client",
-          captureStackTrace: false,
           attributes: { "url.full": parsed.href, "network.transport": parsed.protocol === "tcp:" ? "tcp" : "websocket" }
         }),
         (parsed.protocol === "tcp:" ? tcp.connect(parsed, merged) : ws.connect(parsed, merged)).pipe(
@@ -31,7 +30,8 @@ export const make = (options?: NodeConnector.NodeConnectorOptions) =>
   )
 
 /** @internal */
-export const layerWith = (options: NodeConnector.NodeConnectorOptions) => Layer.succeed(Connector.Connector, make(options))
+export const layerWith = (options: NodeConnector.NodeConnectorOptions): Layer.Layer<Connector.Connector> =>
+  Layer.succeed(Connector.Connector, make(options))
 
 /** @internal */
-export const layer = layerWith({})
+export const layer: Layer.Layer<Connector.Connector> = layerWith({})

@@ -46,17 +46,27 @@ const guard = <A extends ReadonlyArray<unknown>>(listener: (...args: A) => unkno
 
 const ignore = () => {}
 
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i
+
 /**
- * The path of a request target, or `undefined` when the target is malformed: only origin-form
- * (`/path?query`) and absolute-form (`scheme://host/path`) targets are accepted.
+ * The path of a request target exactly as the client wrote it (no query, nothing normalized:
+ * `//host/chat`, `/x/../chat` and `/chat\` are not `/chat`), or `undefined` when the target is
+ * malformed: only origin-form (`/path?query`) and absolute-form (`scheme://host/path`) targets
+ * that parse as a URL are accepted.
  */
 const pathOf = (target: string | undefined): string | undefined => {
-  if (target === undefined || !(target.startsWith("/") || /^[a-z][a-z0-9+.-]*:\/\//i.test(target))) return undefined
+  if (target === undefined) return undefined
+  const authority = target.startsWith("/") ? undefined : ABSOLUTE_FORM.exec(target)
+  if (authority === null) return undefined
   try {
-    return new URL(target, "http://localhost").pathname
+    new URL(target, "http://localhost")
   } catch {
     return undefined
   }
+  const rest = authority === undefined ? target : target.slice(authority[0].length)
+  const end = rest.search(/[?#]/)
+  const path = end === -1 ? rest : rest.slice(0, end)
+  return path === "" ? "/" : path
 }
 
 /**
@@ -113,7 +123,7 @@ const makePending = (timeout: number, max: number) => {
  * ran (the server closed in between) drops the socket: nobody else would.
  */
 const serveWith = <R>(
-  run: (effect: Effect.Effect<void, never, Exclude<R, Scope.Scope>>) => Fiber.RuntimeFiber<void, unknown>,
+  run: (effect: Effect.Effect<void, never, Exclude<R, Scope.Scope>>) => Fiber.Fiber<void, unknown>,
   life: {
     readonly attributes: Record<string, string>
     readonly admit: () => boolean
@@ -138,7 +148,7 @@ const serveWith = <R>(
       : Effect.sync(life.refuse)
   const release = (admitted: boolean): Effect.Effect<void> => (admitted ? Effect.sync(life.release) : Effect.void)
   const fiber = run(
-    Effect.catchAllCause(
+    Effect.catchCause(
       Effect.acquireUseRelease(admit, use, release),
       (cause) => Effect.logWarning("bytechannel: could not serve a connection", cause)
     )
@@ -149,7 +159,7 @@ const serveWith = <R>(
 }
 
 const handshakeTimeoutMillis = (options: NodeServer.ServerOptions) =>
-  Duration.toMillis(Duration.decode(options.handshakeTimeout ?? constants.DEFAULT_HANDSHAKE_TIMEOUT_MILLIS))
+  Duration.toMillis(options.handshakeTimeout ?? constants.DEFAULT_HANDSHAKE_TIMEOUT_MILLIS)
 
 /** @internal */
 export const attach = <E, R>(
@@ -258,7 +268,7 @@ export const attach = <E, R>(
   })
 
 const listen = (server: Net.Server, options: { readonly host?: string | undefined; readonly port?: number | undefined; readonly backlog?: number | undefined }) =>
-  Effect.async<{ readonly host: string; readonly port: number }, SocketError.SocketError>((resume) => {
+  Effect.callback<{ readonly host: string; readonly port: number }, SocketError.SocketError>((resume) => {
     const host = options.host ?? constants.DEFAULT_HOST
     const port = options.port ?? 0
     const onError = (error: Error & { code?: string }) =>
@@ -278,7 +288,7 @@ const listen = (server: Net.Server, options: { readonly host?: string | undefine
   })
 
 const closeServer = (server: Net.Server) =>
-  Effect.async<void>((resume) => {
+  Effect.callback<void>((resume) => {
     server.close(() => resume(Effect.void))
     ;(server as Http.Server).closeAllConnections?.()
   })
@@ -332,7 +342,7 @@ export const serve = <E, R>(
 export const layer = <E, R>(
   options: NodeServer.ServeOptions,
   handler: (channel: ByteChannel.ByteChannel, info: NodeServer.ConnectionInfo) => Effect.Effect<void, E, R>
-) => Layer.scopedDiscard(serve(options, handler))
+) => Layer.effectDiscard(serve(options, handler))
 
 /** @internal */
 export const serveTcp = <E, R>(

@@ -58,7 +58,7 @@ export const fromNetSocket = (
 /** Opens a tcp://host:port connection. @internal */
 export const connect = (
   url: URL,
-  options: { readonly openTimeout?: Duration.DurationInput | undefined } & MessageSocket.SocketOptions
+  options: { readonly openTimeout?: Duration.Input | undefined } & MessageSocket.SocketOptions
 ): Effect.Effect<MessageSocket.MessageSocket, SocketError.SocketError, Scope.Scope> =>
   Effect.gen(function*() {
     const port = Number(url.port)
@@ -68,9 +68,9 @@ export const connect = (
     const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname
     const opened = yield* Deferred.make<void, SocketError.SocketError>()
     const socket = Net.connect({ host, port, allowHalfOpen: true, noDelay: true })
-    socket.once("connect", () => Deferred.unsafeDone(opened, Effect.void))
+    socket.once("connect", () => Deferred.doneUnsafe(opened, Effect.void))
     socket.once("error", (error) =>
-      Deferred.unsafeDone(opened, Effect.fail(new SocketError.SocketError({ reason: "Open", cause: error, detail: error.message }))))
+      Deferred.doneUnsafe(opened, Effect.fail(new SocketError.SocketError({ reason: "Open", cause: error, detail: error.message }))))
     const messageSocket = yield* fromNetSocket(socket, options)
     yield* Transport.awaitOpen(opened, {
       timeout: options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS,

@@ -2,7 +2,6 @@ import { CloseCode, Connector, Keepalive, MessageSocket, SocketError, Transport 
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as FiberId from "effect/FiberId"
 import type * as Scope from "effect/Scope"
 import type { Duplex } from "node:stream"
 import { WebSocket } from "ws"
@@ -40,8 +39,8 @@ interface WsInternals {
 /** Options of a ws-backed socket, shared by the client and the server. @internal */
 export interface WsSocketOptions extends MessageSocket.SocketOptions {
   readonly maxPayload?: number | undefined
-  readonly pingInterval?: Duration.DurationInput | undefined
-  readonly pongTimeout?: Duration.DurationInput | undefined
+  readonly pingInterval?: Duration.Input | undefined
+  readonly pongTimeout?: Duration.Input | undefined
 }
 
 /**
@@ -141,8 +140,8 @@ export const fromWebSocket = (
 }
 
 /** ws's own close timer (its default is 30 s) set to ours: no wait outlives `closeTimeout`. @internal */
-export const closeTimeoutMillis = (options: { readonly closeTimeout?: Duration.DurationInput | undefined } | undefined) =>
-  Duration.toMillis(Duration.decode(options?.closeTimeout ?? constants.DEFAULT_CLOSE_TIMEOUT_MILLIS))
+export const closeTimeoutMillis = (options: { readonly closeTimeout?: Duration.Input | undefined } | undefined) =>
+  Duration.toMillis(options?.closeTimeout ?? constants.DEFAULT_CLOSE_TIMEOUT_MILLIS)
 
 const toProtocols = Connector.protocolList
 
@@ -152,7 +151,7 @@ export const connect = (
   options: NodeConnector.NodeConnectorOptions & { readonly protocols?: string | ReadonlyArray<string> | undefined }
 ): Effect.Effect<MessageSocket.MessageSocket, SocketError.SocketError, Scope.Scope> =>
   Effect.suspend(() => {
-    const opened = Deferred.unsafeMake<void, SocketError.SocketError>(FiberId.none)
+    const opened = Deferred.makeUnsafe<void, SocketError.SocketError>()
     let ws: WebSocket
     try {
       ws = new WebSocket(url, toProtocols(options.protocols), {
@@ -170,7 +169,7 @@ export const connect = (
       return Effect.fail(new SocketError.SocketError({ reason: "Open", cause, detail: cause instanceof Error ? cause.message : String(cause) }))
     }
     ws.on("unexpected-response", (request, response) => {
-      Deferred.unsafeDone(
+      Deferred.doneUnsafe(
         opened,
         Effect.fail(
           new SocketError.SocketError({
@@ -187,19 +186,19 @@ export const connect = (
     let isOpen = false
     ws.on("error", (error) => {
       if (!isOpen) {
-        Deferred.unsafeDone(opened, Effect.fail(new SocketError.SocketError({ reason: "Open", cause: error, detail: error.message })))
+        Deferred.doneUnsafe(opened, Effect.fail(new SocketError.SocketError({ reason: "Open", cause: error, detail: error.message })))
       }
     })
     ws.once("close", (code) => {
       if (isOpen) return
-      Deferred.unsafeDone(
+      Deferred.doneUnsafe(
         opened,
         Effect.fail(new SocketError.SocketError({ reason: "Open", code, detail: "closed before the handshake completed" }))
       )
     })
     ws.once("open", () => {
       isOpen = true
-      Deferred.unsafeDone(opened, Effect.void)
+      Deferred.doneUnsafe(opened, Effect.void)
     })
     return Effect.flatMap(fromWebSocket(ws, options), (socket) =>
       // A deadline, not an idle timer: a server that dribbles its answer is cut at `openTimeout`.

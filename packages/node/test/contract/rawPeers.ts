@@ -16,12 +16,12 @@ type Received = Option.Option<string | Uint8Array>
 /** What every raw peer keeps: the messages received, and how the connection ended. */
 const makeInbox = () => {
   const queue = Effect.runSync(Queue.unbounded<Received>())
-  const closed = Effect.runSync(Deferred.make<PeerClose>())
+  const closed = Deferred.makeUnsafe<PeerClose>()
   return {
-    push: (message: string | Uint8Array) => queue.unsafeOffer(Option.some(message)),
+    push: (message: string | Uint8Array) => Queue.offerUnsafe(queue, Option.some(message)),
     end: (info: PeerClose) => {
-      queue.unsafeOffer(Option.none())
-      Deferred.unsafeDone(closed, Effect.succeed(info))
+      Queue.offerUnsafe(queue, Option.none())
+      Deferred.doneUnsafe(closed, Effect.succeed(info))
     },
     // After the end, every later `receive` sees it too.
     receive: Effect.tap(Queue.take(queue), (next) => (Option.isNone(next) ? Queue.offer(queue, next) : Effect.void)),
@@ -95,11 +95,11 @@ export const netPeer = (socket: Net.Socket): Peer => {
 }
 
 const listen = (server: Net.Server) =>
-  Effect.async<number>((resume) => {
+  Effect.callback<number>((resume) => {
     server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as Net.AddressInfo).port)))
   })
 
-const closeServer = (server: Net.Server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+const closeServer = (server: Net.Server) => Effect.callback<void>((resume) => void server.close(() => resume(Effect.void)))
 
 /**
  * A server for one connection: `serve(onSocket)` listens on an OS-chosen port; `accepted`
@@ -111,7 +111,7 @@ export const rawNetServer = <A>(onSocket: (socket: Net.Socket) => A) =>
     const sockets = new Set<Net.Socket>()
     const server = Net.createServer({ allowHalfOpen: true }, (socket) => {
       sockets.add(socket)
-      Deferred.unsafeDone(accepted, Effect.succeed(onSocket(socket)))
+      Deferred.doneUnsafe(accepted, Effect.succeed(onSocket(socket)))
     })
     const port = yield* listen(server)
     yield* Effect.addFinalizer(() =>
@@ -126,7 +126,7 @@ export const rawNetServer = <A>(onSocket: (socket: Net.Socket) => A) =>
 /** A plain TCP client; destroyed with the scope. */
 export const rawNetClient = (port: number): Effect.Effect<Peer, Error, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.async<{ socket: Net.Socket; peer: Peer }, Error>((resume) => {
+    Effect.callback<{ socket: Net.Socket; peer: Peer }, Error>((resume) => {
       const socket = Net.connect({ host: "127.0.0.1", port, allowHalfOpen: true })
       const peer = netPeer(socket)
       socket.once("connect", () => resume(Effect.succeed({ socket, peer })))
@@ -138,7 +138,7 @@ export const rawNetClient = (port: number): Effect.Effect<Peer, Error, Scope.Sco
 /** A plain `ws` client; terminated with the scope. */
 export const rawWsClient = (url: string): Effect.Effect<Peer, Error, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.async<{ ws: WebSocket; peer: Peer }, Error>((resume) => {
+    Effect.callback<{ ws: WebSocket; peer: Peer }, Error>((resume) => {
       const ws = new WebSocket(url, { perMessageDeflate: false })
       const peer = wsPeer(ws)
       ws.once("open", () => resume(Effect.succeed({ ws, peer })))

@@ -4,15 +4,15 @@
  * or a plain `ws` / `node:net` socket.
  */
 import { type ByteChannel, type MessageSocket } from "@bytechannel/core"
-import * as PlatformSocket from "@bytechannel/core/PlatformSocket"
+import * as EffectSocket from "@bytechannel/core/EffectSocket"
 import { NodeConnector, NodeServer } from "@bytechannel/node"
-import * as HttpRouter from "@effect/platform/HttpRouter"
-import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
+import * as HttpRouter from "effect/http/HttpRouter"
+import * as HttpServer from "effect/http/HttpServer"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import { createServer } from "node:http"
@@ -26,8 +26,11 @@ type Connect = ContractTransport["connect"]
 
 export const WEBSOCKET: Capabilities = { messages: true, receiveOverflow: "pause", sendBackpressure: true, protocolCodesOnWire: "as-is" }
 export const TCP: Capabilities = { messages: false, receiveOverflow: "pause", sendBackpressure: true, protocolCodesOnWire: "as-is" }
-/** The @effect/platform Socket: no backpressure either way (README, "Node"), so the fail policy. */
-export const PLATFORM_SOCKET: Capabilities = { messages: true, receiveOverflow: "fail", sendBackpressure: false, protocolCodesOnWire: "as-is" }
+/**
+ * An effect/socket Socket (EffectSocket.fromSocket): pulled only while the receive queue has room,
+ * so it pauses; its WebSocket writer does not wait for the send buffer, so no send backpressure.
+ */
+export const EFFECT_SOCKET: Capabilities = { messages: true, receiveOverflow: "pause", sendBackpressure: false, protocolCodesOnWire: "as-is" }
 
 /**
  * A server handler that hands its channel to the test and holds the connection until the test
@@ -37,15 +40,15 @@ const handOver = Effect.gen(function*() {
   const accepted = yield* Deferred.make<ByteChannel.ByteChannel>()
   const released = yield* Deferred.make<void>()
   const handler = (channel: ByteChannel.ByteChannel) =>
-    Effect.zipRight(Deferred.succeed(accepted, channel), Effect.asVoid(Effect.raceFirst(Deferred.await(released), channel.closed)))
+    Effect.andThen(Deferred.succeed(accepted, channel), Effect.asVoid(Effect.raceFirst(Deferred.await(released), channel.closed)))
   return { handler, accepted: Deferred.await(accepted), release: Deferred.succeed(released, undefined).pipe(Effect.asVoid) }
 })
 
 /** A client subject in a scope of its own, closed by `release` (or with the case's scope). */
 const clientSubject = <E>(open: Effect.Effect<MessageSocket.MessageSocket, E, Scope.Scope>) =>
   Effect.gen(function*() {
-    const scope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
-    const subject = yield* Scope.extend(open, scope)
+    const scope = yield* Scope.fork(yield* Effect.scope, "sequential")
+    const subject = yield* Scope.provide(open, scope)
     return { subject, release: Scope.close(scope, Exit.void) }
   })
 
@@ -75,7 +78,7 @@ export const nodeServerToWsClient: Connect = (bounds) =>
 export const wsClientToRawServer: Connect = (bounds) =>
   Effect.gen(function*() {
     const accepted = yield* Deferred.make<ReturnType<typeof wsPeer>>()
-    const { url } = yield* rawServer((ws) => Deferred.unsafeDone(accepted, Effect.succeed(wsPeer(ws))))
+    const { url } = yield* rawServer((ws) => Deferred.doneUnsafe(accepted, Effect.succeed(wsPeer(ws))))
     const { release, subject } = yield* clientSubject(nodeConnect(bounds, url))
     return { subject, peer: yield* Deferred.await(accepted), release } satisfies Connection
   })
@@ -132,16 +135,17 @@ export const serveTcpToRawClient: Connect = (bounds) =>
     return { subject: (yield* server.accepted).socket, peer, release: server.release } satisfies Connection
   })
 
-/** An @effect/platform HttpServer route upgrading with PlatformSocket.upgrade ↔ a plain `ws` client. */
-export const platformSocketToRawClient: Connect = (bounds) =>
+/** An effect/http route (NodeHttpServer) upgrading with EffectSocket.upgrade ↔ a plain `ws` client. */
+export const effectSocketToRawClient: Connect = (bounds) =>
   Effect.gen(function*() {
     const server = yield* handOver
-    const context = yield* Layer.build(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
-    const app = HttpRouter.empty.pipe(HttpRouter.get("/contract", PlatformSocket.upgrade(server.handler, bounds)))
-    yield* HttpServer.serveEffect(app).pipe(Effect.provide(context))
-    const port = yield* HttpServer.addressWith((address) => Effect.succeed(address._tag === "TcpAddress" ? address.port : 0)).pipe(
-      Effect.provide(context)
+    const context = yield* Layer.build(
+      NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1", gracefulShutdownTimeout: "1 second" })
     )
-    const peer = yield* rawWsClient(`ws://127.0.0.1:${port}/contract`)
+    const http = Context.get(context, HttpServer.HttpServer)
+    const route = HttpRouter.add("GET", "/contract", EffectSocket.upgrade(server.handler, bounds))
+    yield* http.serve(yield* HttpRouter.toHttpEffect(route))
+    if (http.address._tag === "UnixPathAddress") return yield* Effect.die(new Error("expected an internet address"))
+    const peer = yield* rawWsClient(`ws://127.0.0.1:${http.address.port}/contract`)
     return { subject: (yield* server.accepted).socket, peer, release: server.release } satisfies Connection
   })

@@ -116,7 +116,7 @@ export const frameReader = (socket: Net.Socket, initial: Buffer = Buffer.alloc(0
     isEnded: () => isEnded,
     closeFrame,
     /** The first close frame's code and reason, once it came (or the socket ended without one). */
-    awaitClose: Effect.async<{ readonly code: number; readonly reason: string } | undefined>((resume) => {
+    awaitClose: Effect.callback<{ readonly code: number; readonly reason: string } | undefined>((resume) => {
       const check = () => {
         const close = closeFrame()
         if (close !== undefined) {
@@ -129,7 +129,7 @@ export const frameReader = (socket: Net.Socket, initial: Buffer = Buffer.alloc(0
     }),
     /** Waits until `predicate` holds over the frames seen, or the socket ends. */
     until: (predicate: (frames: ReadonlyArray<ParsedFrame>) => boolean) =>
-      Effect.async<boolean>((resume) => {
+      Effect.callback<boolean>((resume) => {
         const check = () => {
           if (predicate(frames)) resume(Effect.succeed(true))
           else if (isEnded) resume(Effect.succeed(false))
@@ -142,7 +142,7 @@ export const frameReader = (socket: Net.Socket, initial: Buffer = Buffer.alloc(0
 
 /** Reads an HTTP head (up to the blank line) from a socket; the bytes after it are returned too. */
 export const readHead = (socket: Net.Socket) =>
-  Effect.async<{ readonly head: string; readonly rest: Buffer } | undefined>((resume) => {
+  Effect.callback<{ readonly head: string; readonly rest: Buffer } | undefined>((resume) => {
     let buffered = Buffer.alloc(0)
     const onData = (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk])
@@ -178,7 +178,7 @@ export const switchingProtocols = (requestHead: string, extra = "") =>
  */
 export const rawTcpServer = (onConnection: (socket: Net.Socket) => void) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly server: Net.Server; readonly port: number; readonly sockets: Set<Net.Socket> }>((resume) => {
+    Effect.callback<{ readonly server: Net.Server; readonly port: number; readonly sockets: Set<Net.Socket> }>((resume) => {
       const sockets = new Set<Net.Socket>()
       // Half-open allowed: a peer that gets our FIN keeps its side open until it decides (or the test ends).
       const server = Net.createServer({ allowHalfOpen: true }, (socket) => {
@@ -190,7 +190,7 @@ export const rawTcpServer = (onConnection: (socket: Net.Socket) => void) =>
       server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, port: (server.address() as Net.AddressInfo).port, sockets })))
     }),
     ({ server, sockets }) =>
-      Effect.async<void>((resume) => {
+      Effect.callback<void>((resume) => {
         for (const socket of sockets) socket.destroy()
         server.close(() => resume(Effect.void))
       })
@@ -199,7 +199,7 @@ export const rawTcpServer = (onConnection: (socket: Net.Socket) => void) =>
 /** A raw TCP connection to 127.0.0.1:port, destroyed with the scope. */
 export const rawConnect = (port: number) =>
   Effect.acquireRelease(
-    Effect.async<Net.Socket, Error>((resume) => {
+    Effect.callback<Net.Socket, Error>((resume) => {
       const socket = Net.connect({ host: "127.0.0.1", port })
       socket.on("error", () => {})
       socket.once("connect", () => resume(Effect.succeed(socket)))
@@ -237,7 +237,10 @@ export const statusOf = (port: number, request: string) =>
       const socket = yield* rawConnect(port)
       socket.write(request)
       const answer = yield* readHead(socket).pipe(
-        Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error(`no answer to ${request.split("\r\n")[0]}`) })
+        Effect.timeoutOrElse({
+          duration: "5 seconds",
+          orElse: () => Effect.fail(new Error(`no answer to ${request.split("\r\n")[0]}`))
+        })
       )
       return answer?.head.split("\r\n")[0]
     })

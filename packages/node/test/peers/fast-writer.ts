@@ -16,8 +16,8 @@ const program = Effect.gen(function*() {
   let peak = baseline
   let written = 0
   const chunk = new Uint8Array(CHUNK).fill(7)
-  const chunks = Stream.repeatValue(chunk).pipe(Stream.take(Math.ceil(total / CHUNK)), Stream.tap(() => Effect.sync(() => (written += CHUNK))))
-  yield* Effect.fork(Stream.run(chunks, channel.write))
+  const chunks = Stream.range(1, Math.ceil(total / CHUNK)).pipe(Stream.map(() => chunk), Stream.tap(() => Effect.sync(() => (written += CHUNK))))
+  yield* Effect.forkChild(Stream.run(chunks, channel.write))
   // A fixed observation window: a writer without backpressure would hand over all of TOTAL
   // within it (loopback moves gigabytes per second).
   for (let i = 0; i < seconds * 10; i++) {
