@@ -103,8 +103,6 @@ export interface Controller {
   readonly receivePaused: () => boolean
   /** What the transport holds unsent now (its `bufferedAmount`), for liveness checks. */
   readonly sendBuffered: () => number
-  /** Messages handed to the transport since the socket opened (for liveness checks). */
-  readonly sentMessages: () => number
   /**
    * Judges the send buffer by the send-stall rule now, even with no send waiting: if what it
    * holds does not drain at all for `sendStallTimeout`, the connection is closed with 1008 and

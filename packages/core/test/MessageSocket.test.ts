@@ -11,8 +11,12 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as References from "effect/References"
+import * as Exit from "effect/Exit"
+import * as Metric from "effect/Metric"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/testing/TestClock"
+import * as ByteChannel from "@bytechannel/core/ByteChannel"
+import * as SocketMetrics from "@bytechannel/core/SocketMetrics"
 import { awaitSuspended } from "./utils.js"
 
 const bytes = (...values: Array<number>) => new Uint8Array(values)
@@ -23,6 +27,15 @@ const within = <A, E, R>(what: string, effect: Effect.Effect<A, E, R>): Effect.E
     effect,
     Effect.andThen(TestClock.withLive(Effect.sleep("3 seconds")), Effect.die(new Error(`no ${what} within 3 seconds`)))
   )
+
+/** Sleeps pending on the TestClock (its own list): what timers a connection has left behind. */
+const pendingSleeps = TestClock.testClockWith((clock) =>
+  Effect.sync(() => {
+    const sleeps = (clock as unknown as { readonly sleeps?: ReadonlyArray<unknown> }).sleeps
+    if (sleeps === undefined) throw new Error("TestClock has no sleeps list any more: update pendingSleeps")
+    return sleeps.length
+  })
+)
 
 /** Forks `effect` and runs it until it first waits, so that a poll right after says whether it is waiting. */
 const started = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.forkChild(effect, { startImmediately: true })
@@ -151,6 +164,50 @@ describe("MessageSocket engine", () => {
         yield* TestClock.adjust("1 millis")
         expect(yield* within("drop at the close deadline", Fiber.join(closed))).toEqual({ code: 1006, reason: "", wasClean: false, local: true })
         expect(yield* b.closed).toMatchObject({ code: 1006, local: false })
+      }))
+
+    it.effect("a close deadline kept for a caller who gave up ends when the connection closes otherwise: no timer outlives it", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* MemorySocket.makePair({ closeTimeout: "30 seconds" })
+        yield* b.ignoreCloseFrames
+        const before = yield* pendingSleeps
+        const gaveUp = yield* started(Effect.flip(Effect.timeout(a.close(), "1 second")))
+        yield* awaitSuspended(gaveUp)
+        yield* TestClock.adjust("1 second")
+        yield* Fiber.join(gaveUp)
+        expect(yield* pendingSleeps, "the close deadline runs on for the caller who gave up").toBe(before + 1)
+        // The connection ends otherwise (lost) well before the deadline.
+        yield* b.terminate
+        expect(yield* a.closed).toMatchObject({ code: 1006 })
+        expect(yield* pendingSleeps, "a timer of the closed connection is still pending").toBe(before)
+      }))
+
+    it.effect("a failure this side closes for is kept when the transport's close completes at once: read fails, never a clean EOF", () =>
+      Effect.gen(function*() {
+        // The loopback of Transport's docs: onClose from inside sendClose.
+        const controller = yield* Transport.make((c) => ({
+          write: () => {},
+          bufferedAmount: () => 0,
+          sendClose: (code, reason) => c.onClose({ code, reason, wasClean: true }),
+          terminate: () => c.onClose({ code: 1006, reason: "", wasClean: false }),
+          pause: () => {},
+          resume: () => {}
+        }), { receiveOverflow: "fail", receiveHighWaterMessages: 1 })
+        controller.onMessage(bytes(1))
+        expect(controller.state()).toBe("closed")
+        const read = yield* Effect.exit(Stream.runCollect(ByteChannel.fromSocket(controller.socket).read))
+        expect(Exit.isFailure(read), "the overflow read as a clean end of input").toBe(true)
+        expect(Exit.isFailure(read) ? Exit.findErrorOption(read) : undefined).toMatchObject({ _tag: "Some", value: { reason: "ReceiveOverflow" } })
+      }))
+
+    it.effect("a transport whose build throws leaves the open-connections gauge where it was", () =>
+      Effect.gen(function*() {
+        const before = yield* Metric.value(SocketMetrics.openConnections)
+        const exit = yield* Effect.exit(Transport.make(() => {
+          throw new Error("boom")
+        }))
+        expect(Exit.isFailure(exit)).toBe(true)
+        expect(yield* Metric.value(SocketMetrics.openConnections)).toEqual(before)
       }))
   })
 

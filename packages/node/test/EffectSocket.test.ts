@@ -346,6 +346,28 @@ describe("EffectSocket.fromSocket: a socket made by effect/socket as a MessageSo
       yield* within("second send", Fiber.join(second))
       yield* turnsUntil(() => state.writeAlls === 2, "both written")
     }))
+
+  it.live("a writer that takes what it is given slowly (a slow reader behind it) is never a stall: its progress shows run by run", () =>
+    Effect.gen(function*() {
+      let written = 0
+      // The peer reads 4 KiB every 5 ms; 1.6 MiB to send past a 1 MiB high-water mark, and a
+      // send-stall timeout of 1 s: shorter than the writer takes for a whole buffer (1.3 s).
+      const slowly = () => Effect.andThen(Effect.sleep("5 millis"), Effect.sync(() => written++))
+      const socket = Socket.make({
+        reader: Effect.succeed({ pull: Effect.never, upgrade: Socket.SocketUpgradeError.unsupported }),
+        writer: Effect.succeed({
+          write: (chunk) => Socket.isCloseEvent(chunk) ? Effect.void : slowly(),
+          writeAll: (chunks) => Effect.forEach(chunks, slowly, { discard: true })
+        })
+      })
+      const messages = yield* EffectSocket.fromSocket(socket, { sendHighWaterMark: 1024 * 1024, sendStallTimeout: "1 second" })
+      const exit = yield* within("the sends", Effect.exit(messages.sendAll(Array.from({ length: 400 }, () => new Uint8Array(4096)))))
+      expect(exit._tag === "Failure" ? String(exit.cause) : "sent", "a reader draining 800 KB/s was dropped as stalled").toBe("sent")
+      // The writer goes on with what is queued (about 2 s of it): a bounded wait on the count.
+      for (let i = 0; i < 1000 && written < 400; i++) yield* Effect.sleep("10 millis")
+      expect(written).toBe(400)
+      yield* messages.terminate
+    }))
 })
 
 describe("EffectSocket.toSocket: a ByteChannel as an effect/socket Socket", () => {

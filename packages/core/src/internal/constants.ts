@@ -60,3 +60,9 @@ export const RECONNECT_DEFAULT_OUTBOX_SIZE = 1024
 
 /** Default bound of `Reconnect.framed`'s inbox (messages received, not yet read). */
 export const RECONNECT_DEFAULT_INBOX_SIZE = 256
+
+/**
+ * Largest run of messages `EffectSocket.fromSocket` hands to an `effect/socket` writer at once:
+ * what each run took leaves the send buffer as it is taken, so a slow reader shows progress.
+ */
+export const EFFECT_SOCKET_WRITE_BATCH_BYTES = 64 * 1024

@@ -11,13 +11,16 @@
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 
 /**
- * With `keepOnInterrupt`, the timer is stopped when the wait ends, not when it is interrupted:
- * a close once begun is still ended at its deadline if whoever waited for it gave up (an
- * interrupted `Scope.close`, an `Effect.timeout` around `close`), or a silent peer would hold
- * the connection forever. Without it (an opening handshake), an interrupted wait stops the
- * timer at once: nothing of an abandoned connect outlives it.
+ * With `keepOnInterrupt` (a set the owner holds), the timer is not stopped when the wait is
+ * interrupted: a close once begun is still ended at its deadline if whoever waited for it gave up
+ * (an interrupted `Scope.close`, an `Effect.timeout` around `close`), or a silent peer would hold
+ * the connection forever. It is kept in the set meanwhile, for its owner to stop once the
+ * connection closed by other means; it leaves the set when it ends. Without it (an opening
+ * handshake), an interrupted wait stops the timer at once: nothing of an abandoned connect
+ * outlives it.
  *
  * @internal
  */
@@ -25,9 +28,9 @@ export const withDeadline = <A, E, R>(
   wait: Effect.Effect<A, E, R>,
   timeout: Duration.Duration,
   onExpiry: () => void,
-  options?: { readonly keepOnInterrupt?: boolean | undefined }
+  options?: { readonly keepOnInterrupt?: Set<Fiber.Fiber<void>> | undefined }
 ): Effect.Effect<A, E, R> => {
-  const keep = options?.keepOnInterrupt === true
+  const kept = options?.keepOnInterrupt
   return Effect.uninterruptibleMask((restore) =>
     Effect.flatMap(
       // Interruptible even when forked from a finalizer (which runs uninterruptibly), or stopping
@@ -35,7 +38,11 @@ export const withDeadline = <A, E, R>(
       Effect.forkDetach(Effect.andThen(Effect.interruptible(Effect.sleep(timeout)), Effect.sync(onExpiry))),
       (timer) =>
         Effect.onExit(restore(wait), (exit) => {
-          if (keep && Exit.hasInterrupts(exit)) return Effect.void
+          if (kept !== undefined && Exit.hasInterrupts(exit)) {
+            kept.add(timer)
+            timer.addObserver(() => kept.delete(timer))
+            return Effect.void
+          }
           timer.interruptUnsafe()
           return Effect.void
         })

@@ -20,6 +20,7 @@ import type * as MessageSocket from "../MessageSocket.js"
 import type { CloseArgumentError } from "../SocketError.js"
 import { SocketError } from "../SocketError.js"
 import * as Transport from "../Transport.js"
+import * as constants from "./constants.js"
 import { sendAll } from "./byteChannel.js"
 import { closeOnScopeClose } from "./close.js"
 import { handle } from "./handle.js"
@@ -115,26 +116,45 @@ export const fromSocket = (
       }
     }), { ...options, receiveOverflow: "pause" })
 
-    // Runs of messages go in one `writeAll`; a close event goes on its own, in order.
+    // Runs of messages go in `writeAll`s of at most EFFECT_SOCKET_WRITE_BATCH_BYTES; a close
+    // event goes on its own, in order. What each write took leaves `bufferedAmount` as it is
+    // taken, so a slow reader shows progress to the send-stall rule batch by batch.
+    const written = (items: ReadonlyArray<Outgoing>) => {
+      for (let i = 0; i < items.length; i++) queuedBytes -= sizeOf(items[i]!)
+      controller.onDrain()
+    }
     const writeBatch = (batch: Array<Outgoing>): Effect.Effect<void, Socket.SocketError> =>
       Effect.gen(function*() {
         let start = 0
+        let bytes = 0
         for (let i = 0; i <= batch.length; i++) {
           const item = batch[i]
-          if (item !== undefined && !Socket.isCloseEvent(item)) continue
-          if (i > start) yield* writer.writeAll(batch.slice(start, i) as unknown as NonEmptyReadonlyArray<MessageSocket.Message>)
-          if (item !== undefined) yield* writer.write(item)
+          const isMessage = item !== undefined && !Socket.isCloseEvent(item)
+          if (isMessage && (i === start || bytes < constants.EFFECT_SOCKET_WRITE_BATCH_BYTES)) {
+            bytes += sizeOf(item)
+            continue
+          }
+          if (i > start) {
+            const run = batch.slice(start, i)
+            yield* writer.writeAll(run as unknown as NonEmptyReadonlyArray<MessageSocket.Message>)
+            written(run)
+          }
+          if (isMessage) {
+            start = i
+            bytes = sizeOf(item)
+            continue
+          }
+          if (item !== undefined) {
+            yield* writer.write(item)
+            written([item])
+          }
           start = i + 1
+          bytes = 0
         }
       })
 
     const writeLoop = Effect.gen(function*() {
-      while (true) {
-        const batch = yield* nextBatch
-        yield* writeBatch(batch)
-        for (let i = 0; i < batch.length; i++) queuedBytes -= sizeOf(batch[i]!)
-        controller.onDrain()
-      }
+      while (true) yield* writeBatch(yield* nextBatch)
     }).pipe(
       Effect.catch((error) =>
         Effect.sync(() => {

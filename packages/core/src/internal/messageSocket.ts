@@ -17,6 +17,7 @@ import { validateClose } from "./close.js"
 import * as constants from "./constants.js"
 import { withDeadline } from "./deadline.js"
 import { Inbox, messageSize } from "./inbox.js"
+import * as SendStall from "./sendStall.js"
 
 /** @internal */
 export const TypeId: typeof MessageSocket.TypeId = Symbol.for("@bytechannel/core/MessageSocket") as any
@@ -73,12 +74,11 @@ const makeUnsafe = (
   let closeInfo: MessageSocket.CloseInfo | undefined
   let localClose = false
   let received = 0
-  let sent = 0
   let pauses = 0
-  // The send-stall watch: a timer fiber while writers wait; what it saw at the start of its window.
-  let stallWatch: Fiber.Fiber<void> | undefined
-  let stallBuffered = 0
-  let stallSent = 0
+  // Bytes handed to the transport so far: with the send buffer, how much of it drained.
+  let sentBytes = 0
+  // Close deadlines that outlive the caller who gave up on them: stopped when the socket closes.
+  const closeTimers = new Set<Fiber.Fiber<void>>()
 
   // Created by the first `events` subscriber: events before any subscription reach no one, so
   // most connections never pay for the buffer.
@@ -133,13 +133,14 @@ const makeUnsafe = (
     inbox.push(message)
     if (!inbox.paused && (inbox.size >= highMessages || inbox.bytes >= highBytes)) {
       if (overflow === "fail") {
-        beginClose(CloseCode.MessageTooBig, "receive buffer full")
-        fail(
+        failAndClose(
           new SocketError({
             reason: "ReceiveOverflow",
             code: CloseCode.MessageTooBig,
             detail: `more than ${highMessages} messages or ${highBytes} bytes unread`
-          })
+          }),
+          CloseCode.MessageTooBig,
+          "receive buffer full"
         )
         return
       }
@@ -173,6 +174,16 @@ const makeUnsafe = (
     if (inbox.size === 0) inbox.finish()
   }
 
+  // This side fails the connection and closes it with `code`: the failure is recorded first, so a
+  // transport whose close completes at once (onClose inside sendClose) still fails `receive`.
+  const failAndClose = (error: SocketError, code: number, reason: string) => {
+    if (inbox.failure || state === "closed") return
+    inbox.failure = error
+    beginClose(code, reason)
+    emit(SocketEvent.Error({ error }))
+    if (inbox.size === 0) inbox.finish()
+  }
+
   const closed = (info: { readonly code: number; readonly reason: string; readonly wasClean: boolean }) => {
     if (state === "closed") return
     state = "closed"
@@ -183,10 +194,10 @@ const makeUnsafe = (
     inbox.ended = true
     if (inbox.size === 0) inbox.finish()
     wakeWriters(Exit.fail(closedError()))
-    // Nothing of a closed connection waits on: the stall watch ends with it.
-    const watch = stallWatch
-    stallWatch = undefined
-    watch?.interruptUnsafe()
+    // Nothing of a closed connection waits on: its timers end with it.
+    stall.stop()
+    for (const timer of closeTimers) timer.interruptUnsafe()
+    closeTimers.clear()
     emit(SocketEvent.Close({ info: closeInfo }))
     const done = closeInfo
     for (const waiter of closeWaiters.splice(0)) waiter(done)
@@ -253,48 +264,24 @@ const makeUnsafe = (
   const waitThenReceive = whenReadable(receive)
 
   // No progress at all for `sendStallTimeout` while a sender waits (or, once asked by a liveness
-  // check, while anything is held unsent): the peer reads nothing. Progress, not size: the send
-  // buffer went down, or took more (a reader drained it and a writer refilled it), in the window.
-  const markStall = () => {
-    stallBuffered = transport.bufferedAmount()
-    stallSent = sent
-  }
-  const stallCheck: Effect.Effect<void> = Effect.suspend(() => {
-    // Nothing waits to be sent and nothing is held unsent: nothing to judge.
-    if (state !== "open" || (writers.length === 0 && transport.bufferedAmount() === 0)) {
-      stallWatch = undefined
-      return Effect.void
+  // check, while anything is held unsent): the peer reads nothing. The 1008 goes out first; then
+  // the waiting sends fail with the stall itself (not with the Closed the close wakes them with).
+  const stall = SendStall.make({
+    timeout: sendStallTimeout,
+    buffered: () => transport.bufferedAmount(),
+    sentBytes: () => sentBytes,
+    pending: () => state === "open" && (writers.length > 0 || transport.bufferedAmount() > 0),
+    onStall: (error) => {
+      const stalled = writers.splice(0)
+      failAndClose(error, CloseCode.PolicyViolation, "send stalled")
+      for (const writer of stalled) writer(Exit.fail(error))
+      // The peer reads nothing: its answer to the close may never come either.
+      return Effect.asVoid(withDeadline(awaitClosed, defaultCloseTimeout, terminateNow, { keepOnInterrupt: closeTimers }))
     }
-    if (transport.bufferedAmount() < stallBuffered || sent !== stallSent) {
-      markStall()
-      return watchStall
-    }
-    stallWatch = undefined
-    const error = new SocketError({
-      reason: "SendTimeout",
-      code: CloseCode.PolicyViolation,
-      detail: `the peer read nothing for ${Duration.format(sendStallTimeout)}`
-    })
-    // The 1008 goes out first; then the waiting sends fail with the stall itself (not with the
-    // Closed the close would wake them with), before their fibers can close otherwise.
-    const stalled = writers.splice(0)
-    beginClose(CloseCode.PolicyViolation, "send stalled")
-    fail(error)
-    for (const writer of stalled) writer(Exit.fail(error))
-    // The peer reads nothing: its answer to the close may never come either.
-    return Effect.asVoid(withDeadline(awaitClosed, defaultCloseTimeout, terminateNow, { keepOnInterrupt: true }))
-  })
-  const watchStall: Effect.Effect<void> = Effect.andThen(Effect.sleep(sendStallTimeout), stallCheck)
-  const startStallWatch: Effect.Effect<void> = Effect.suspend(() => {
-    if (stallWatch !== undefined || !Duration.isFinite(sendStallTimeout)) return Effect.void
-    markStall()
-    return Effect.map(Effect.forkDetach(watchStall), (fiber) => {
-      stallWatch = fiber
-    })
   })
 
   const waitWritable: Effect.Effect<void, SocketError> = Effect.andThen(
-    startStallWatch,
+    stall.start,
     Effect.callback<void, SocketError>((resume) => {
       if (state !== "open" || transport.bufferedAmount() < sendHighWater) return resume(Effect.void)
       const writer: Waiter = (exit) => resume(exit)
@@ -312,9 +299,10 @@ const makeUnsafe = (
     let index = from
     while (index < messages.length && state === "open" && transport.bufferedAmount() < sendHighWater) {
       const message = messages[index++]!
-      sent++
+      const size = messageSize(message)
+      sentBytes += size
       SocketMetrics.messagesSent.updateUnsafe(1, noContext)
-      SocketMetrics.bytesSent.updateUnsafe(messageSize(message), noContext)
+      SocketMetrics.bytesSent.updateUnsafe(size, noContext)
       transport.write(message)
     }
     return index
@@ -343,7 +331,7 @@ const makeUnsafe = (
       // A silent peer is dropped when the time is up, which completes the close (1006). The
       // deadline outlives whoever waits for it: a caller that gives up (`Effect.timeout`
       // around `close`) does not leave the connection half closed.
-      return withDeadline(awaitClosed, timeout, terminateNow, { keepOnInterrupt: true })
+      return withDeadline(awaitClosed, timeout, terminateNow, { keepOnInterrupt: closeTimers })
     })
 
   const hub: Effect.Effect<PubSub.PubSub<MessageSocket.SocketEvent>> = Effect.suspend(() =>
@@ -389,9 +377,14 @@ const makeUnsafe = (
     receivePauses: () => pauses,
     receivePaused: () => inbox.paused,
     sendBuffered: () => state === "closed" ? 0 : transport.bufferedAmount(),
-    watchSendStall: startStallWatch,
-    sentMessages: () => sent
+    watchSendStall: stall.start
   }
-  transport = build(controller)
+  try {
+    transport = build(controller)
+  } catch (cause) {
+    openGauge--
+    SocketMetrics.openConnections.updateUnsafe(openGauge, noContext)
+    throw cause
+  }
   return controller
 }
