@@ -122,8 +122,14 @@ export interface Proxy {
   readonly cut: Effect.Effect<void>
 }
 
-/** A TCP proxy on 127.0.0.1 to `port`, closed with the scope. */
-export const proxy = (port: number): Effect.Effect<Proxy, Error, Scope.Scope> =>
+/**
+ * A TCP proxy on 127.0.0.1 to `port`, closed with the scope. With `slow`, what a connection sends
+ * once its bytes name `slow.match` is held back by `slow.millis`, in order (replies are not).
+ */
+export const proxy = (
+  port: number,
+  slow?: { readonly match: string; readonly millis: number }
+): Effect.Effect<Proxy, Error, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.callback<{ server: Net.Server; sockets: Set<Net.Socket>; url: string }, Error>((resume) => {
       const sockets = new Set<Net.Socket>()
@@ -138,8 +144,18 @@ export const proxy = (port: number): Effect.Effect<Proxy, Error, Scope.Scope> =>
             upstream.destroy()
           })
         }
-        client.pipe(upstream)
         upstream.pipe(client)
+        if (slow === undefined) {
+          client.pipe(upstream)
+          return
+        }
+        let seen = ""
+        let matched = false
+        client.on("data", (chunk: Buffer) => {
+          if (!matched && seen.length < 4096) matched = (seen += chunk.toString("latin1")).includes(slow.match)
+          if (matched) setTimeout(() => upstream.write(chunk), slow.millis)
+          else upstream.write(chunk)
+        })
       })
       server.once("error", (error) => resume(Effect.fail(error)))
       server.listen(0, "127.0.0.1", () =>

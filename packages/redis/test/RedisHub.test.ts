@@ -12,7 +12,6 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { Redis } from "ioredis"
-import * as Net from "node:net"
 import { proxy, redisServer } from "../../core/test/nodeUtils.js"
 import { watch } from "../../core/test/utils.js"
 
@@ -71,46 +70,6 @@ const redisProcess = (look: Redis) =>
     return { hang: signal("SIGSTOP"), resume: signal("SIGCONT") }
   })
 
-/**
- * A TCP proxy on 127.0.0.1 to `port` that holds back by `delayMillis`, in order, what a connection
- * sends once its bytes named `match` (ioredis sends `CLIENT SETNAME` first): one hub's reader
- * connection whose commands reach Redis late. Replies are not delayed. Closed with the scope.
- */
-const slowProxy = (port: number, match: string, delayMillis: number) =>
-  Effect.acquireRelease(
-    Effect.callback<{ readonly server: Net.Server; readonly sockets: Set<Net.Socket>; readonly url: string }, Error>((resume) => {
-      const sockets = new Set<Net.Socket>()
-      const server = Net.createServer((client) => {
-        const upstream = Net.connect(port, "127.0.0.1")
-        for (const socket of [client, upstream]) {
-          sockets.add(socket)
-          socket.on("error", () => {})
-          socket.on("close", () => {
-            sockets.delete(socket)
-            client.destroy()
-            upstream.destroy()
-          })
-        }
-        upstream.pipe(client)
-        let seen = ""
-        let slow = false
-        client.on("data", (chunk: Buffer) => {
-          if (!slow && seen.length < 4096) slow = (seen += chunk.toString("latin1")).includes(match)
-          if (slow) setTimeout(() => upstream.write(chunk), delayMillis)
-          else upstream.write(chunk)
-        })
-      })
-      server.once("error", (error) => resume(Effect.fail(error)))
-      server.listen(0, "127.0.0.1", () =>
-        resume(Effect.succeed({ server, sockets, url: `redis://127.0.0.1:${(server.address() as Net.AddressInfo).port}` })))
-    }),
-    ({ server, sockets }) =>
-      Effect.callback<void>((resume) => {
-        for (const socket of sockets) socket.destroy()
-        server.close(() => resume(Effect.void))
-      })
-  )
-
 /** Real time throughout (it.live): the schedule's delays and the deadlines run on the real clock. */
 const itLive = (name: string, body: () => Effect.Effect<void, unknown, Scope.Scope>, timeout?: number) => it.live(name, body, timeout)
 
@@ -137,7 +96,7 @@ describe("RedisHub against redis-server", () => {
   itLive("a topic subscribed while the reader waits in XREAD on others is read at once, even when that XREAD reaches Redis after the wake-up", () =>
     Effect.gen(function*() {
       const redis = yield* redisServer
-      const slow = yield* slowProxy(redis.port, "bytechannel-hub-reader-", 300)
+      const slow = yield* proxy(redis.port, { match: "bytechannel-hub-reader-", millis: 300 })
       const a = yield* connectedHub({ url: redis.url })
       // b's reader blocks for up to 20 s: a new topic must not wait for that.
       const b = yield* connectedHub({ url: slow.url, blockTimeout: "20 seconds" })
