@@ -21,7 +21,7 @@
 import { once } from "node:events"
 import * as Net from "node:net"
 import { performance } from "node:perf_hooks"
-import { loadBytechannel, netRoundTrips, wsMasking, wsRoundTrips } from "./lib.mjs"
+import { loadBytechannel, netRoundTrips, settle, wsMasking, wsRoundTrips } from "./lib.mjs"
 import { WebSocket } from "ws"
 
 const rootAt = process.argv.indexOf("--root")
@@ -342,15 +342,9 @@ const idle = {
   }
 }
 
-/** Full collections until the heap stops shrinking (a few at most): what is still reachable. */
-const settle = () => {
-  for (let i = 0, last = Infinity; i < 5; i++) {
-    globalThis.gc?.()
-    const heap = process.memoryUsage().heapUsed
-    if (heap >= last * 0.99) break
-    last = heap
-  }
-  const { rss, heapUsed, external } = process.memoryUsage()
+/** The memory still reachable, after full collections. */
+const settled = () => {
+  const { rss, heapUsed, external } = settle()
   return { rss, heap: heapUsed, external }
 }
 let held // what "idle" holds open: its closer
@@ -364,7 +358,7 @@ process.on("message", async ({ id, op, kind, port, total, count, connections, pa
     if (op === "idle") {
       if (kind === "bytechannel") await bytechannel() // the library loaded before the baseline
       if (kind === "effect") await effectSocket()
-      memory = { before: settle() }
+      memory = { before: settled() }
     }
     const cpuAtStart = process.cpuUsage()
     const start = performance.now()
@@ -392,8 +386,8 @@ process.on("message", async ({ id, op, kind, port, total, count, connections, pa
     }
     const seconds = (performance.now() - start) / 1000
     const cpu = process.cpuUsage(cpuAtStart)
-    if (op === "idle") memory.open = settle()
-    if (op === "close" || op === "memory") memory = { now: settle() }
+    if (op === "idle") memory.open = settled()
+    if (op === "close" || op === "memory") memory = { now: settled() }
     process.send({ id, units, seconds, cpuMs: (cpu.user + cpu.system) / 1000, ...(op === "rtt" ? { latencies: samples } : {}), ...(memory ? { memory } : {}) })
   } catch (error) {
     process.send({ id, error: String(error?.stack ?? error) })

@@ -24,7 +24,7 @@
 //                      full GCs (the process runs with --expose-gc), now and at idle
 // Honours WS_NO_BUFFER_UTIL=1 like ws itself (the parent sets it in the environment).
 import * as Net from "node:net"
-import { loadBytechannel, wsMasking } from "./lib.mjs"
+import { loadBytechannel, settle, wsMasking } from "./lib.mjs"
 
 const kind = process.argv[2]
 const rootAt = process.argv.indexOf("--root")
@@ -200,16 +200,6 @@ const serve = { bytechannel: serveBytechannel, effect: serveEffect, ws: serveWs,
 if (serve === undefined) throw new Error(`ends-server: unknown kind ${kind}`)
 const address = await serve()
 
-/** Full collections until the heap stops shrinking (a few at most): what is still reachable. */
-const settle = () => {
-  for (let i = 0, last = Infinity; i < 5; i++) {
-    globalThis.gc?.()
-    const heap = process.memoryUsage().heapUsed
-    if (heap >= last * 0.99) break
-    last = heap
-  }
-  return process.memoryUsage()
-}
 const atIdle = settle()
 const idle = atIdle.rss
 let peak = idle

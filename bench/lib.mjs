@@ -229,3 +229,14 @@ export const loadBytechannel = async (root = workspaceRoot) => {
     repeatSync: (f) => repeatEffect(Effect.sync(f))
   }
 }
+
+/** Full collections until the heap stops shrinking (a few at most): what is still reachable. */
+export const settle = () => {
+  for (let i = 0, last = Infinity; i < 5; i++) {
+    globalThis.gc?.()
+    const heap = process.memoryUsage().heapUsed
+    if (heap >= last * 0.99) break
+    last = heap
+  }
+  return process.memoryUsage()
+}
