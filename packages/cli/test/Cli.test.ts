@@ -5,6 +5,7 @@
  * `--exec`. 127.0.0.1 and OS-chosen ports only; every process is killed with its test's scope.
  */
 import { describe, expect, it } from "@effect/vitest"
+import { inject } from "vitest"
 import { ByteChannel, Codec, Connector, type MessageSocket } from "@bytechannel/core"
 import { NodeConnector, NodeServer } from "@bytechannel/node"
 import * as Deferred from "effect/Deferred"
@@ -85,6 +86,23 @@ describe("connect", () => {
       expect((yield* client.exited).code).toBe(0)
       expect(client.stdout().toString()).toBe("sent after the end of your input\n")
       expect(client.stderr()).toMatch(/closed 1000 by us \(end of input\)\n$/)
+    }).pipe(Effect.scoped))
+
+  it.live("a peer that closes while our data still waits for it gets our answering close before we exit (1000 both ways, never 1006)", () =>
+    Effect.gen(function*() {
+      const peerSaw = yield* Deferred.make<MessageSocket.CloseInfo>()
+      const server = yield* NodeServer.serve({ host: "127.0.0.1", port: 0 }, (channel) =>
+        Effect.gen(function*() {
+          let received = 0
+          while (received < 100_000) received += Option.getOrThrow(yield* channel.readChunk()).length
+          // Stop reading while the client's send buffer fills, then close (reading on for the answer).
+          yield* Effect.sleep("300 millis")
+          yield* Deferred.succeed(peerSaw, yield* channel.close({ code: 1000, reason: "enough" }))
+        }))
+      const client = yield* run("bash", ["-c", `head -c 50000000 /dev/zero | "${process.execPath}" "${inject("bytechannelBin")}" connect ${server.url}`])
+      expect((yield* client.exited).code).toBe(0)
+      expect(client.stderr()).toMatch(/closed 1000 "enough" by the peer/)
+      expect(yield* Deferred.await(peerSaw).pipe(Effect.timeout("10 seconds"))).toMatchObject({ code: 1000, wasClean: true })
     }).pipe(Effect.scoped))
 
   it.live("--text: each line is one text message; each message received is written as a line; the peer's 1000 exits 0", () =>

@@ -104,10 +104,15 @@ export const fromWebSocket = (
         // mark, far above the socket's own, so the socket's "drain" event is what wakes it.
         internals._socket?.on("drain", controller.onDrain)
         // The peer's close frame: ws answers it at once (or had sent ours), so the close
-        // handshake is complete now, with the peer's code. ws's "close" waits for TCP to end too,
-        // which a peer can hold open; the engine need not wait for that (ws's closeTimeout bounds it).
+        // handshake is complete once that answer left the process: now, or when the socket's
+        // buffer drains (it may wait behind data a slow peer has not read yet; a process that
+        // exits before would leave the peer a 1006). ws's "close" waits for TCP to end too, which
+        // a peer can hold open; the engine need not wait for that (ws's closeTimeout bounds it).
         internals._receiver?.on("conclude", (code, reason) => {
-          controller.onClose({ code, reason: reason.toString("utf8"), wasClean: true })
+          const closed = () => controller.onClose({ code, reason: reason.toString("utf8"), wasClean: true })
+          const socket = internals._socket
+          if (socket == null || socket.writableLength === 0) closed()
+          else socket.once("drain", closed)
         })
       }
       if (ws.readyState === WebSocket.OPEN) onOpen()
