@@ -8,6 +8,16 @@ import { fromFields, Heard, Ring, Sequences, toFields } from "../src/internal/en
 const asBuffers = (fields: ReadonlyArray<string | number | Buffer>) => fields.map((f) => (Buffer.isBuffer(f) ? f : Buffer.from(String(f), "latin1")))
 
 describe("entries", () => {
+  it("a payload is its own copy, not a view into the reply's socket read (a slow subscriber would keep the whole read alive)", () => {
+    const read = Buffer.alloc(64 * 1024, 1) // as ioredis hands out: every field a view into one socket chunk
+    const fields = [read.subarray(0, 1).fill(0x6f), read.subarray(1, 7), read.subarray(7, 8).fill(0x73), read.subarray(8, 9).fill(0x31), read.subarray(9, 10).fill(0x64), read.subarray(10, 12)]
+    const entry = fromFields(fields)!
+    expect([...entry.payload]).toEqual([1, 1])
+    expect(entry.payload.buffer.byteLength).toBe(2)
+    read.fill(2)
+    expect([...entry.payload]).toEqual([1, 1])
+  })
+
   it("an entry's fields read back as written; an entry that is not a hub's is undefined", () => {
     const payload = new Uint8Array([9, 8, 7, 6]).subarray(1, 3)
     const read = fromFields(asBuffers(toFields("node-a", { topic: "t", seq: 42, payload })))

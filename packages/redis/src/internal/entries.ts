@@ -65,7 +65,18 @@ export const toFields = (origin: string, entry: Entry): [string, string, string,
   Buffer.from(entry.payload.buffer, entry.payload.byteOffset, entry.payload.byteLength)
 ]
 
-/** A stream entry's fields as `toFields` wrote them; `undefined` for an entry that is not a hub's. @internal */
+// Its own memory, of its own size (Buffer.from would copy into a shared 8 KiB pool slab).
+const copyOf = (bytes: Buffer): Buffer => {
+  const copy = Buffer.allocUnsafeSlow(bytes.length)
+  bytes.copy(copy)
+  return copy
+}
+
+/**
+ * A stream entry's fields as `toFields` wrote them; `undefined` for an entry that is not a hub's.
+ * The payload is a copy: the reply's buffers are views into a socket read that holds every other
+ * entry of the reply, and a slow subscriber would keep all of it alive. @internal
+ */
 export const fromFields = (
   fields: ReadonlyArray<Buffer>
 ): { readonly origin: string; readonly seq: number; readonly payload: Buffer } | undefined => {
@@ -76,7 +87,7 @@ export const fromFields = (
     const name = fields[i]!.toString("latin1")
     if (name === "o") origin = fields[i + 1]!.toString("latin1")
     else if (name === "s") seq = Number(fields[i + 1]!.toString("latin1"))
-    else if (name === "d") payload = fields[i + 1]
+    else if (name === "d") payload = copyOf(fields[i + 1]!)
   }
   return origin === undefined || payload === undefined || !Number.isSafeInteger(seq) ? undefined : { origin, seq, payload }
 }
