@@ -403,6 +403,29 @@ describe("serve", () => {
       expect(children(served.process.pid!)).toEqual([])
     }).pipe(Effect.scoped))
 
+  it.live("--exec: what the command leaves running (`cmd &`) ends with it; it does not hold the connection open", () =>
+    Effect.gen(function*() {
+      const served = yield* bin(["serve", "--text", "--exec", "sleep 37 & echo $!"])
+      const url = yield* listening(served)
+      const client = yield* bin(["connect", "--text", url])
+      // The command exits at once: its exit status closes the connection (1000), though its
+      // background job holds the output's pipe.
+      const exited = yield* client.exited.pipe(Effect.timeout("10 seconds"))
+      expect(exited.code).toBe(0)
+      const orphan = Number(client.stdout().toString().trim())
+      expect(orphan).toBeGreaterThan(0)
+      let alive = true
+      for (let i = 0; i < 200 && alive; i++) {
+        try {
+          process.kill(orphan, 0)
+          yield* Effect.sleep("25 millis")
+        } catch {
+          alive = false
+        }
+      }
+      expect(alive, `the background job ${orphan} outlived the command`).toBe(false)
+    }).pipe(Effect.scoped))
+
   it.live("100 MiB through --codec length, connect to serve, to a slow reader: the same bytes, memory bounded on both sides", () =>
     Effect.gen(function*() {
       const TOTAL = 100 * MIB

@@ -87,7 +87,12 @@ const stop = (proc: Process, grace: boolean): Effect.Effect<void> =>
   Effect.gen(function*() {
     proc.child.stdin.destroy()
     if (grace && proc.running()) yield* Effect.timeoutOption(proc.exited, constants.EXEC_EXIT_GRACE_MILLIS)
-    if (!proc.running()) return
+    if (!proc.running()) {
+      // The command is gone; what it left running in its group (a `cmd &`) goes with it.
+      signalGroup(proc.child, "SIGKILL")
+      proc.child.stdout.destroy()
+      return
+    }
     signalGroup(proc.child, "SIGTERM")
     const exited = yield* Effect.timeoutOption(proc.exited, constants.EXEC_EXIT_GRACE_MILLIS)
     if (exited._tag === "None") {
@@ -109,7 +114,13 @@ export const handler = (command: string, mode: Framing.Mode) =>
   Effect.gen(function*() {
     yield* ready
     const proc = yield* Effect.acquireRelease(start(command, connection), (proc) => stop(proc, false))
-    yield* Effect.forkDetach(Effect.flatMap(proc.exited, (status) => Stdio.info(`#${connection.id} command ${describeStatus(status)}`)))
+    yield* Effect.forkDetach(Effect.flatMap(proc.exited, (status) =>
+      Effect.andThen(
+        // What the command left running in its group (a `cmd &`) would hold its output open, and
+        // with it the connection: it ends with the command.
+        Effect.sync(() => signalGroup(proc.child, "SIGTERM")),
+        Stdio.info(`#${connection.id} command ${describeStatus(status)}`)
+      )))
     const what = `"${command}" (#${connection.id})`
     const input = Stdio.fromWritable(proc.child.stdin, "Exec", `the stdin of ${what}`)
     // The connection into the process; its end ends the process's stdin. A process that stops
