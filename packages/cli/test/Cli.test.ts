@@ -482,13 +482,14 @@ describe("the command line", () => {
           const exit = yield* process.exited
           return { status: exit.code, stdout: process.stdout().toString(), stderr: process.stderr() }
         })
-      const [connect, serve, version, conflict, tcp, malformed] = yield* Effect.all([
+      const [connect, serve, version, conflict, tcp, malformed, relativePath] = yield* Effect.all([
         exec(["connect", "--help"]),
         exec(["serve", "--help"]),
         exec(["--version"]),
         exec(["serve", "--echo", "--exec", "cat"]),
         exec(["serve", "--tcp", "--path", "/x"]),
-        exec(["serve", "--port", "eighty"])
+        exec(["serve", "--port", "eighty"]),
+        exec(["serve", "--path", "chat"])
       ], { concurrency: "unbounded" })
       const shared = ["--codec", "--text", "--on-text", "--max-frame", "--protocol", "--ping", "--stats", "--quiet"]
       for (const option of ["--header", "--insecure", "--reconnect", "<url>", ...shared]) expect(connect.stdout).toContain(option)
@@ -510,5 +511,7 @@ describe("the command line", () => {
       expect(tcp).toMatchObject({ status: 2, stderr: expect.stringMatching(/--path: WebSocket only, not with --tcp/) })
       // A command line the parser refuses: one line on stderr, nothing on stdout (it is data).
       expect(malformed).toMatchObject({ status: 2, stdout: "", stderr: expect.stringMatching(/error: Usage: .*--port.*"eighty"/) })
+      // A path no request can have (it listened, and every upgrade got 404).
+      expect(relativePath).toMatchObject({ status: 2, stdout: "", stderr: expect.stringMatching(/--path.*"chat".*starting with \//) })
     }).pipe(Effect.scoped))
 })

@@ -202,6 +202,7 @@ const serve = ({ done, signal }: Run) =>
         Flag.withDefault(constants.DEFAULT_HOST)
       ),
       path: Flag.String("path").pipe(
+        Flag.filter((path) => path.startsWith("/"), () => "a path starting with /: /chat"),
         Flag.withDescription("Accept WebSocket connections only on this path (others get HTTP 404)."),
         Flag.optional
       ),
