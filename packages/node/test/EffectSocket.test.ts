@@ -577,6 +577,27 @@ describe("NodeSocketServer: NodeServer as an effect/socket SocketServer", () => 
       }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
     }))
 
+  it.live("a connection that closes while it waits for a run is done: the run that starts later is never handed it", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeSocketServer.make({})
+      const url = `ws://127.0.0.1:${portOf(server.address)}/`
+      // Three clients come and go (a clean close each) while no run is there.
+      for (let i = 0; i < 3; i++) {
+        yield* Effect.gen(function*() {
+          const channel = yield* ByteChannel.connect(url)
+          yield* channel.close()
+        }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
+      }
+      let handed = 0
+      yield* Effect.forkScoped(server.run(() => Effect.sync(() => handed++)))
+      // A fourth, once the run is there: it is the only one the run gets.
+      yield* Effect.gen(function*() {
+        const channel = yield* ByteChannel.connect(url)
+        yield* within("the run's close", channel.closed)
+      }).pipe(Effect.scoped, Effect.provide(NodeConnector.layer))
+      expect(handed).toBe(1)
+    }))
+
   it.live("connections accepted before run wait for it, held open by their bounds, then are served", () =>
     Effect.gen(function*() {
       const server = yield* NodeSocketServer.make({ receiveHighWaterMessages: 4 })

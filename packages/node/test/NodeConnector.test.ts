@@ -346,6 +346,32 @@ describe("NodeConnector + NodeServer", () => {
       expect(pongs).toHaveLength(2)
     }))
 
+  it.live("a handler that throws as it is called closes with 1011, as one that fails does (never a clean 1000)", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve({ host: "127.0.0.1", port: 0 }, () => {
+        throw new Error("the handler broke")
+      })
+      const channel = yield* ByteChannel.connect(server.url)
+      expect(yield* channel.closed).toMatchObject({ code: 1011 })
+    }).pipe(Effect.provide(NodeConnector.layer)))
+
+  it.live("Infinity as handshakeTimeout and closeTimeout: no deadline, never a timer that fires at once", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve({ host: "127.0.0.1", port: 0, handshakeTimeout: Infinity, closeTimeout: Infinity }, (channel) =>
+        Effect.asVoid(channel.close({ code: 4000, reason: "bye" })))
+      const closed = yield* Deferred.make<number>()
+      const { WebSocket } = yield* Effect.promise(() => import("ws"))
+      const ws = new WebSocket(server.url)
+      // A peer that answers the server's close only after a while (ws answers at once: hold it).
+      ws.on("open", () => {
+        const socket = (ws as unknown as { _socket: Net.Socket })._socket
+        socket.pause()
+        setTimeout(() => socket.resume(), 300)
+      })
+      ws.on("close", (code) => Deferred.doneUnsafe(closed, Effect.succeed(code)))
+      expect(yield* Deferred.await(closed).pipe(Effect.timeout("10 seconds"))).toBe(4000)
+    }))
+
   it.live("100 concurrent connections exchange verified byte streams", () =>
     Effect.gen(function*() {
       const server = yield* NodeServer.serve({}, echo)

@@ -22,7 +22,8 @@ export const handle = <E, R>(
   }
 ): Effect.Effect<void, never, Exclude<R, Scope.Scope>> => {
   const channel = fromSocket(socket, options?.channel)
-  return Effect.scoped(handler(channel)).pipe(
+  // Suspended: a handler that throws as it is called fails like one that fails (1011), not as a clean exit.
+  return Effect.scoped(Effect.suspend(() => handler(channel))).pipe(
     Effect.onExit((exit) => {
       if (Exit.isSuccess(exit)) return channel.close().pipe(Effect.ignore)
       // Interrupted from outside: the server is shutting down ("going away").

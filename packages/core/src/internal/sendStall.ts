@@ -54,7 +54,7 @@ export const make = (options: {
       new SocketError({
         reason: "SendTimeout",
         code: CloseCode.PolicyViolation,
-        detail: `the peer read nothing for ${Duration.format(options.timeout)}`
+        detail: `the send buffer did not drain at all for ${Duration.format(options.timeout)}: the peer reads nothing, or too slowly to show`
       })
     )
   })

@@ -37,3 +37,9 @@ export const DEFAULT_MAX_PENDING_HANDSHAKES = 1024
  */
 export const MAX_PENDING_PONGS = 1024
 
+
+/**
+ * The longest delay Node's timers take (2^31 - 1 ms, about 24.8 days): longer ones, `Infinity`
+ * included, are clamped to it (Node would fire them after 1 ms, or refuse them).
+ */
+export const MAX_TIMER_MILLIS = 2_147_483_647

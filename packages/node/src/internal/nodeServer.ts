@@ -159,7 +159,7 @@ const serveWith = <R>(
 }
 
 const handshakeTimeoutMillis = (options: NodeServer.ServerOptions) =>
-  Duration.toMillis(options.handshakeTimeout ?? constants.DEFAULT_HANDSHAKE_TIMEOUT_MILLIS)
+  Math.min(Duration.toMillis(options.handshakeTimeout ?? constants.DEFAULT_HANDSHAKE_TIMEOUT_MILLIS), constants.MAX_TIMER_MILLIS)
 
 /** @internal */
 export const attach = <E, R>(
@@ -199,7 +199,8 @@ export const attach = <E, R>(
         protocol: ws.protocol
       }
       serveWith<Scope.Scope | Exclude<R, Scope.Scope>>(run, {
-        attributes: { "url.path": info.url, "client.address": info.remoteAddress ?? "" },
+        // The path only: a query may carry a secret (?token=...), and spans end up in traces.
+        attributes: { "url.path": info.url.split("?", 1)[0]!, "client.address": info.remoteAddress ?? "" },
         admit: () => {
           if (options.maxConnections !== undefined && open >= options.maxConnections) return false
           open++

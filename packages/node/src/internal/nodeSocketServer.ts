@@ -41,8 +41,11 @@ const makeWith = (listen: Listen): Effect.Effect<SocketServer.SocketServer["Serv
     // In the connection's fiber (NodeServer's): it owns the channel and closes it by the rule of
     // this fiber's exit — 1000 when the handler completed, 1011 when it failed, 1001 when the run
     // or the server ended.
+    // A connection that closes while it waits for a run is done: nothing of it is kept, and no run
+    // is handed a connection that is already gone.
     const serveConnection = (channel: ByteChannel.ByteChannel): Effect.Effect<void, unknown> =>
-      Effect.flatMap(running.await, () => {
+      Effect.flatMap(Effect.raceFirst(Effect.as(running.await, true), Effect.as(channel.closed, false)), (waited) => {
+        if (!waited) return Effect.void
         const run = runs[runs.length - 1]
         // The run ended between the wake-up and now: wait for the next one.
         if (run === undefined) return serveConnection(channel)

@@ -146,7 +146,7 @@ export const fromWebSocket = (
 
 /** ws's own close timer (its default is 30 s) set to ours: no wait outlives `closeTimeout`. @internal */
 export const closeTimeoutMillis = (options: { readonly closeTimeout?: Duration.Input | undefined } | undefined) =>
-  Duration.toMillis(options?.closeTimeout ?? constants.DEFAULT_CLOSE_TIMEOUT_MILLIS)
+  Math.min(Duration.toMillis(options?.closeTimeout ?? constants.DEFAULT_CLOSE_TIMEOUT_MILLIS), constants.MAX_TIMER_MILLIS)
 
 const toProtocols = Connector.protocolList
 
