@@ -348,7 +348,7 @@ describe("NodeConnector + NodeServer", () => {
 
   it.live("a handler that throws as it is called closes with 1011, as one that fails does (never a clean 1000)", () =>
     Effect.gen(function*() {
-      const server = yield* NodeServer.serve({ host: "127.0.0.1", port: 0 }, () => {
+      const server = yield* NodeServer.serve({ host: "127.0.0.1", port: 0 }, (): Effect.Effect<void> => {
         throw new Error("the handler broke")
       })
       const channel = yield* ByteChannel.connect(server.url)
