@@ -105,6 +105,18 @@ describe("connect", () => {
       expect(yield* Deferred.await(peerSaw).pipe(Effect.timeout("10 seconds"))).toMatchObject({ code: 1000, wasClean: true })
     }).pipe(Effect.scoped))
 
+  it.live("a frame cut short by the peer's clean close: the whole frames are written, the loss is reported, and the exit status is 3, not 0", () =>
+    Effect.gen(function*() {
+      const server = yield* NodeServer.serve({ host: "127.0.0.1", port: 0 }, (channel) =>
+        // One whole frame (5 bytes), then the head of a 9-byte one; then the handler ends: 1000.
+        channel.send(new Uint8Array([0, 0, 0, 5, 1, 2, 3, 4, 5, 0, 0, 0, 9, 1, 2])))
+      const client = yield* bin(["connect", "--codec", "length", server.url])
+      client.process.stdin.end()
+      expect((yield* client.exited).code).toBe(3)
+      expect([...client.stdout()]).toEqual([0, 0, 0, 5, 1, 2, 3, 4, 5])
+      expect(client.stderr()).toMatch(/error: .*Truncated/)
+    }).pipe(Effect.scoped))
+
   it.live("--text: each line is one text message; each message received is written as a line; the peer's 1000 exits 0", () =>
     Effect.gen(function*() {
       const received = yield* Deferred.make<ReadonlyArray<MessageSocket.Message>>()

@@ -16,7 +16,8 @@ const EXIT_STATUSES: ReadonlyArray<readonly [string, string]> = [
   [String(constants.EXIT_USAGE), "The arguments were wrong."],
   [
     String(constants.EXIT_CLOSED),
-    "It closed with another code: the peer's (1001, 1011, 4000, ...), or ours (1007, 1009) for a bad frame from the peer."
+    "It closed with another code: the peer's (1001, 1011, 4000, ...), or ours (1007, 1009) for a bad frame from the peer; " +
+      "or the peer closed with 1000 in the middle of a frame."
   ],
   [String(constants.EXIT_LOST), "It was lost: no close frame (1006)."],
   [

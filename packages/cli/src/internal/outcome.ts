@@ -13,6 +13,7 @@
  * @internal
  */
 import { type ByteChannel, CloseCode, type CodecError, type MessageSocket, type Reconnect } from "@bytechannel/core"
+import * as Predicate from "effect/Predicate"
 import * as constants from "./constants.js"
 import { CliError, describe } from "./errors.js"
 
@@ -56,10 +57,16 @@ export const exitStatus = (outcome: Outcome): number => {
   }
   const info = outcome.info
   if (info === undefined) return outcome.ended !== undefined && error === undefined ? constants.EXIT_OK : constants.EXIT_FAILURE
+  // The peer closed with 1000, but its data ended inside a frame: what it sent did not all arrive.
+  if (info.code === CloseCode.Normal && isCodecError(error)) return constants.EXIT_CLOSED
   if (info.code === CloseCode.Normal) return constants.EXIT_OK
   if (info.code === CloseCode.Abnormal) return constants.EXIT_LOST
   return constants.EXIT_CLOSED
 }
+
+// What the peer sent did not decode (a frame cut short at its close, too large, malformed).
+const isCodecError = (error: unknown): error is CodecError.CodecError =>
+  Predicate.isTagged(error, "FrameTooLarge") || Predicate.isTagged(error, "DecodeError")
 
 /** Whether the error is the reader of stdout going away. */
 export const isBrokenPipe = (error: CliError): boolean => {
