@@ -112,7 +112,8 @@ export interface RedisHubOptions {
   readonly maxLen?: number | undefined
   /**
    * How long a topic's stream outlives its last publish (`PEXPIRE`, refreshed with every
-   * publish): an idle topic's stream is deleted. Whole milliseconds. Default 1 hour.
+   * publish): an idle topic's stream is deleted. Whole milliseconds. Default 1 hour;
+   * `Duration.infinity` (or `Infinity`): never deleted, `maxLen` still bounds it.
    */
   readonly idleTimeToLive?: Duration.Input | undefined
   /** Messages waiting for Redis in this process; beyond, the oldest are dropped. Default 10,000. */

@@ -142,6 +142,12 @@ describe("RedisHub against redis-server", () => {
       const forever: Array<string> = []
       for (const key of keys) if ((yield* ttl(key)) < 0) forever.push(key) // -1: no expiry
       expect(forever).toEqual([])
+      // Infinity: no expiry on the topics it publishes (MAXLEN still bounds them), never a defect.
+      const c = yield* connectedHub({ url: redis.url, idleTimeToLive: Infinity })
+      const onA2 = yield* collect(a.hub, "archive")
+      yield* publishAll(c.hub, "archive", "c", [0, 1])
+      yield* onA2.until((items) => items.length === 1, "c's message")
+      expect(yield* ttl("bytechannel:hub:archive")).toBe(-1)
     }))
 
   itLive("Redis hung (SIGSTOP): each connection attempt gives up at connectTimeout, ready check included, the schedule keeps trying, and the hub is back after SIGCONT", () =>

@@ -74,7 +74,10 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
     const readCount = positive("readCount", options.readCount ?? constants.DEFAULT_READ_COUNT)
     const replaySize = positive("replaySize", options.replaySize ?? constants.DEFAULT_REPLAY_SIZE, 0)
     const blockMillis = millis("blockTimeout", options.blockTimeout, constants.DEFAULT_BLOCK_MILLIS)
-    const ttlMillis = millis("idleTimeToLive", options.idleTimeToLive, constants.DEFAULT_IDLE_TIME_TO_LIVE_MILLIS)
+    // Infinite: a topic's stream never expires (MAXLEN still bounds it).
+    const ttlMillis = options.idleTimeToLive !== undefined && !Duration.isFinite(Duration.fromInputUnsafe(options.idleTimeToLive))
+      ? undefined
+      : millis("idleTimeToLive", options.idleTimeToLive, constants.DEFAULT_IDLE_TIME_TO_LIVE_MILLIS)
     const commandTimeout = Duration.millis(millis("commandTimeout", options.commandTimeout, constants.DEFAULT_COMMAND_TIMEOUT_MILLIS))
     const connectTimeout = Duration.millis(millis("connectTimeout", options.connectTimeout, constants.DEFAULT_CONNECT_TIMEOUT_MILLIS))
     const schedule = options.schedule ?? defaultSchedule
@@ -130,7 +133,7 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
             topics.add(entry.topic)
           }
           // Retention in time as well as in length: an idle topic's stream goes away.
-          for (const topic of topics) pipeline.pexpire(key(topic), ttlMillis)
+          if (ttlMillis !== undefined) for (const topic of topics) pipeline.pexpire(key(topic), ttlMillis)
           const results = (yield* command("XADD", () => pipeline.exec())) ?? []
           for (let i = 0; i < results.length; i++) {
             const [error] = results[i]!
