@@ -107,6 +107,13 @@ export * as SocketError from "./SocketError.js"
 export * as Transport from "./Transport.js"
 
 /**
+ * The server service: one server program on every runtime.
+ *
+ * @since 1.0.0
+ */
+export * as Server from "./Server.js"
+
+/**
  * A `Connector` served in memory.
  *
  * @since 0.1.0

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import type { ByteChannel } from "@bytechannel/core"
-import type { MessageSocket, SocketError } from "@bytechannel/core"
+import type { MessageSocket, Server, SocketError } from "@bytechannel/core"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
@@ -155,6 +155,30 @@ export const layer: <E, R>(
   options: ServeOptions,
   handler: (channel: ByteChannel.ByteChannel, info: ConnectionInfo) => Effect.Effect<void, E, R>
 ) => Layer.Layer<never, SocketError.SocketError, Exclude<R, Scope.Scope>> = internal.layer
+
+/**
+ * The portable `Server` service (`@bytechannel/core/Server`) on Node: a program written against
+ * `Server.serve` runs here with this layer, on Bun with `BunServer.layerServer` and on Deno with
+ * `DenoServer.layerServer`. What only Node has (`verifyClient`, `onRequest`, `backlog`, `attach`)
+ * stays in this module.
+ *
+ * @example
+ * ```ts
+ * import { Server } from "@bytechannel/core"
+ * import { NodeServer } from "@bytechannel/node"
+ * import { Effect, Stream } from "effect"
+ *
+ * const program = Server.serve({ port: 8080, path: "/echo" }, (channel) => Stream.run(channel.read, channel.write)).pipe(
+ *   Effect.andThen(Effect.never),
+ *   Effect.scoped,
+ *   Effect.provide(NodeServer.layerServer)
+ * )
+ * ```
+ *
+ * @since 1.0.0
+ * @category layers
+ */
+export const layerServer: Layer.Layer<Server.Server> = internal.layerServer
 
 /**
  * Serves WebSocket upgrades of an existing `node:http` or `node:https` server (on `path`,

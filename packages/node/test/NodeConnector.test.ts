@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ByteChannel, Codec } from "@bytechannel/core"
+import { ByteChannel, Codec, Server } from "@bytechannel/core"
 import { NodeConnector, NodeServer } from "@bytechannel/node"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -67,6 +67,25 @@ describe("NodeConnector + NodeServer", () => {
       // TCP has no close codes: an orderly shutdown is reported as 1000.
       expect(tcpInfo).toMatchObject({ code: 1000, wasClean: true, local: true })
     }))
+
+  it.live("the portable Server service: Server.serve with NodeServer.layerServer serves like NodeServer.serve", () =>
+    Effect.gen(function*() {
+      const server = yield* Server.serve({ path: "/echo" }, (channel, info) =>
+        channel.send(new TextEncoder().encode(`${info.url} ${info.headers["x-test"]} `)).pipe(
+          Effect.andThen(echo(channel))
+        )).pipe(Effect.provide(NodeServer.layerServer))
+      expect(server.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/echo$/)
+      const socket = yield* NodeConnector.make({ headers: { "x-test": "yes" } }).connect(`${server.url}?q=1`)
+      yield* socket.send(new TextEncoder().encode("hi"))
+      let text = ""
+      while (text.length < "/echo?q=1 yes hi".length) {
+        const message = yield* socket.receive
+        if (message._tag === "None") break
+        text += typeof message.value === "string" ? message.value : new TextDecoder().decode(message.value)
+      }
+      expect(text).toBe("/echo?q=1 yes hi")
+      expect(server.connections()).toBe(1)
+    }).pipe(Effect.scoped))
 
   it.live("typed NDJSON over ws: Framed on both ends", () =>
     Effect.gen(function*() {

@@ -1,4 +1,4 @@
-import { ByteChannel, CloseCode, SocketError } from "@bytechannel/core"
+import { ByteChannel, CloseCode, Server, SocketError } from "@bytechannel/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
@@ -346,6 +346,9 @@ export const layer = <E, R>(
 ) => Layer.effectDiscard(serve(options, handler))
 
 /** @internal */
+/** @internal */
+export const layerServer: Layer.Layer<Server.Server> = Layer.succeed(Server.Server, Server.Server.of({ serve }))
+
 export const serveTcp = <E, R>(
   options: NodeServer.ServeTcpOptions,
   handler: (channel: ByteChannel.ByteChannel, info: { readonly remoteAddress: string | undefined }) => Effect.Effect<void, E, R>
