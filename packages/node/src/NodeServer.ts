@@ -102,7 +102,7 @@ export interface NodeServer {
   readonly port: number
   /** `ws://host:port` (with `path` when one was given). */
   readonly url: string
-  /** Connections being served now. */
+  /** Connections being served now (each until its TCP connection is gone, as ws counts its clients). */
   readonly connections: () => number
 }
 

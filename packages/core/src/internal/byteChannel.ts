@@ -45,129 +45,196 @@ export const isByteChannel = (u: unknown): u is ByteChannel.ByteChannel => Predi
 
 const utf8 = new TextEncoder()
 
+/** A channel's options, read once. Channels with the default options share one. */
+interface Config {
+  readonly textPolicy: ByteChannel.TextPolicy
+  readonly maxMessageSize: number
+  // Unset: the socket's own default applies (its transport may configure one).
+  readonly closeTimeout: Duration.Duration | undefined
+  readonly cleanCodes: ReadonlySet<number>
+}
+
+const makeConfig = (options: ByteChannel.ByteChannelOptions | undefined): Config => {
+  const maxMessageSize = options?.maxMessageSize ?? constants.DEFAULT_MAX_MESSAGE_SIZE
+  if (!(maxMessageSize >= 1)) throw new RangeError(`maxMessageSize must be at least 1, got ${maxMessageSize}`)
+  const cleanCodes = new Set(options?.cleanCloseCodes ?? [CloseCode.Normal])
+  cleanCodes.delete(CloseCode.Abnormal)
+  return {
+    textPolicy: options?.text ?? "bytes",
+    maxMessageSize,
+    closeTimeout: options?.closeTimeout === undefined ? undefined : Duration.fromInputUnsafe(options.closeTimeout),
+    cleanCodes
+  }
+}
+
+const defaultConfig = makeConfig(undefined)
+
+// The reads below are pulls: the next bytes, or `Cause.Done` at the end of the input.
+type Read = Effect.Effect<Uint8Array, ByteChannel.ReadError | Cause.Done>
+
+const toOption = (pull: Read): Effect.Effect<Option.Option<Uint8Array>, ByteChannel.ReadError> =>
+  Pull.catchDone(Effect.map(pull, Option.some), () => Effect.succeedNone)
+
+const asChunk = (bytes: Uint8Array): readonly [Uint8Array] => [bytes]
+
+/** What a channel makes on first use and keeps. */
+interface Made {
+  nextMessage?: Read
+  pullAll?: Read
+  readAllOption?: Effect.Effect<Option.Option<Uint8Array>, ByteChannel.ReadError>
+  read?: Stream.Stream<Uint8Array, ByteChannel.ReadError>
+  write?: Sink.Sink<void, Uint8Array, never, SocketError>
+  readChunk?: ByteChannel.ByteChannel["readChunk"]
+  send?: ByteChannel.ByteChannel["send"]
+  sendAll?: Internal[typeof SendAll]
+  close?: ByteChannel.ByteChannel["close"]
+  abandonRead?: Effect.Effect<void>
+}
+
+/**
+ * A byte channel over a socket: each member is made on first use and kept (a member read twice
+ * is the same value, and works detached), so a connection that only reads holds only its reads.
+ */
+class Channel implements Internal {
+  declare readonly [TypeId]: ByteChannel.TypeId
+  private leftover: Uint8Array | undefined = undefined
+  private made: Made | undefined = undefined
+
+  constructor(readonly socket: MessageSocket.MessageSocket, private readonly config: Config) {}
+
+  private get m(): Made {
+    return this.made ??= {}
+  }
+
+  get closed(): Effect.Effect<MessageSocket.CloseInfo> {
+    return this.socket.closed
+  }
+  get events(): Stream.Stream<MessageSocket.SocketEvent> {
+    return this.socket.events
+  }
+
+  private endOfInput(info: MessageSocket.CloseInfo): Read {
+    return info.local || this.config.cleanCodes.has(info.code)
+      ? Cause.done()
+      : Effect.fail(new SocketError({ reason: "Closed", code: info.code, closeReason: info.reason }))
+  }
+
+  private onMessage(message: Option.Option<MessageSocket.Message>): Read {
+    if (message._tag === "None") return Effect.flatMap(this.socket.closed, (info) => this.endOfInput(info))
+    const value = message.value
+    if (typeof value !== "string") return Effect.succeed(value)
+    switch (this.config.textPolicy) {
+      case "bytes":
+        return Effect.succeed(utf8.encode(value))
+      case "ignore":
+        return this.nextMessage
+      case "error":
+        return Effect.andThen(
+          this.socket.closeWithProtocolCode({
+            code: CloseCode.UnsupportedData,
+            reason: "text messages are not accepted",
+            timeout: this.config.closeTimeout
+          }).pipe(Effect.ignore),
+          // Built only if it happens: an error captures a stack trace, too dear for every channel.
+          Effect.failSync(() =>
+            new ProtocolError({ reason: "UnexpectedText", detail: "a text message arrived under text: \"error\"" })
+          )
+        )
+    }
+  }
+
+  private get nextMessage(): Read {
+    return this.m.nextMessage ??= Effect.flatMap(this.socket.receive, (message) => this.onMessage(message))
+  }
+
+  private pullChunk(maxBytes: number): Read {
+    const bytes = this.leftover
+    if (bytes !== undefined) {
+      if (bytes.length > maxBytes) {
+        this.leftover = bytes.subarray(maxBytes)
+        return Effect.succeed(bytes.subarray(0, maxBytes))
+      }
+      this.leftover = undefined
+      return Effect.succeed(bytes)
+    }
+    if (maxBytes === Infinity) return this.nextMessage
+    return Effect.map(this.nextMessage, (next) => {
+      if (next.length <= maxBytes) return next
+      this.leftover = next.subarray(maxBytes)
+      return next.subarray(0, maxBytes)
+    })
+  }
+
+  private get pullAll(): Read {
+    return this.m.pullAll ??= Effect.suspend(() => this.leftover === undefined ? this.nextMessage : this.pullChunk(Infinity))
+  }
+
+  get readChunk(): ByteChannel.ByteChannel["readChunk"] {
+    return this.m.readChunk ??= (maxBytes) => {
+      if (maxBytes === undefined) return this.m.readAllOption ??= toOption(this.pullAll)
+      if (!(maxBytes >= 1)) return Effect.die(new RangeError(`readChunk: maxBytes must be at least 1, got ${maxBytes}`))
+      return toOption(Effect.suspend(() => this.pullChunk(maxBytes)))
+    }
+  }
+
+  // One element per pull, so a consumer that stops early never takes bytes it did not use.
+  get read(): Stream.Stream<Uint8Array, ByteChannel.ReadError> {
+    return this.m.read ??= Stream.fromPull(Effect.succeed(Effect.map(this.pullAll, asChunk)))
+  }
+
+  get send(): ByteChannel.ByteChannel["send"] {
+    return this.m.send ??= (bytes) => {
+      const maxMessageSize = this.config.maxMessageSize
+      if (bytes.length <= maxMessageSize) return this.socket.send(bytes)
+      const parts: Array<Uint8Array> = []
+      for (let offset = 0; offset < bytes.length; offset += maxMessageSize) {
+        parts.push(bytes.subarray(offset, Math.min(offset + maxMessageSize, bytes.length)))
+      }
+      return this.socket.sendAll(parts)
+    }
+  }
+
+  // Every chunk in order, each as one message (split above maxMessageSize), in one batched send.
+  get [SendAll](): Internal[typeof SendAll] {
+    return this.m.sendAll ??= (messages) => {
+      const maxMessageSize = this.config.maxMessageSize
+      for (let i = 0; i < messages.length; i++) {
+        if (messages[i]!.length > maxMessageSize) return Effect.forEach(messages, this.send, { discard: true })
+      }
+      return this.socket.sendAll(messages)
+    }
+  }
+
+  get write(): Sink.Sink<void, Uint8Array, never, SocketError> {
+    return this.m.write ??= Sink.forEachArray(this[SendAll])
+  }
+
+  get close(): ByteChannel.ByteChannel["close"] {
+    return this.m.close ??= (closeOptions) => this.socket.close({ timeout: this.config.closeTimeout, ...closeOptions })
+  }
+
+  // Effect reads are cancel-safe: an interrupted read loses nothing and leaves the channel open
+  // (closing is the scope's job). Only a cancelled WHATWG or async-iterator reader closes it.
+  get [AbandonRead](): Effect.Effect<void> {
+    return this.m.abandonRead ??= Effect.suspend(() => this.socket.close({ timeout: this.config.closeTimeout })).pipe(
+      Effect.ignore
+    )
+  }
+}
+Object.defineProperty(Channel.prototype, TypeId, { value: TypeId })
+
 /** @internal */
 export const fromSocket = (
   socket: MessageSocket.MessageSocket,
   options?: ByteChannel.ByteChannelOptions
-): ByteChannel.ByteChannel => {
-  const textPolicy = options?.text ?? "bytes"
-  const maxMessageSize = options?.maxMessageSize ?? constants.DEFAULT_MAX_MESSAGE_SIZE
-  if (!(maxMessageSize >= 1)) throw new RangeError(`maxMessageSize must be at least 1, got ${maxMessageSize}`)
-  // Unset: the socket's own default applies (its transport may configure one).
-  const closeTimeout = options?.closeTimeout === undefined ? undefined : Duration.fromInputUnsafe(options.closeTimeout)
-  const cleanCodes = new Set(options?.cleanCloseCodes ?? [CloseCode.Normal])
-  cleanCodes.delete(CloseCode.Abnormal)
-
-  // Bytes of a message that a bounded `readChunk` did not hand out yet.
-  let leftover: Uint8Array | undefined
-
-  // The reads below are pulls: the next bytes, or `Cause.Done` at the end of the input.
-  type Read = Effect.Effect<Uint8Array, ByteChannel.ReadError | Cause.Done>
-
-  const endOfInput: Read = Effect.flatMap(
-    socket.closed,
-    (info): Read =>
-      info.local || cleanCodes.has(info.code)
-        ? Cause.done()
-        : Effect.fail(new SocketError({ reason: "Closed", code: info.code, closeReason: info.reason }))
-  )
-
-  const unexpectedText = Effect.andThen(
-    socket.closeWithProtocolCode({
-      code: CloseCode.UnsupportedData,
-      reason: "text messages are not accepted",
-      timeout: closeTimeout
-    }).pipe(Effect.ignore),
-    // Built only if it happens: an error captures a stack trace, too dear for every channel.
-    Effect.failSync(() => new ProtocolError({ reason: "UnexpectedText", detail: "a text message arrived under text: \"error\"" }))
-  )
-
-  // Effect reads are cancel-safe: an interrupted read loses nothing and leaves the channel open
-  // (closing is the scope's job). Only a cancelled WHATWG or async-iterator reader closes it.
-  const abandonRead: Effect.Effect<void> = socket.close({ timeout: closeTimeout }).pipe(Effect.ignore)
-
-  const onMessage = (message: Option.Option<MessageSocket.Message>): Read => {
-    if (message._tag === "None") return endOfInput
-    const value = message.value
-    if (typeof value !== "string") return Effect.succeed(value)
-    switch (textPolicy) {
-      case "bytes":
-        return Effect.succeed(utf8.encode(value))
-      case "ignore":
-        return nextMessage
-      case "error":
-        return unexpectedText
-    }
-  }
-  const nextMessage: Read = Effect.flatMap(socket.receive, onMessage)
-
-  const pullChunk = (maxBytes: number): Read => {
-    if (leftover !== undefined) {
-      const bytes = leftover
-      if (bytes.length > maxBytes) {
-        leftover = bytes.subarray(maxBytes)
-        return Effect.succeed(bytes.subarray(0, maxBytes))
-      }
-      leftover = undefined
-      return Effect.succeed(bytes)
-    }
-    if (maxBytes === Infinity) return nextMessage
-    return Effect.map(nextMessage, (next) => {
-      if (next.length <= maxBytes) return next
-      leftover = next.subarray(maxBytes)
-      return next.subarray(0, maxBytes)
-    })
-  }
-  const pullAll: Read = Effect.suspend(() => leftover === undefined ? nextMessage : pullChunk(Infinity))
-
-  const toOption = (pull: Read): Effect.Effect<Option.Option<Uint8Array>, ByteChannel.ReadError> =>
-    Pull.catchDone(Effect.map(pull, Option.some), () => Effect.succeedNone)
-  const readChunk = (maxBytes?: number): Effect.Effect<Option.Option<Uint8Array>, ByteChannel.ReadError> => {
-    if (maxBytes === undefined) return readAllOption
-    if (!(maxBytes >= 1)) return Effect.die(new RangeError(`readChunk: maxBytes must be at least 1, got ${maxBytes}`))
-    return toOption(Effect.suspend(() => pullChunk(maxBytes)))
-  }
-  const readAllOption = toOption(pullAll)
-
-  // One element per pull, so a consumer that stops early never takes bytes it did not use.
-  const read: Stream.Stream<Uint8Array, ByteChannel.ReadError> = Stream.fromPull(
-    Effect.succeed(Effect.map(pullAll, (bytes): readonly [Uint8Array] => [bytes]))
-  )
-
-  const send = (bytes: Uint8Array): Effect.Effect<void, SocketError> => {
-    if (bytes.length <= maxMessageSize) return socket.send(bytes)
-    const parts: Array<Uint8Array> = []
-    for (let offset = 0; offset < bytes.length; offset += maxMessageSize) {
-      parts.push(bytes.subarray(offset, Math.min(offset + maxMessageSize, bytes.length)))
-    }
-    return socket.sendAll(parts)
-  }
-
-  // Every chunk in order, each as one message (split above maxMessageSize), in one batched send.
-  const sendAll = (messages: ReadonlyArray<Uint8Array>): Effect.Effect<void, SocketError> => {
-    for (let i = 0; i < messages.length; i++) {
-      if (messages[i]!.length > maxMessageSize) return Effect.forEach(messages, send, { discard: true })
-    }
-    return socket.sendAll(messages)
-  }
-
-  const write: Sink.Sink<void, Uint8Array, never, SocketError> = Sink.forEachArray(sendAll)
-
-  const channel: Internal = {
-    [TypeId]: TypeId,
-    [AbandonRead]: abandonRead,
-    [SendAll]: sendAll,
+): ByteChannel.ByteChannel =>
+  new Channel(
     socket,
-    read,
-    readChunk,
-    write,
-    send,
-    close: (closeOptions) => socket.close({ timeout: closeTimeout, ...closeOptions }),
-    closed: socket.closed,
-    events: socket.events
-  }
-  return channel
-}
+    options === undefined || (options.text === undefined && options.maxMessageSize === undefined &&
+        options.closeTimeout === undefined && options.cleanCloseCodes === undefined)
+      ? defaultConfig
+      : makeConfig(options)
+  )
 
 /** @internal */
 export const connect = (
@@ -179,7 +246,8 @@ export const connect = (
     // The scope's own list: `Effect.addFinalizer` would diff and patch every fiber ref.
     return Effect.flatMap(Effect.scope, (scope) =>
       Effect.as(
-        Scope.addFinalizer(scope, channel.close().pipe(Effect.catch(() => socket.terminate), Effect.uninterruptible)),
+        // Built when the scope closes: an open connection holds one closure for it.
+        Scope.addFinalizerExit(scope, () => channel.close().pipe(Effect.catch(() => socket.terminate), Effect.uninterruptible)),
         channel
       ))
   })

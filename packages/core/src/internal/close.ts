@@ -40,10 +40,9 @@ export const closeOnScopeClose = (
   options?: MessageSocket.CloseOptions
 ): Effect.Effect<void, never, Scope.Scope> =>
   Effect.flatMap(Effect.scope, (scope) =>
-    Scope.addFinalizer(
-      scope,
+    // Built when the scope closes: an open socket holds one closure for it, not the close itself.
+    Scope.addFinalizerExit(scope, () =>
       socket.closeWithProtocolCode(options ?? {}).pipe(
         Effect.catch(() => socket.terminate),
         Effect.uninterruptible
-      )
-    ))
+      )))

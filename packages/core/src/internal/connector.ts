@@ -7,6 +7,10 @@ const openError = (detail: string, cause?: unknown) => new SocketError({ reason:
 export const protocolList = (protocols: string | ReadonlyArray<string> | undefined): Array<string> =>
   protocols === undefined ? [] : typeof protocols === "string" ? [protocols] : [...protocols]
 
+/** The schemes an error lists: `http:`/`https:` beside the WebSocket schemes they stand for. */
+const supported = (schemes: ReadonlyArray<string>): string =>
+  `supported schemes: ${schemes.flatMap((scheme) => scheme === "wss:" ? ["wss:", "http:", "https:"] : [scheme]).join(", ")}`
+
 /** @internal */
 export const parseUrl = (
   url: string | URL,
@@ -14,17 +18,12 @@ export const parseUrl = (
 ): Effect.Effect<URL, SocketError> =>
   Effect.suspend(() => {
     const text = String(url)
-    // `http:`/`https:` are listed beside the WebSocket schemes they stand for.
-    const schemes = options.schemes.flatMap((scheme) =>
-      scheme === "wss:" ? ["wss:", "http:", "https:"] : [scheme]
-    )
-    const supported = `supported schemes: ${schemes.join(", ")}`
-    if (text.trim() === "") return Effect.fail(openError(`empty URL (${supported})`))
+    if (text.trim() === "") return Effect.fail(openError(`empty URL (${supported(options.schemes)})`))
     let parsed: URL
     try {
       parsed = new URL(text, options.base)
     } catch (cause) {
-      return Effect.fail(openError(`invalid URL ${JSON.stringify(text)} (${supported})`, cause))
+      return Effect.fail(openError(`invalid URL ${JSON.stringify(text)} (${supported(options.schemes)})`, cause))
     }
     // WHATWG WebSocket and ws refuse a fragment by throwing: here it is a typed error.
     if (parsed.hash !== "") return Effect.fail(openError(`a WebSocket URL has no fragment: ${JSON.stringify(text)}`))
@@ -32,7 +31,9 @@ export const parseUrl = (
     if (!options.schemes.includes(parsed.protocol)) {
       // `localhost:80` parses as the scheme `localhost:`.
       const hint = /^[\w.-]+:\d+(\/|$)/.test(text) ? `; did you mean "ws://${text}"?` : ""
-      return Effect.fail(openError(`unsupported URL scheme "${parsed.protocol}" in ${JSON.stringify(text)} (${supported})${hint}`))
+      return Effect.fail(
+        openError(`unsupported URL scheme "${parsed.protocol}" in ${JSON.stringify(text)} (${supported(options.schemes)})${hint}`)
+      )
     }
     return Effect.succeed(parsed)
   })

@@ -66,3 +66,28 @@ export const RECONNECT_DEFAULT_INBOX_SIZE = 256
  * what each run took leaves the send buffer as it is taken, so a slow reader shows progress.
  */
 export const EFFECT_SOCKET_WRITE_BATCH_BYTES = 64 * 1024
+
+/** Largest delay one `setTimeout` takes (2^31 - 1 ms); a longer deadline re-arms its timer. */
+export const MAX_TIMER_MILLIS = 2_147_483_647
+
+/** WHATWG WebSocket: default time the opening handshake may take (as every connector's). */
+export const DEFAULT_OPEN_TIMEOUT_MILLIS = 10_000
+
+/** WHATWG WebSocket (cannot pause): bytes unread before the connection is closed with ReceiveOverflow (1009). */
+export const WEBSOCKET_DEFAULT_RECEIVE_LIMIT_BYTES = 8 * 1024 * 1024
+
+/** WHATWG WebSocket (cannot pause): messages unread before the connection is closed with ReceiveOverflow (1009). */
+export const WEBSOCKET_DEFAULT_RECEIVE_LIMIT_MESSAGES = 1024
+
+/**
+ * WHATWG WebSocket: first and largest interval of the bufferedAmount poll (it has no drain event); a larger cap
+ * idles the socket (pnpm bench). No poll timer is set inside another timer, where browsers/Deno clamp it to 4 ms.
+ */
+export const WEBSOCKET_DRAIN_POLL_FIRST_MILLIS = 1
+export const WEBSOCKET_DRAIN_POLL_MAX_MILLIS = 8
+
+/**
+ * WHATWG WebSocket: period of the one sweep that finds sockets the runtime has been closing (a peer's close frame
+ * came) for `closeTimeout` with no close event (the peer holds TCP; Node's and Bun's wait for ever): they are dropped.
+ */
+export const WEBSOCKET_CLOSING_SWEEP_MILLIS = 500

@@ -23,20 +23,23 @@ export const handle = <E, R>(
 ): Effect.Effect<void, never, Exclude<R, Scope.Scope>> => {
   const channel = fromSocket(socket, options?.channel)
   // Suspended: a handler that throws as it is called fails like one that fails (1011), not as a clean exit.
-  return Effect.scoped(Effect.suspend(() => handler(channel))).pipe(
-    Effect.onExit((exit) => {
-      if (Exit.isSuccess(exit)) return channel.close().pipe(Effect.ignore)
+  return Effect.flatMap(
+    Effect.exit(Effect.onExit(Effect.scoped(Effect.suspend(() => handler(channel))), (exit) => {
+      if (Exit.isSuccess(exit)) return ignore(channel.close())
       // Interrupted from outside: the server is shutting down ("going away").
       if (Cause.hasInterruptsOnly(exit.cause)) {
-        return socket.closeWithProtocolCode({ code: CloseCode.GoingAway, reason: "server shutting down" }).pipe(
-          Effect.ignore
-        )
+        return ignore(socket.closeWithProtocolCode({ code: CloseCode.GoingAway, reason: "server shutting down" }))
       }
       return Effect.andThen(
         options?.onError ? options.onError(exit.cause) : Effect.logDebug("bytechannel: connection handler failed", exit.cause),
-        socket.closeWithProtocolCode({ code: CloseCode.InternalError, reason: "handler failed" }).pipe(Effect.ignore)
+        ignore(socket.closeWithProtocolCode({ code: CloseCode.InternalError, reason: "handler failed" }))
       )
-    }),
-    Effect.ignore
+    })),
+    toVoid
   ) as Effect.Effect<void, never, Exclude<R, Scope.Scope>>
 }
+
+// `Effect.ignore` makes two closures at every call; these are made once.
+const toVoid = (): Effect.Effect<void> => Effect.void
+
+const ignore = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<void> => Effect.flatMap(Effect.exit(effect), toVoid)

@@ -4,6 +4,7 @@ import type * as MessageSocket from "../MessageSocket.js"
 import { closeOnScopeClose } from "./close.js"
 import * as Transport from "../Transport.js"
 import * as constants from "./constants.js"
+import { TypeId } from "./socketView.js"
 import * as CloseCode from "../CloseCode.js"
 
 // What travels from one side to the other, in order: messages, then perhaps a close frame.
@@ -108,6 +109,21 @@ const makeTransport = (side: Side, options: MemorySocket.PairOptions | undefined
   }
 }
 
+const membersOf = (socket: MessageSocket.MessageSocket): MessageSocket.MessageSocket => ({
+  [TypeId]: TypeId,
+  get protocol() {
+    return socket.protocol
+  },
+  receive: socket.receive,
+  send: socket.send,
+  sendAll: socket.sendAll,
+  close: socket.close,
+  closeWithProtocolCode: socket.closeWithProtocolCode,
+  terminate: socket.terminate,
+  closed: socket.closed,
+  events: socket.events
+})
+
 /** @internal */
 export const makePair = (
   options?: MemorySocket.PairOptions
@@ -135,8 +151,9 @@ export const makePair = (
         return makeTransport(side, options)
       }, controllerOptions)
     }
+    // Every member copied (the socket's members live on its prototype, made on first use).
     const toMemorySocket = (side: Side): MemorySocket.MemorySocket => ({
-      ...side.controller!.socket,
+      ...membersOf(side.controller!.socket),
       drop: Effect.sync(() => {
         loseConnection(side)
         loseConnection(side.peer!)

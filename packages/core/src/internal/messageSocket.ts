@@ -1,32 +1,29 @@
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import * as PubSub from "effect/PubSub"
-import * as Stream from "effect/Stream"
 import * as CloseCode from "../CloseCode.js"
 import type * as MessageSocket from "../MessageSocket.js"
 import type * as Transport from "../Transport.js"
-import { SocketError } from "../SocketError.js"
+import { type CloseArgumentError, SocketError } from "../SocketError.js"
 import * as SocketMetrics from "../SocketMetrics.js"
 import { validateClose } from "./close.js"
-import * as constants from "./constants.js"
-import { withDeadline } from "./deadline.js"
+import { type Timer, withDeadline } from "./deadline.js"
 import { Inbox, messageSize } from "./inbox.js"
-import * as SendStall from "./sendStall.js"
+import { SendStall, type SendStallHost } from "./sendStall.js"
+import * as view from "./socketView.js"
 
 /** @internal */
-export const TypeId: typeof MessageSocket.TypeId = Symbol.for("@bytechannel/core/MessageSocket") as any
+export const TypeId: typeof MessageSocket.TypeId = view.TypeId
 
 /** @internal */
 export const isMessageSocket = (u: unknown): u is MessageSocket.MessageSocket => Predicate.hasProperty(u, TypeId)
 
 /** @internal */
-export const SocketEvent = Data.taggedEnum<MessageSocket.SocketEvent>()
+export const SocketEvent = view.SocketEvent
 
 // Metrics are updated from plain code: the default registry, looked up from an empty context.
 const noContext = Context.empty()
@@ -52,88 +49,143 @@ const makeUnsafe = (
   build: (controller: Transport.Controller) => Transport.Transport,
   options: Transport.TransportOptions | undefined
 ): Transport.Controller => {
-  // Bound right below, once the controller exists: the transport's callbacks need it.
-  let transport: Transport.Transport = undefined as unknown as Transport.Transport
-  const highMessages = options?.receiveHighWaterMessages ?? constants.DEFAULT_RECEIVE_HIGH_WATER_MESSAGES
-  const highBytes = options?.receiveHighWaterBytes ?? constants.DEFAULT_RECEIVE_HIGH_WATER_BYTES
-  const resumeRatio = options?.receiveResumeRatio ?? constants.DEFAULT_RECEIVE_RESUME_RATIO
-  const lowMessages = Math.floor(highMessages * resumeRatio)
-  const lowBytes = Math.floor(highBytes * resumeRatio)
-  const overflow = options?.receiveOverflow ?? "pause"
-  const sendHighWater = options?.sendHighWaterMark ?? constants.DEFAULT_SEND_HIGH_WATER_BYTES
-  const defaultCloseTimeout = Duration.fromInputUnsafe(options?.closeTimeout ?? constants.DEFAULT_CLOSE_TIMEOUT_MILLIS)
-  const sendStallTimeout = Duration.fromInputUnsafe(options?.sendStallTimeout ?? constants.DEFAULT_SEND_STALL_TIMEOUT_MILLIS)
-
-  const inbox = new Inbox()
+  const engine = new Engine(view.configOf(options))
   openGauge++
   SocketMetrics.openConnections.updateUnsafe(openGauge, noContext)
-  const writers: Array<Waiter> = []
+  try {
+    engine.transport = build(engine)
+  } catch (cause) {
+    openGauge--
+    SocketMetrics.openConnections.updateUnsafe(openGauge, noContext)
+    throw cause
+  }
+  return engine
+}
+
+const removeFrom = <A>(list: Array<A> | undefined, item: A) => {
+  const index = list === undefined ? -1 : list.indexOf(item)
+  if (index >= 0) list!.splice(index, 1)
+}
+
+/**
+ * One socket's state and rules, as one object: what every connection needs is a field, what
+ * only some use (waiting senders, close waiters, the events hub, the send-stall watch, the
+ * Effects and callbacks handed out) is made on first use. The transport drives it through its
+ * `Controller` callbacks; users see it through a `MessageSocket` (a small view over it).
+ */
+class Engine implements Transport.Controller, SendStallHost, view.ViewEngine {
+  // Bound right after construction, once the controller exists: the transport's callbacks need it.
+  transport: Transport.Transport = undefined as unknown as Transport.Transport
+  readonly inbox = new Inbox()
+  readonly socket: MessageSocket.MessageSocket = new view.Socket(this)
+  private writers: Array<Waiter> | undefined = undefined
   // Fibers waiting for the close (a list, not a Deferred: nothing to allocate per socket).
-  const closeWaiters: Array<(info: MessageSocket.CloseInfo) => void> = []
-  let state: "open" | "closing" | "closed" = "open"
-  let closeInfo: MessageSocket.CloseInfo | undefined
-  let localClose = false
-  let received = 0
-  let pauses = 0
+  private closeWaiters: Array<(info: MessageSocket.CloseInfo) => void> | undefined = undefined
+  private st: "open" | "closing" | "closed" = "open"
+  closeInfo: MessageSocket.CloseInfo | undefined = undefined
+  private localClose = false
+  private received = 0
+  private pauses = 0
   // Bytes handed to the transport so far: with the send buffer, how much of it drained.
-  let sentBytes = 0
+  private sentBytes = 0
   // Close deadlines that outlive the caller who gave up on them: stopped when the socket closes.
-  const closeTimers = new Set<Fiber.Fiber<void>>()
+  private closeTimers: Set<Timer> | undefined = undefined
+  // Created by the first `events` subscriber: events before any subscription reach no one.
+  pubsub: PubSub.PubSub<MessageSocket.SocketEvent> | undefined = undefined
+  private stall: SendStall | undefined = undefined
+  // Made on first use, then kept: the callbacks a transport may hold detached, and Effects.
+  private bound: view.Bound | undefined = undefined
+  cached: view.Cached | undefined = undefined
 
-  // Created by the first `events` subscriber: events before any subscription reach no one, so
-  // most connections never pay for the buffer.
-  let pubsub: PubSub.PubSub<MessageSocket.SocketEvent> | undefined
-  const emit = (event: MessageSocket.SocketEvent) => {
-    if (pubsub !== undefined) PubSub.publishUnsafe(pubsub, event)
+  constructor(readonly config: view.Config) {}
+
+  // ---- the Controller: callbacks (safe to hold detached) ----
+
+  get onMessage(): (message: MessageSocket.Message) => void {
+    return (this.bound ??= {}).onMessage ??= (message) => this.offer(message)
+  }
+  get onDrain(): () => void {
+    return (this.bound ??= {}).onDrain ??= () => this.drained()
+  }
+  get onClose(): (info: { readonly code: number; readonly reason: string; readonly wasClean: boolean }) => void {
+    return (this.bound ??= {}).onClose ??= (info) => this.closed(info)
+  }
+  get onError(): (error: SocketError) => void {
+    return (this.bound ??= {}).onError ??= (error) => this.fail(error)
+  }
+  get emit(): (event: MessageSocket.SocketEvent) => void {
+    return (this.bound ??= {}).emit ??= (event) => this.publish(event)
+  }
+  get watchSendStall(): Effect.Effect<void> {
+    return this.stallWatch().start
   }
 
-  const awaitClosed: Effect.Effect<MessageSocket.CloseInfo> = Effect.callback((resume) => {
-    if (closeInfo !== undefined) return resume(Effect.succeed(closeInfo))
-    const waiter = (info: MessageSocket.CloseInfo) => resume(Effect.succeed(info))
-    closeWaiters.push(waiter)
-    return Effect.sync(() => {
-      const index = closeWaiters.indexOf(waiter)
-      if (index >= 0) closeWaiters.splice(index, 1)
-    })
-  })
+  // ---- the Controller: queries ----
 
-  const closedError = () =>
-    new SocketError({
-      reason: "Closed",
-      code: closeInfo?.code,
-      closeReason: closeInfo?.reason,
-      // Who closed, and that nothing more can be sent: only sends see this error.
-      detail: closeInfo === undefined
-        ? "cannot send while this side is closing the connection"
-        : closeInfo.local
-        ? "cannot send after this side closed the connection"
-        : closeInfo.code === CloseCode.Abnormal
-        ? "cannot send after the connection was lost"
-        : "cannot send after the peer closed the connection"
-    })
+  state(): "open" | "closing" | "closed" { return this.st }
+  receiveQueueSize(): number { return this.inbox.size }
+  receivedMessages(): number { return this.received }
+  receivePauses(): number { return this.pauses }
+  receivePaused(): boolean { return this.inbox.paused }
+  sendBuffered(): number { return this.st === "closed" ? 0 : this.transport.bufferedAmount() }
 
-  const wakeWriters = (exit: Exit.Exit<void, SocketError>) => {
-    if (writers.length === 0) return
-    for (const writer of writers.splice(0)) writer(exit)
+  // ---- the send-stall watch's view ----
+
+  stallBuffered(): number { return this.transport.bufferedAmount() }
+  stallSentBytes(): number { return this.sentBytes }
+  stallPending(): boolean { return this.st === "open" && ((this.writers?.length ?? 0) > 0 || this.transport.bufferedAmount() > 0) }
+
+  // No progress at all for `sendStallTimeout` while a sender waits (or, once asked by a liveness
+  // check, while anything is held unsent): the peer reads nothing. The 1008 goes out first; then
+  // the waiting sends fail with the stall itself (not with the Closed the close wakes them with).
+  onStall(error: SocketError): Effect.Effect<void> {
+    const stalled = this.writers?.splice(0) ?? []
+    this.failAndClose(error, CloseCode.PolicyViolation, "send stalled")
+    for (const writer of stalled) writer(Exit.fail(error))
+    // The peer reads nothing: its answer to the close may never come either.
+    return Effect.asVoid(this.closeDeadline(this.config.closeTimeout))
   }
 
-  const offer = (message: MessageSocket.Message) => {
-    if (state === "closed" || inbox.failure) return
-    received++
+  private stallWatch(): SendStall {
+    return this.stall ??= new SendStall(this, this.config.sendStallTimeout)
+  }
+
+  // ---- plain rules ----
+
+  publish(event: MessageSocket.SocketEvent): void {
+    if (this.pubsub !== undefined) PubSub.publishUnsafe(this.pubsub, event)
+  }
+
+  closedError(): SocketError {
+    return view.closedError(this.closeInfo)
+  }
+
+  private wakeWriters(exit: () => Exit.Exit<void, SocketError>): void {
+    const writers = this.writers
+    if (writers === undefined || writers.length === 0) return
+    const result = exit()
+    for (const writer of writers.splice(0)) writer(result)
+  }
+
+  private offer(message: MessageSocket.Message): void {
+    const inbox = this.inbox
+    if (this.st === "closed" || inbox.failure) return
+    const { highBytes, highMessages } = this.config
+    this.received++
     SocketMetrics.messagesReceived.updateUnsafe(1, noContext)
     SocketMetrics.bytesReceived.updateUnsafe(messageSize(message), noContext)
     const full = inbox.size >= highMessages || inbox.bytes >= highBytes
     // After a local close the transport is never paused again: it reads on until the peer's
     // close frame, which may sit behind data. What fits in the bounds is still delivered (a
     // reply to what we sent before closing); what does not is discarded.
-    if (state === "closing" && localClose) {
+    if (this.st === "closing" && this.localClose) {
       if (!full) inbox.push(message)
       return
     }
     inbox.push(message)
     if (!inbox.paused && (inbox.size >= highMessages || inbox.bytes >= highBytes)) {
-      if (overflow === "fail") {
-        failAndClose(
+      if (this.config.overflow === "fail") {
+        this.failAndClose(
           new SocketError({
             reason: "ReceiveOverflow",
             code: CloseCode.MessageTooBig,
@@ -145,162 +197,164 @@ const makeUnsafe = (
         return
       }
       inbox.paused = true
-      pauses++
-      transport.pause()
-      emit(SocketEvent.ReceivePaused({ messages: inbox.size, bytes: inbox.bytes }))
+      this.pauses++
+      this.transport.pause()
+      this.publish(SocketEvent.ReceivePaused({ messages: inbox.size, bytes: inbox.bytes }))
     }
   }
 
-  const afterTake = () => {
-    if (inbox.paused && inbox.size <= lowMessages && inbox.bytes <= lowBytes) {
+  private afterTake(): void {
+    const inbox = this.inbox
+    if (inbox.paused && inbox.size <= this.config.lowMessages && inbox.bytes <= this.config.lowBytes) {
       inbox.paused = false
-      emit(SocketEvent.ReceiveResumed({ messages: inbox.size, bytes: inbox.bytes }))
-      transport.resume()
+      this.publish(SocketEvent.ReceiveResumed({ messages: inbox.size, bytes: inbox.bytes }))
+      this.transport.resume()
     }
   }
 
   // The transport failed (a protocol error it detected, a dead peer, an overflow, a stalled
   // send): this side is closing the connection, so sending is over now and the close is local.
-  const fail = (error: SocketError) => {
-    if (inbox.failure || state === "closed") return
+  private fail(error: SocketError): void {
+    const inbox = this.inbox
+    if (inbox.failure || this.st === "closed") return
     inbox.failure = error
-    if (state === "open") {
-      state = "closing"
-      localClose = true
-      wakeWriters(Exit.fail(closedError()))
-      readOnPastPause()
+    if (this.st === "open") {
+      this.st = "closing"
+      this.localClose = true
+      this.wakeWriters(() => Exit.fail(this.closedError()))
+      this.readOnPastPause()
     }
-    emit(SocketEvent.Error({ error }))
+    this.publish(SocketEvent.Error({ error }))
     if (inbox.size === 0) inbox.finish()
   }
 
   // This side fails the connection and closes it with `code`: the failure is recorded first, so a
   // transport whose close completes at once (onClose inside sendClose) still fails `receive`.
-  const failAndClose = (error: SocketError, code: number, reason: string) => {
-    if (inbox.failure || state === "closed") return
+  private failAndClose(error: SocketError, code: number, reason: string): void {
+    const inbox = this.inbox
+    if (inbox.failure || this.st === "closed") return
     inbox.failure = error
-    beginClose(code, reason)
-    emit(SocketEvent.Error({ error }))
+    this.beginClose(code, reason)
+    this.publish(SocketEvent.Error({ error }))
     if (inbox.size === 0) inbox.finish()
   }
 
-  const closed = (info: { readonly code: number; readonly reason: string; readonly wasClean: boolean }) => {
-    if (state === "closed") return
-    state = "closed"
+  private closed(info: { readonly code: number; readonly reason: string; readonly wasClean: boolean }): void {
+    if (this.st === "closed") return
+    this.st = "closed"
     openGauge--
     SocketMetrics.openConnections.updateUnsafe(openGauge, noContext)
-    closeInfo = { code: info.code, reason: info.reason, wasClean: info.wasClean, local: localClose }
+    const closeInfo = { code: info.code, reason: info.reason, wasClean: info.wasClean, local: this.localClose }
+    this.closeInfo = closeInfo
+    const inbox = this.inbox
     inbox.paused = false
     inbox.ended = true
     if (inbox.size === 0) inbox.finish()
-    wakeWriters(Exit.fail(closedError()))
+    this.wakeWriters(() => Exit.fail(this.closedError()))
     // Nothing of a closed connection waits on: its timers end with it.
-    stall.stop()
-    for (const timer of closeTimers) timer.interruptUnsafe()
-    closeTimers.clear()
-    emit(SocketEvent.Close({ info: closeInfo }))
-    const done = closeInfo
-    for (const waiter of closeWaiters.splice(0)) waiter(done)
+    this.stall?.stop()
+    const timers = this.closeTimers
+    if (timers !== undefined) {
+      for (const timer of timers) timer.interruptUnsafe()
+      timers.clear()
+    }
+    this.publish(SocketEvent.Close({ info: closeInfo }))
+    const waiters = this.closeWaiters
+    if (waiters !== undefined) for (const waiter of waiters.splice(0)) waiter(closeInfo)
   }
 
-  const drained = () => {
-    if (writers.length > 0 && transport.bufferedAmount() < sendHighWater) wakeWriters(Exit.void)
-  }
-
-  // A paused transport would never read the peer's close frame behind the unread data.
-  const readOnPastPause = () => {
-    if (!inbox.paused) return
-    inbox.paused = false
-    transport.resume()
-  }
-
-  const beginClose = (code: number, reason: string) => {
-    if (state !== "open") return
-    state = "closing"
-    localClose = true
-    wakeWriters(Exit.fail(closedError()))
-    transport.sendClose(code, reason)
-    readOnPastPause()
-  }
-
-  const terminateNow = () => {
-    if (state === "closed") return
-    localClose = localClose || state === "open"
-    try {
-      transport.terminate()
-    } finally {
-      // Closed even when the transport's terminate throws: every close waiting on it must end.
-      closed({ code: CloseCode.Abnormal, reason: "", wasClean: false })
+  private drained(): void {
+    if ((this.writers?.length ?? 0) > 0 && this.transport.bufferedAmount() < this.config.sendHighWater) {
+      this.wakeWriters(() => Exit.void)
     }
   }
 
-  // Runs `next` once a message is queued or the input ended or failed: a reader that waits
-  // costs one resumption, straight into `next`. Woken readers take their message themselves,
-  // in their own fiber, so one interrupted after its wake-up loses nothing (cancel-safe reads):
-  // it passes the wake-up on to the next reader.
-  const whenReadable = <A, E>(next: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-    Effect.callback<A, E>((resume) => {
-      if (inbox.size > 0 || inbox.ended || inbox.failure) return resume(next)
-      let woken = false
-      const waker = () => {
-        woken = true
-        resume(next)
-      }
-      inbox.addWaker(waker)
-      return Effect.sync(() => inbox.removeWaker(waker, woken))
-    })
+  // A paused transport would never read the peer's close frame behind the unread data.
+  private readOnPastPause(): void {
+    if (!this.inbox.paused) return
+    this.inbox.paused = false
+    this.transport.resume()
+  }
 
-  const receive: Effect.Effect<Option.Option<MessageSocket.Message>, SocketError> = Effect.suspend(() => {
+  beginClose(code: number, reason: string): void {
+    if (this.st !== "open") return
+    this.st = "closing"
+    this.localClose = true
+    this.wakeWriters(() => Exit.fail(this.closedError()))
+    this.transport.sendClose(code, reason)
+    this.readOnPastPause()
+  }
+
+  terminateNow(): void {
+    if (this.st === "closed") return
+    this.localClose = this.localClose || this.st === "open"
+    try {
+      this.transport.terminate()
+    } finally {
+      // Closed even when the transport's terminate throws: every close waiting on it must end.
+      this.closed({ code: CloseCode.Abnormal, reason: "", wasClean: false })
+    }
+  }
+
+  // ---- Effects ----
+
+  awaitClosed(): Effect.Effect<MessageSocket.CloseInfo> {
+    return Effect.callback((resume) => {
+      if (this.closeInfo !== undefined) return resume(Effect.succeed(this.closeInfo))
+      const waiter = (info: MessageSocket.CloseInfo) => resume(Effect.succeed(info))
+      ;(this.closeWaiters ??= []).push(waiter)
+      return Effect.sync(() => removeFrom(this.closeWaiters, waiter))
+    })
+  }
+
+  // The deadline outlives whoever waits for it: a caller that gives up (`Effect.timeout` around
+  // `close`) does not leave the connection half closed; a silent peer is dropped when the time
+  // is up, which completes the close (1006).
+  closeDeadline(timeout: Duration.Duration): Effect.Effect<MessageSocket.CloseInfo> {
+    return withDeadline(this.socket.closed, timeout, () => this.terminateNow(), {
+      keepOnInterrupt: this.closeTimers ??= new Set()
+    })
+  }
+
+  receiveNow(
+    wait: Effect.Effect<Option.Option<MessageSocket.Message>, SocketError>
+  ): Effect.Effect<Option.Option<MessageSocket.Message>, SocketError> {
+    const inbox = this.inbox
     if (inbox.size > 0) {
       const message = inbox.shift()
-      afterTake()
+      this.afterTake()
       if (inbox.size === 0 && (inbox.ended || inbox.failure)) inbox.finish()
       return Effect.succeed(Option.some(message))
     }
     if (inbox.failure) return Effect.fail(inbox.failure)
     if (inbox.ended) return Effect.succeedNone
-    return waitThenReceive
-  })
-  const waitThenReceive = whenReadable(receive)
+    return wait
+  }
 
-  // No progress at all for `sendStallTimeout` while a sender waits (or, once asked by a liveness
-  // check, while anything is held unsent): the peer reads nothing. The 1008 goes out first; then
-  // the waiting sends fail with the stall itself (not with the Closed the close wakes them with).
-  const stall = SendStall.make({
-    timeout: sendStallTimeout,
-    buffered: () => transport.bufferedAmount(),
-    sentBytes: () => sentBytes,
-    pending: () => state === "open" && (writers.length > 0 || transport.bufferedAmount() > 0),
-    onStall: (error) => {
-      const stalled = writers.splice(0)
-      failAndClose(error, CloseCode.PolicyViolation, "send stalled")
-      for (const writer of stalled) writer(Exit.fail(error))
-      // The peer reads nothing: its answer to the close may never come either.
-      return Effect.asVoid(withDeadline(awaitClosed, defaultCloseTimeout, terminateNow, { keepOnInterrupt: closeTimers }))
-    }
-  })
-
-  const waitWritable: Effect.Effect<void, SocketError> = Effect.andThen(
-    stall.start,
-    Effect.callback<void, SocketError>((resume) => {
-      if (state !== "open" || transport.bufferedAmount() < sendHighWater) return resume(Effect.void)
-      const writer: Waiter = (exit) => resume(exit)
-      writers.push(writer)
-      return Effect.sync(() => {
-        const index = writers.indexOf(writer)
-        if (index >= 0) writers.splice(index, 1)
+  waitWritable(): Effect.Effect<void, SocketError> {
+    return Effect.andThen(
+      this.stallWatch().start,
+      Effect.callback<void, SocketError>((resume) => {
+        if (this.st !== "open" || this.transport.bufferedAmount() < this.config.sendHighWater) {
+          return resume(Effect.void)
+        }
+        const writer: Waiter = (exit) => resume(exit)
+        ;(this.writers ??= []).push(writer)
+        return Effect.sync(() => removeFrom(this.writers, writer))
       })
-    })
-  )
+    )
+  }
 
   // Writes messages from `from` on while the transport has room and the socket is open: how
   // far it got. Plain code: the Effects around it only wait, or fail.
-  const sendNow = (messages: ReadonlyArray<MessageSocket.Message>, from: number): number => {
+  sendNow(messages: ReadonlyArray<MessageSocket.Message>, from: number): number {
+    const transport = this.transport
+    const high = this.config.sendHighWater
     let index = from
-    while (index < messages.length && state === "open" && transport.bufferedAmount() < sendHighWater) {
+    while (index < messages.length && this.st === "open" && transport.bufferedAmount() < high) {
       const message = messages[index++]!
       const size = messageSize(message)
-      sentBytes += size
+      this.sentBytes += size
       SocketMetrics.messagesSent.updateUnsafe(1, noContext)
       SocketMetrics.bytesSent.updateUnsafe(size, noContext)
       transport.write(message)
@@ -308,83 +362,30 @@ const makeUnsafe = (
     return index
   }
 
-  const sendAll = (messages: ReadonlyArray<MessageSocket.Message>): Effect.Effect<void, SocketError> =>
-    Effect.suspend(() => {
-      let index = 0
+  sendAll(messages: ReadonlyArray<MessageSocket.Message>): Effect.Effect<void, SocketError> {
+    return Effect.suspend(() => {
+      // Most sends fit at once: no loop to build.
+      let index = this.sendNow(messages, 0)
+      if (index === messages.length) return Effect.void
       const loop: Effect.Effect<void, SocketError> = Effect.suspend(() => {
-        index = sendNow(messages, index)
+        index = this.sendNow(messages, index)
         if (index === messages.length) return Effect.void
-        return state !== "open" ? Effect.fail(closedError()) : Effect.andThen(waitWritable, loop)
+        return this.st !== "open" ? Effect.fail(this.closedError()) : Effect.andThen(this.waitWritable(), loop)
       })
-      return loop
+      return this.st !== "open" ? Effect.fail(this.closedError()) : Effect.andThen(this.waitWritable(), loop)
     })
-
-  const send = (message: MessageSocket.Message): Effect.Effect<void, SocketError> => sendAll([message])
-
-  const closeWith = (allowProtocolCodes: boolean) => (closeOptions?: MessageSocket.CloseOptions) =>
-    Effect.flatMap(validateClose(closeOptions, allowProtocolCodes), ({ code, reason }) => {
-      beginClose(code, reason)
-      if (closeInfo !== undefined) return Effect.succeed(closeInfo)
-      const timeout = closeOptions?.timeout === undefined
-        ? defaultCloseTimeout
-        : Duration.fromInputUnsafe(closeOptions.timeout)
-      // A silent peer is dropped when the time is up, which completes the close (1006). The
-      // deadline outlives whoever waits for it: a caller that gives up (`Effect.timeout`
-      // around `close`) does not leave the connection half closed.
-      return withDeadline(awaitClosed, timeout, terminateNow, { keepOnInterrupt: closeTimers })
-    })
-
-  const hub: Effect.Effect<PubSub.PubSub<MessageSocket.SocketEvent>> = Effect.suspend(() =>
-    pubsub !== undefined
-      ? Effect.succeed(pubsub)
-      : Effect.map(PubSub.sliding<MessageSocket.SocketEvent>(constants.EVENTS_BUFFER), (created) => (pubsub ??= created))
-  )
-
-  const events: Stream.Stream<MessageSocket.SocketEvent> = Stream.unwrap(
-    Effect.gen(function*() {
-      const subscription = yield* PubSub.subscribe(yield* hub)
-      return closeInfo !== undefined
-        ? Stream.make(SocketEvent.Close({ info: closeInfo }))
-        : Stream.fromSubscription(subscription).pipe(Stream.takeUntil(SocketEvent.$is("Close")))
-    })
-  )
-
-  const socket: MessageSocket.MessageSocket = {
-    [TypeId]: TypeId,
-    get protocol() {
-      return transport.protocol?.() ?? ""
-    },
-    receive,
-    send,
-    sendAll,
-    close: closeWith(false),
-    closeWithProtocolCode: closeWith(true),
-    terminate: Effect.sync(terminateNow),
-    closed: awaitClosed,
-    events
   }
 
-  const controller: Transport.Controller = {
-    socket,
-    onMessage: offer,
-    onDrain: drained,
-    onClose: closed,
-    onError: fail,
-    emit,
-    state: () => state,
-    receiveQueueSize: () => inbox.size,
-    receivedMessages: () => received,
-    receivePauses: () => pauses,
-    receivePaused: () => inbox.paused,
-    sendBuffered: () => state === "closed" ? 0 : transport.bufferedAmount(),
-    watchSendStall: stall.start
+  close(
+    closeOptions: MessageSocket.CloseOptions | undefined,
+    allowProtocolCodes: boolean
+  ): Effect.Effect<MessageSocket.CloseInfo, CloseArgumentError> {
+    return Effect.flatMap(validateClose(closeOptions, allowProtocolCodes), ({ code, reason }) => {
+      this.beginClose(code, reason)
+      if (this.closeInfo !== undefined) return Effect.succeed(this.closeInfo)
+      return this.closeDeadline(
+        closeOptions?.timeout === undefined ? this.config.closeTimeout : Duration.fromInputUnsafe(closeOptions.timeout)
+      )
+    })
   }
-  try {
-    transport = build(controller)
-  } catch (cause) {
-    openGauge--
-    SocketMetrics.openConnections.updateUnsafe(openGauge, noContext)
-    throw cause
-  }
-  return controller
 }

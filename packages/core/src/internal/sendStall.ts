@@ -5,6 +5,8 @@
  * minus what it holds now. No progress for a whole window: the peer reads nothing, and
  * `onStall` ends the connection.
  *
+ * Made by the first send that has to wait: an idle connection holds none.
+ *
  * @internal
  */
 import * as Duration from "effect/Duration"
@@ -13,64 +15,70 @@ import type * as Fiber from "effect/Fiber"
 import * as CloseCode from "../CloseCode.js"
 import { SocketError } from "../SocketError.js"
 
-/** @internal */
-export interface SendStallWatch {
-  /** Starts the watch unless it runs (or the timeout is infinite). */
-  readonly start: Effect.Effect<void>
-  /** Stops it (the connection closed). */
-  readonly stop: () => void
+/** What the watch reads from, and reports to, its socket. @internal */
+export interface SendStallHost {
+  /** The transport's send buffer now. */
+  readonly stallBuffered: () => number
+  /** Bytes handed to the transport so far. */
+  readonly stallSentBytes: () => number
+  /** Whether there is anything to judge: the socket is open and a send waits or data is unsent. */
+  readonly stallPending: () => boolean
+  /** The peer read nothing for a whole window: fail and close; what it returns runs in the watch. */
+  readonly onStall: (error: SocketError) => Effect.Effect<void>
 }
 
 /** @internal */
-export const make = (options: {
-  readonly timeout: Duration.Duration
-  /** The transport's send buffer now. */
-  readonly buffered: () => number
-  /** Bytes handed to the transport so far. */
-  readonly sentBytes: () => number
-  /** Whether there is anything to judge: the socket is open and a send waits or data is unsent. */
-  readonly pending: () => boolean
-  /** The peer read nothing for a whole window: fail and close; what it returns runs in the watch. */
-  readonly onStall: (error: SocketError) => Effect.Effect<void>
-}): SendStallWatch => {
-  let fiber: Fiber.Fiber<void> | undefined
-  let buffered = 0
-  let sentBytes = 0
-  const mark = () => {
-    buffered = options.buffered()
-    sentBytes = options.sentBytes()
+export class SendStall {
+  private fiber: Fiber.Fiber<void> | undefined = undefined
+  private buffered = 0
+  private sentBytes = 0
+  private readonly watch: Effect.Effect<void>
+  /** Starts the watch unless it runs (or the timeout is infinite). */
+  readonly start: Effect.Effect<void>
+
+  constructor(readonly host: SendStallHost, readonly timeout: Duration.Duration) {
+    const check: Effect.Effect<void> = Effect.suspend(() => this.check())
+    this.watch = Effect.andThen(Effect.sleep(timeout), check)
+    this.start = Effect.suspend(() => {
+      if (this.fiber !== undefined || !Duration.isFinite(this.timeout)) return Effect.void
+      this.mark()
+      return Effect.map(Effect.forkDetach(this.watch), (started) => {
+        this.fiber = started
+      })
+    })
   }
-  const check: Effect.Effect<void> = Effect.suspend(() => {
-    if (!options.pending()) {
-      fiber = undefined
+
+  private mark(): void {
+    this.buffered = this.host.stallBuffered()
+    this.sentBytes = this.host.stallSentBytes()
+  }
+
+  private check(): Effect.Effect<void> {
+    const host = this.host
+    if (!host.stallPending()) {
+      this.fiber = undefined
       return Effect.void
     }
-    if (options.buffered() < buffered + (options.sentBytes() - sentBytes)) {
-      mark()
-      return watch
+    if (host.stallBuffered() < this.buffered + (host.stallSentBytes() - this.sentBytes)) {
+      this.mark()
+      return this.watch
     }
-    fiber = undefined
-    return options.onStall(
+    this.fiber = undefined
+    return host.onStall(
       new SocketError({
         reason: "SendTimeout",
         code: CloseCode.PolicyViolation,
-        detail: `the send buffer did not drain at all for ${Duration.format(options.timeout)}: the peer reads nothing, or too slowly to show`
+        detail: `the send buffer did not drain at all for ${
+          Duration.format(this.timeout)
+        }: the peer reads nothing, or too slowly to show`
       })
     )
-  })
-  const watch: Effect.Effect<void> = Effect.andThen(Effect.sleep(options.timeout), check)
-  return {
-    start: Effect.suspend(() => {
-      if (fiber !== undefined || !Duration.isFinite(options.timeout)) return Effect.void
-      mark()
-      return Effect.map(Effect.forkDetach(watch), (started) => {
-        fiber = started
-      })
-    }),
-    stop: () => {
-      const running = fiber
-      fiber = undefined
-      running?.interruptUnsafe()
-    }
+  }
+
+  /** Stops it (the connection closed). */
+  stop(): void {
+    const running = this.fiber
+    this.fiber = undefined
+    running?.interruptUnsafe()
   }
 }

@@ -1,8 +1,6 @@
 import { ByteChannel, CloseCode, Server, SocketError } from "@bytechannel/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Fiber from "effect/Fiber"
-import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
@@ -12,6 +10,7 @@ import type { Duplex } from "node:stream"
 import { type WebSocket, WebSocketServer } from "ws"
 import type * as NodeServer from "../NodeServer.js"
 import * as constants from "./constants.js"
+import { makeConnections, released } from "./connections.js"
 import { fromNetSocket } from "./tcpTransport.js"
 import { closeTimeoutMillis, fromWebSocket } from "./wsTransport.js"
 
@@ -80,6 +79,11 @@ const makePending = (timeout: number, max: number) => {
     if (entry === undefined) return
     clearTimeout(entry.timer)
     entries.delete(socket)
+    // An upgraded socket lives on: nothing of its handshake may stay attached to it.
+    socket.off("close", onClose)
+  }
+  const onClose = function(this: Duplex) {
+    done(this)
   }
   return {
     /**
@@ -101,7 +105,7 @@ const makePending = (timeout: number, max: number) => {
         onTimeout
       }
       entries.set(socket, entry)
-      socket.once("close", () => done(socket))
+      socket.on("close", onClose)
       return true
     },
     done,
@@ -115,51 +119,16 @@ const makePending = (timeout: number, max: number) => {
   }
 }
 
-/**
- * One served connection's life: a place in the server's count (or a refusal when it is full),
- * its scope, its span (ended with it), the place given back after both; a failure to serve is
- * logged, never raised. `admit` and `release` are paired by `acquireUseRelease`, so a fiber
- * interrupted at any point gives back exactly what it took. A fiber interrupted before it ever
- * ran (the server closed in between) drops the socket: nobody else would.
- */
-const serveWith = <R>(
-  run: (effect: Effect.Effect<void, never, Exclude<R, Scope.Scope>>) => Fiber.Fiber<void, unknown>,
-  life: {
-    readonly attributes: Record<string, string>
-    readonly admit: () => boolean
-    readonly release: () => void
-    readonly refuse: () => void
-    readonly drop: () => void
-  },
-  serve: Effect.Effect<void, never, R>
-): void => {
-  let started = false
-  const admit = Effect.sync(() => {
-    started = true
-    return life.admit()
-  })
-  const use = (admitted: boolean): Effect.Effect<void, never, Exclude<R, Scope.Scope>> =>
-    admitted
-      ? Effect.withSpan(Effect.scoped(serve), "bytechannel.server.connection", {
-        kind: "server",
-        captureStackTrace: false,
-        attributes: life.attributes
-      })
-      : Effect.sync(life.refuse)
-  const release = (admitted: boolean): Effect.Effect<void> => (admitted ? Effect.sync(life.release) : Effect.void)
-  const fiber = run(
-    Effect.catchCause(
-      Effect.acquireUseRelease(admit, use, release),
-      (cause) => Effect.logWarning("bytechannel: could not serve a connection", cause)
-    )
-  )
-  fiber.addObserver(() => {
-    if (!started) life.drop()
-  })
-}
-
 const handshakeTimeoutMillis = (options: NodeServer.ServerOptions) =>
   Math.min(Duration.toMillis(options.handshakeTimeout ?? constants.DEFAULT_HANDSHAKE_TIMEOUT_MILLIS), constants.MAX_TIMER_MILLIS)
+
+/** What a handler learns of its connection: copied, so the request itself is not kept. */
+const connectionInfo = (ws: WebSocket, request: Http.IncomingMessage): NodeServer.ConnectionInfo => ({
+  url: request.url ?? "/",
+  headers: request.headers,
+  remoteAddress: request.socket.remoteAddress,
+  protocol: ws.protocol
+})
 
 /** @internal */
 export const attach = <E, R>(
@@ -169,7 +138,7 @@ export const attach = <E, R>(
 ) =>
   Effect.gen(function*() {
     // One fiber per connection: interrupted (1001) when the scope closes, gone when it ends.
-    const run = yield* FiberSet.makeRuntime<Exclude<R, Scope.Scope>>()
+    const connections = yield* makeConnections<Exclude<R, Scope.Scope>>()
     const supported = options.protocols
     const wss = new WebSocketServer({
       noServer: true,
@@ -188,43 +157,33 @@ export const attach = <E, R>(
       handshakeTimeoutMillis(options),
       options.maxPendingHandshakes ?? constants.DEFAULT_MAX_PENDING_HANDSHAKES
     )
-    let open = 0
     let accepting = true
 
-    const serveConnection = (ws: WebSocket, request: Http.IncomingMessage) => {
-      const info: NodeServer.ConnectionInfo = {
-        url: request.url ?? "/",
-        headers: request.headers,
-        remoteAddress: request.socket.remoteAddress,
-        protocol: ws.protocol
+    const serveConnection = (ws: WebSocket, info: NodeServer.ConnectionInfo) => {
+      if (options.maxConnections !== undefined && connections.count() >= options.maxConnections) {
+        // ws still reads a refused socket until the close handshake ends: a bad frame from it
+        // must find a listener (an "error" without one would throw out of ws).
+        ws.on("error", ignore)
+        ws.close(CloseCode.TryAgainLater, "too many connections")
+        return
       }
-      serveWith<Scope.Scope | Exclude<R, Scope.Scope>>(run, {
+      connections.serve(
         // The path only: a query may carry a secret (?token=...), and spans end up in traces.
-        attributes: { "url.path": info.url.split("?", 1)[0]!, "client.address": info.remoteAddress ?? "" },
-        admit: () => {
-          if (options.maxConnections !== undefined && open >= options.maxConnections) return false
-          open++
-          return true
-        },
-        release: () => open--,
-        refuse: () => {
-          // ws still reads a refused socket until the close handshake ends: a bad frame from it
-          // must find a listener (an "error" without one would throw out of ws).
-          ws.on("error", ignore)
-          ws.close(CloseCode.TryAgainLater, "too many connections")
-        },
-        drop: () => ws.terminate()
-      }, Effect.flatMap(
-        fromWebSocket(ws, options),
-        (socket) => ByteChannel.handle(socket, (channel) => handler(channel, info), { channel: options.channel })
-      ))
+        { "url.path": info.url.split("?", 1)[0]!, "client.address": info.remoteAddress ?? "" },
+        () => ws.terminate(),
+        Effect.flatMap(
+          fromWebSocket(ws, options),
+          (socket) => ByteChannel.handle(socket, (channel) => handler(channel, info), { channel: options.channel })
+        ),
+        released(ws)
+      )
     }
 
     const accept = (request: Http.IncomingMessage, socket: Duplex, head: Buffer) =>
       wss.handleUpgrade(request, socket, head, (ws) => {
         pending.done(socket)
         if (!accepting) return ws.terminate()
-        serveConnection(ws, request)
+        serveConnection(ws, connectionInfo(ws, request))
       })
 
     const onUpgrade = guard((request: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -265,7 +224,7 @@ export const attach = <E, R>(
         wss.close()
       })
     )
-    return { connections: () => open, pending }
+    return { connections: connections.count, pending }
   })
 
 const listen = (server: Net.Server, options: { readonly host?: string | undefined; readonly port?: number | undefined; readonly backlog?: number | undefined }) =>
@@ -358,29 +317,25 @@ export const serveTcp = <E, R>(
     // Finalizers run in reverse: connections close (1001) first, then the listener (whose
     // close waits for every connection).
     yield* Effect.addFinalizer(() => server?.listening ? closeServer(server) : Effect.void)
-    const run = yield* FiberSet.makeRuntime<Exclude<R, Scope.Scope>>()
+    const connections = yield* makeConnections<Exclude<R, Scope.Scope>>()
     // Runs first on close: a connection that arrives while the others close is dropped at once
     // (nobody would serve it, and the listener's close would wait for it).
     let accepting = true
     yield* Effect.addFinalizer(() => Effect.sync(() => (accepting = false)))
-    let open = 0
-    const serveConnection = (connection: Net.Socket) =>
-      serveWith<Scope.Scope | Exclude<R, Scope.Scope>>(run, {
-        attributes: { "network.transport": "tcp", "client.address": connection.remoteAddress ?? "" },
-        admit: () => {
-          open++
-          return true
-        },
-        release: () => open--,
-        refuse: ignore,
-        drop: () => connection.resetAndDestroy()
-      }, Effect.flatMap(
-        fromNetSocket(connection, options),
-        (socket) =>
-          ByteChannel.handle(socket, (channel) => handler(channel, { remoteAddress: connection.remoteAddress }), {
-            channel: options.channel
-          })
-      ))
+    const serveConnection = (connection: Net.Socket) => {
+      const remoteAddress = connection.remoteAddress
+      connections.serve(
+        { "network.transport": "tcp", "client.address": remoteAddress ?? "" },
+        () => connection.resetAndDestroy(),
+        Effect.flatMap(
+          fromNetSocket(connection, options),
+          (socket) =>
+            ByteChannel.handle(socket, (channel) => handler(channel, { remoteAddress }), {
+              channel: options.channel
+            })
+        )
+      )
+    }
     server = Net.createServer(
       { allowHalfOpen: true, noDelay: true },
       guard(
@@ -396,6 +351,6 @@ export const serveTcp = <E, R>(
       host: address.host,
       port: address.port,
       url: `tcp://${formatHost(address.host)}:${address.port}`,
-      connections: () => open
+      connections: connections.count
     }
   })

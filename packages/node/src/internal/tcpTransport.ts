@@ -6,6 +6,58 @@ import type * as Scope from "effect/Scope"
 import * as Net from "node:net"
 import * as constants from "./constants.js"
 
+// Each socket carries its link under this key: the listeners below are shared by every
+// connection, not closures made per connection.
+const LINK = Symbol.for("@bytechannel/node/netLink")
+const linkOf = (socket: Net.Socket): NetLink => (socket as unknown as { [LINK]: NetLink })[LINK]
+
+/** One TCP socket as the engine's transport (its methods), with its controller. */
+class NetLink implements Transport.Transport {
+  failed = false
+  constructor(readonly socket: Net.Socket, readonly controller: Transport.Controller) {
+    ;(socket as unknown as { [LINK]: NetLink })[LINK] = this
+  }
+  write(message: MessageSocket.Message) {
+    this.socket.write(message)
+  }
+  bufferedAmount() {
+    return this.socket.writableLength
+  }
+  sendClose() {
+    this.socket.end()
+  }
+  // A reset, not a FIN: the peer must see a lost connection (1006), never a clean end.
+  terminate() {
+    if (this.socket.destroyed) return
+    this.socket.resetAndDestroy()
+  }
+  pause() {
+    this.socket.pause()
+  }
+  resume() {
+    this.socket.resume()
+  }
+}
+
+function onData(this: Net.Socket, chunk: Buffer) {
+  linkOf(this).controller.onMessage(chunk)
+}
+function onDrain(this: Net.Socket) {
+  linkOf(this).controller.onDrain()
+}
+// The peer ended its side: end ours (the TCP close handshake).
+function onEnd(this: Net.Socket) {
+  if (!this.writableEnded) this.end()
+}
+function onError(this: Net.Socket) {
+  linkOf(this).failed = true
+}
+function onClose(this: Net.Socket, hadError: boolean) {
+  const link = linkOf(this)
+  const clean = !hadError && !link.failed
+  link.controller.onClose({ code: clean ? CloseCode.Normal : CloseCode.Abnormal, reason: "", wasClean: clean })
+}
+
 /**
  * A TCP socket as a transport. TCP has no messages and no close codes: each chunk read is a
  * message, an orderly end (FIN both ways) is a 1000 close, anything else 1006.
@@ -17,40 +69,12 @@ export const fromNetSocket = (
 ): Effect.Effect<MessageSocket.MessageSocket, never, Scope.Scope> =>
   Effect.map(
     Transport.makeScoped((controller) => {
-      let failed = false
-      socket.on("data", (chunk: Buffer) => controller.onMessage(chunk))
-      socket.on("drain", controller.onDrain)
-      // The peer ended its side: end ours (the TCP close handshake).
-      socket.on("end", () => {
-        if (!socket.writableEnded) socket.end()
-      })
-      socket.on("error", () => {
-        failed = true
-      })
-      socket.on("close", (hadError: boolean) => {
-        const clean = !hadError && !failed
-        controller.onClose({ code: clean ? CloseCode.Normal : CloseCode.Abnormal, reason: "", wasClean: clean })
-      })
-      return {
-        write: (message) => {
-          socket.write(message)
-        },
-        bufferedAmount: () => socket.writableLength,
-        sendClose: () => {
-          socket.end()
-        },
-        // A reset, not a FIN: the peer must see a lost connection (1006), never a clean end.
-        terminate: () => {
-          if (socket.destroyed) return
-          socket.resetAndDestroy()
-        },
-        pause: () => {
-          socket.pause()
-        },
-        resume: () => {
-          socket.resume()
-        }
-      }
+      socket.on("data", onData)
+      socket.on("drain", onDrain)
+      socket.on("end", onEnd)
+      socket.on("error", onError)
+      socket.on("close", onClose)
+      return new NetLink(socket, controller)
     }, { ...options, receiveOverflow: "pause" }),
     (controller) => controller.socket
   )
