@@ -1,14 +1,13 @@
 /**
  * The `Connector` for browsers. `"websocketstream"` reads by pulling (real receive
- * backpressure) and writes through its writer (real send backpressure); `"websocket"` uses
- * the plain `WebSocket`, which cannot pause, so it buffers up to a bound and then closes with
- * `ReceiveOverflow` (code 1009 locally) rather than growing. `"auto"` (the default) picks
- * WebSocketStream when the browser has it.
+ * backpressure) and writes through its writer (real send backpressure); `"websocket"` is core's
+ * `WebSocketConnector` over the plain `WebSocket`, which cannot pause, so it buffers up to a
+ * bound and then closes with `ReceiveOverflow` (code 1009 locally) rather than growing. `"auto"`
+ * (the default) picks WebSocketStream when the browser has it.
  *
  * @since 0.1.0
  */
-import type { Connector, MessageSocket } from "@bytechannel/core"
-import type * as Duration from "effect/Duration"
+import type { Connector, WebSocketConnector } from "@bytechannel/core"
 import type * as Layer from "effect/Layer"
 import * as internal from "./internal/browserConnector.js"
 
@@ -19,28 +18,16 @@ import * as internal from "./internal/browserConnector.js"
 export type Strategy = "auto" | "websocketstream" | "websocket"
 
 /**
+ * The options of core's `WebSocketConnector` (open timeout, the `"websocket"` strategy's receive
+ * limits, the heartbeat), and the strategy. A browser may send only 1000 and 3000–4999: leave
+ * `closeCodes` at its default, `"in-reason"`.
+ *
  * @since 0.1.0
  * @category models
  */
-export interface BrowserConnectorOptions extends MessageSocket.SocketOptions {
+export interface BrowserConnectorOptions extends WebSocketConnector.WebSocketConnectorOptions {
   /** Default `"auto"`. */
   readonly strategy?: Strategy | undefined
-  /** How long the opening handshake may take. Default 10 seconds. */
-  readonly openTimeout?: Duration.Input | undefined
-  /** `"websocket"` strategy: unread bytes before ReceiveOverflow. Default 8 MiB. */
-  readonly receiveLimitBytes?: number | undefined
-  /** `"websocket"` strategy: unread messages before ReceiveOverflow. Default 1024. */
-  readonly receiveLimitMessages?: number | undefined
-  /**
-   * Application-level heartbeat (browsers have no ping API): sends `message` (if given) every
-   * `interval`, and fails the channel when nothing at all was received for `idleTimeout`
-   * (default twice the interval).
-   */
-  readonly heartbeat?: {
-    readonly interval: Duration.Input
-    readonly idleTimeout?: Duration.Input | undefined
-    readonly message?: MessageSocket.Message | undefined
-  } | undefined
 }
 
 /**

@@ -119,3 +119,17 @@ export * as Server from "./Server.js"
  * @since 0.1.0
  */
 export * as TestConnector from "./TestConnector.js"
+
+/**
+ * The `Connector` for any runtime with a WHATWG `WebSocket` (Bun, Deno, Node 22, browsers).
+ *
+ * @since 1.0.0
+ */
+export * as WebSocketConnector from "./WebSocketConnector.js"
+
+/**
+ * A WHATWG `WebSocket` (client or server side) as a `MessageSocket`.
+ *
+ * @since 1.0.0
+ */
+export * as WebSocketTransport from "./WebSocketTransport.js"

@@ -1,6 +1,5 @@
-import { CloseCode, Connector, Keepalive, type MessageSocket, SocketError, Transport } from "@bytechannel/core"
+import { CloseCode, Connector, type MessageSocket, SocketError, Transport, WebSocketTransport } from "@bytechannel/core"
 import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
@@ -124,110 +123,6 @@ export const connectStream = (
         protocol: () => protocol
       }
     }, { ...options, receiveOverflow: "pause" })
-    yield* startHeartbeat(controller, options)
+    if (options.heartbeat !== undefined) yield* WebSocketTransport.heartbeat(controller, options.heartbeat)
     return controller.socket
   })
-
-/** @internal */
-export const connectWebSocket = (
-  url: URL,
-  options: BrowserConnector.BrowserConnectorOptions & { readonly protocols?: string | ReadonlyArray<string> | undefined }
-): Effect.Effect<MessageSocket.MessageSocket, SocketError.SocketError, Scope.Scope> =>
-  Effect.gen(function*() {
-    let ws: WebSocket
-    try {
-      ws = new WebSocket(url.href, toProtocols(options.protocols))
-    } catch (cause) {
-      return yield* openError(undefined, cause)
-    }
-    // Never Blob: Blob messages are read asynchronously and can be reordered.
-    ws.binaryType = "arraybuffer"
-    const opened = yield* Deferred.make<void, SocketError.SocketError>()
-    const sendHighWater = options.sendHighWaterMark ?? constants.DEFAULT_SEND_HIGH_WATER_BYTES
-
-    // A browser WebSocket has no drain event: bufferedAmount is polled, backing off, while it is
-    // high. Each poll's timer is set from a message task, never from the previous timer: a timer
-    // set inside a timer is clamped to 4 ms after five levels (HTML timer nesting), and poll,
-    // drain, write, poll is such a chain; at 4 ms the socket ran dry between polls.
-    const pollTicks = new MessageChannel()
-    yield* Effect.addFinalizer(() => Effect.sync(() => pollTicks.port1.close()))
-
-    const controller = yield* Transport.makeScoped((controller) => {
-      let pollDelay = 0 // 0 while not polling
-      const pollDrain = () => {
-        if (ws.readyState !== WebSocket.OPEN) return void (pollDelay = 0)
-        if (ws.bufferedAmount < sendHighWater) {
-          pollDelay = 0
-          controller.onDrain()
-        } else {
-          pollDelay = Math.min(pollDelay * 2, constants.DRAIN_POLL_MAX_MILLIS)
-          pollTicks.port2.postMessage(null)
-        }
-      }
-      pollTicks.port1.onmessage = () => setTimeout(pollDrain, pollDelay)
-      ws.onmessage = (event: MessageEvent) => {
-        const data = event.data as string | ArrayBuffer
-        controller.onMessage(typeof data === "string" ? data : new Uint8Array(data))
-      }
-      ws.onopen = () => Deferred.doneUnsafe(opened, Exit.void)
-      ws.onerror = () => Deferred.doneUnsafe(opened, Exit.fail(openError("the connection failed (a browser does not say why)")))
-      ws.onclose = (event: CloseEvent) => {
-        Deferred.doneUnsafe(opened, Exit.fail(openError("closed before the handshake completed", undefined, event.code)))
-        controller.onClose({ code: event.code, reason: event.reason, wasClean: event.wasClean })
-      }
-      return {
-        write: (message) => {
-          ws.send(message)
-          if (pollDelay === 0 && ws.bufferedAmount >= sendHighWater) {
-            pollDelay = constants.DRAIN_POLL_FIRST_MILLIS
-            pollTicks.port2.postMessage(null)
-          }
-        },
-        bufferedAmount: () => ws.bufferedAmount,
-        sendClose: (code, reason) => {
-          // Browsers may only send 1000 or 3000-4999; the local error keeps the real code.
-          const wire = CloseCode.toBrowserWire(code, reason)
-          ws.close(wire.code, wire.reason)
-        },
-        terminate: () => ws.close(CloseCode.Normal, "terminated"),
-        // The browser WebSocket cannot pause: the "fail" policy bounds what is queued instead.
-        pause: () => {},
-        resume: () => {},
-        protocol: () => ws.protocol
-      }
-    }, {
-      receiveHighWaterMessages: options.receiveLimitMessages ?? constants.DEFAULT_RECEIVE_LIMIT_MESSAGES,
-      receiveHighWaterBytes: options.receiveLimitBytes ?? constants.DEFAULT_RECEIVE_LIMIT_BYTES,
-      ...options,
-      // What this transport can do is not the user's to change.
-      receiveOverflow: "fail"
-    })
-    yield* Transport.awaitOpen(opened, {
-      timeout: options.openTimeout ?? constants.DEFAULT_OPEN_TIMEOUT_MILLIS,
-      abort: () => ws.close()
-    })
-    yield* startHeartbeat(controller, options)
-    return controller.socket
-  })
-
-/**
- * Browsers have no ping API: an optional application-level heartbeat on the shared keepalive
- * sends `heartbeat.message` (if any) every `interval`, and fails the connection when nothing at
- * all was received within `idleTimeout` (default twice the interval) after one.
- */
-const startHeartbeat = (controller: Transport.Controller, options: BrowserConnector.BrowserConnectorOptions) => {
-  const heartbeat = options.heartbeat
-  if (heartbeat === undefined) return Effect.void
-  const message = heartbeat.message
-  return Keepalive.run(controller, {
-    answer: "message",
-    send: () => {
-      if (message !== undefined) Effect.runFork(Effect.ignore(controller.socket.send(message)))
-    },
-    ready: () => true,
-    answers: () => 0
-  }, {
-    interval: heartbeat.interval,
-    timeout: heartbeat.idleTimeout ?? Duration.times(Duration.fromInputUnsafe(heartbeat.interval), 2)
-  })
-}
