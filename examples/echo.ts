@@ -1,16 +1,19 @@
 /**
- * The smallest bytechannel program: connect, send, read the echo, close.
+ * The smallest bytechannel program: serve an echo, connect, send, read the echo, close.
  *
- * `echo` depends only on `Connector`; which transport carries it is decided by the layer it is
- * given. `main` runs it twice without changing a line: in memory (`TestConnector`) and over a
- * real WebSocket (`NodeServer` on 127.0.0.1 with an OS-chosen port, `NodeConnector`).
+ * `program` depends only on the portable services, `Server` and `Connector`; which runtime and
+ * transport carry it is decided by the layers it is given, at the edge. `main` runs it on Node
+ * (`NodeServer.layerServer`, `NodeConnector.layer`); `examples/runtimes/echo-bun.ts` and
+ * `echo-deno.ts` run the same `program` on Bun and Deno, swapping only the layers. The first
+ * echo goes through memory (`TestConnector`), with no network at all.
  *
- * Run: `pnpm demo`
+ * Run: `pnpm echo`
  */
-import { ByteChannel, TestConnector } from "@bytechannel/core"
+import { ByteChannel, Server, TestConnector } from "@bytechannel/core"
 import { NodeConnector, NodeServer } from "@bytechannel/node"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { pathToFileURL } from "node:url"
 
@@ -31,7 +34,7 @@ export const echo = (url: string) =>
   }).pipe(Effect.scoped)
 
 // The server side: echo every byte back until the client closes.
-const echoHandler = (channel: ByteChannel.ByteChannel) => Stream.run(channel.read, channel.write)
+export const echoHandler = (channel: ByteChannel.ByteChannel) => Stream.run(channel.read, channel.write)
 
 // In memory: TestConnector runs the handler as the server side of every connect.
 export const EchoServer = TestConnector.layer(echoHandler)
@@ -39,11 +42,21 @@ export const EchoServer = TestConnector.layer(echoHandler)
 const report = (transport: string) => ({ echoed, info }: Effect.Success<ReturnType<typeof echo>>) =>
   Console.log(`${transport}: echoed ${JSON.stringify(echoed)}, closed with ${info.code} ${JSON.stringify(info.reason)} (clean: ${info.wasClean})`)
 
-export const main = Effect.gen(function*() {
-  yield* echo("ws://in-memory/echo").pipe(Effect.provide(EchoServer), Effect.flatMap(report("memory   ")))
-  const server = yield* NodeServer.serve({ host: "127.0.0.1", port: 0, path: "/echo" }, echoHandler)
-  yield* echo(server.url).pipe(Effect.provide(NodeConnector.layer), Effect.flatMap(report(`${server.url}`)))
-}).pipe(Effect.scoped)
+// Any runtime: serves on an OS-chosen port (or `port`) and echoes once through it. The server
+// stays up until the scope closes.
+export const program = (port = 0) =>
+  Effect.gen(function*() {
+    yield* echo("ws://in-memory/echo").pipe(Effect.provide(EchoServer), Effect.flatMap(report("memory   ")))
+    const server = yield* Server.serve({ host: "127.0.0.1", port, path: "/echo" }, echoHandler)
+    yield* echo(server.url).pipe(Effect.flatMap(report(`${server.url}`)))
+    return server
+  })
+
+// The edge: Node's layers. Bun: BunServer.layerServer; Deno: DenoServer.layerServer; both with
+// WebSocketConnector.layer (examples/runtimes).
+export const NodeRuntime = Layer.mergeAll(NodeServer.layerServer, NodeConnector.layer)
+
+export const main = program().pipe(Effect.scoped, Effect.provide(NodeRuntime))
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   Effect.runPromise(main).catch((error) => {

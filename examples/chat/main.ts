@@ -13,6 +13,7 @@ import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { runClient } from "./client.js"
+import { layerWithPage } from "./page.js"
 import { serveChat } from "./server.js"
 
 const { values, positionals } = parseArgs({
@@ -61,15 +62,16 @@ if (positionals[0] === "client") {
     runClient(ports.map((p) => `ws://${host}:${p}/chat`), name, input, (line) => console.log(line)).pipe(Effect.provide(NodeConnector.layer))
   ).then(() => process.exit(0), (error) => fail(String(error)))
 } else {
+  // The edge: Node's server, with the page on the same port (Bun, Deno: examples/runtimes), and a hub.
   const hub = redis === undefined ? Hub.layer : RedisHub.layer({ url: redis, onEvent: logHub })
   const presenceInterval = values["presence-ms"] === undefined ? undefined : Number(values["presence-ms"])
   Effect.runPromise(Effect.gen(function*() {
-    const server = yield* serveChat({ host, port, pageDir, presenceInterval })
+    const server = yield* serveChat({ host, port, presenceInterval })
     console.log(`chat: open ${server.url} in a browser (add ?name=you)`)
     console.log(`chat: server ${server.name}, ${redis === undefined ? "one process (in-process hub)" : `sharing ${redis} with other processes`}`)
     console.log(`chat: from a terminal: npx -y pnpm@10.34.9 chat --name you${port === 8080 ? "" : ` --port ${port}`}`)
     return yield* Effect.never
-  }).pipe(Effect.scoped, Effect.provide(hub))).catch((error) =>
+  }).pipe(Effect.scoped, Effect.provide([hub, layerWithPage(pageDir)]))).catch((error) =>
     fail(String(error).includes("already in use")
       ? `chat: ${host}:${port} is already in use (is the demo already running?). Use --port to pick another.`
       : `chat: ${String(error)}`)

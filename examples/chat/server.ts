@@ -1,16 +1,17 @@
 /**
- * The chat server: NodeServer on /chat, NDJSON with a Schema, every message said published to
- * the room through the `Hub`. With `Hub.layer` the room lives in this process; with
- * `RedisHub.layer` it spans every server process sharing a Redis, and nothing here changes.
+ * The chat server: the portable `Server` on /chat, NDJSON with a Schema, every message said
+ * published to the room through the `Hub`. Which runtime serves it is the layer's choice
+ * (`NodeServer.layerServer`, with the page: `layerWithPage` in page.ts; `BunServer.layerServer`,
+ * `DenoServer.layerServer`: examples/runtimes). With `Hub.layer` the room lives in this process;
+ * with `RedisHub.layer` it spans every server process sharing a Redis, and nothing here changes.
  *
  * Each connection subscribes to the room with a bounded buffer (the oldest messages are dropped
  * for a client that cannot keep up), so one slow client can neither stall nor bloat the
  * others. Servers tell each other how many people they have (the presence topic), so every
- * page shows who is online everywhere. Plain HTTP requests get the page.
+ * page shows who is online everywhere.
  */
-import { ByteChannel, Codec, Hub } from "@bytechannel/core"
+import { ByteChannel, Codec, Hub, Server } from "@bytechannel/core"
 import type { MessageSocket } from "@bytechannel/core"
-import { NodeServer } from "@bytechannel/node"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -20,17 +21,12 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import { readFile } from "node:fs/promises"
-import type * as Http from "node:http"
 import { hostname } from "node:os"
-import { extname, join, normalize } from "node:path"
 import { ClientMessage, maxLineLength, Presence, ServerMessage } from "./protocol.js"
 
 export interface ChatServerOptions {
   readonly host?: string | undefined
   readonly port?: number | undefined
-  /** The built page (index.html and its assets). */
-  readonly pageDir: string
   /** Messages queued for one client before its oldest are dropped. Default 256. */
   readonly outboxSize?: number | undefined
   /** How this server process is named on the page. Default "host:port (pid N)". */
@@ -42,21 +38,6 @@ export interface ChatServerOptions {
 /** The room, and where servers count heads. */
 export const ROOM = "chat"
 export const PRESENCE = "chat:presence"
-
-const types: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml" }
-
-const servePage = (pageDir: string) => (request: Http.IncomingMessage, response: Http.ServerResponse) => {
-  const path = new URL(request.url ?? "/", "http://x").pathname
-  const file = normalize(join(pageDir, path === "/" ? "index.html" : path))
-  if (!file.startsWith(normalize(pageDir))) {
-    response.writeHead(403).end()
-    return
-  }
-  readFile(file).then(
-    (body) => response.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" }).end(body),
-    () => response.writeHead(404, { "content-type": "text/plain" }).end("not found\n")
-  )
-}
 
 export const serveChat = (options: ChatServerOptions) =>
   Effect.gen(function*() {
@@ -97,13 +78,7 @@ export const serveChat = (options: ChatServerOptions) =>
       )
     ))
 
-    const server = yield* NodeServer.serve({
-      host: options.host,
-      port: options.port,
-      path: "/chat",
-      maxPayload: 64 * 1024,
-      onRequest: servePage(options.pageDir)
-    }, (channel) =>
+    const server = yield* Server.serve({ host: options.host, port: options.port, path: "/chat", maxPayload: 64 * 1024 }, (channel) =>
       Effect.gen(function*() {
         // Subscribed before the Welcome: a client that has it gets everything said after.
         const room = yield* hub.subscribe(ROOM, { bufferSize: options.outboxSize ?? 256, overflow: "dropOldest" })

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url"
 import ts from "typescript"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
-const PACKAGES = ["core", "node", "browser", "redis"] as const
+const PACKAGES = ["core", "node", "browser", "redis", "bun", "deno"] as const
 
 /** The entry points that must carry an example (`Module.export`). */
 const REQUIRED = [
@@ -40,10 +40,21 @@ const REQUIRED = [
   "node/NodeConnector.layerWith",
   "node/NodeServer.serve",
   "node/NodeServer.layer",
+  "node/NodeServer.layerServer",
   "node/NodeServer.attach",
   "node/NodeServer.serveTcp",
   "node/NodeByteChannel.toDuplex",
   "browser/BrowserConnector.layerWith",
+  "core/Server.serve",
+  "core/WebSocketConnector.layer",
+  "core/WebSocketConnector.layerWith",
+  "core/WebSocketTransport.fromWebSocket",
+  "bun/BunServer.serve",
+  "bun/BunServer.layer",
+  "bun/BunServer.layerServer",
+  "deno/DenoServer.serve",
+  "deno/DenoServer.layer",
+  "deno/DenoServer.layerServer",
   "core/Hub.layer",
   "redis/RedisHub.layer"
 ]

@@ -13,6 +13,7 @@ import { mkdirSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { chromium, type Browser, type Page } from "playwright"
 import { build } from "vite"
+import { layerWithPage } from "../chat/page.js"
 import { serveChat } from "../chat/server.js"
 
 const examples = fileURLToPath(new URL("..", import.meta.url))
@@ -64,7 +65,7 @@ describe("chat demo, end to end", () => {
   it.live("two pages and a terminal chat; a page cut off server-side reconnects and keeps chatting", () =>
     Effect.gen(function*() {
       yield* Effect.promise(() => build({ configFile: `${examples}chat/vite.config.ts` }))
-      const server = yield* serveChat({ host: "127.0.0.1", port: 0, pageDir: `${examples}chat-page` })
+      const server = yield* serveChat({ host: "127.0.0.1", port: 0 }).pipe(Effect.provide(layerWithPage(`${examples}chat-page`)))
       const browser: Browser = yield* launch
       const open = (name: string) =>
         Effect.promise(async () => {
