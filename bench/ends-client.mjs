@@ -11,7 +11,11 @@
 //   {id, op: "idle", kind, port, connections}   opens that many (at most OPEN_AT_ONCE handshakes in flight), each
 //                                               echoing 64 B once (verified), and keeps them open; answers the
 //                                               memory it holds then (after full GCs) and at its start
-//   {id, op: "close"}                           closes what "idle" holds (close handshakes), answers the memory after
+//   {id, op: "fanout-open", kind, port, connections}  opens that many to /hub (at most OPEN_AT_ONCE handshakes in
+//                                               flight), each subscribed (the server's one byte), and holds them
+//   {id, op: "fanout-run", messages, publishers}  publishers among them send `messages` of 128 B in turn; done
+//                                               once every client has every message (units: deliveries)
+//   {id, op: "close"}                           closes what "idle" or "fanout-open" holds (close handshakes), answers the memory after
 //   {id, op: "memory"}                          answers the memory now (after full GCs)
 // kind: "bytechannel" (NodeConnector), "effect" (Effect 4's own socket: effect/socket
 // Socket.makeWebSocket with @effect/platform-node's NodeSocket.layerWebSocketConstructor, i.e.
@@ -37,8 +41,8 @@ const bytechannel = async () => (bytechannelModules ??= await loadBytechannel(ro
 let effectModules
 const effectSocket = async () =>
   (effectModules ??= await (async () => {
-    const [Effect, Socket, NodeSocket] = await Promise.all([import("effect/Effect"), import("effect/socket/Socket"), import("@effect/platform-node/NodeSocket")])
-    return { Effect, Socket, layer: NodeSocket.layerWebSocketConstructor }
+    const [Effect, Socket, NodeSocket, Fiber] = await Promise.all([import("effect/Effect"), import("effect/socket/Socket"), import("@effect/platform-node/NodeSocket"), import("effect/Fiber")])
+    return { Effect, Socket, Fiber, layer: NodeSocket.layerWebSocketConstructor }
   })())
 
 const runBytechannel = async (f) => {
@@ -342,6 +346,84 @@ const idle = {
   }
 }
 
+// ---- fan-out through a hub: every client subscribed (the server's one byte), publishers send ----
+// Each kind opens `count` clients to /hub (at most OPEN_AT_ONCE handshakes in flight), counting
+// every byte they read into `fan`; each resolves once its subscription byte arrived. What
+// "fanout-open" opened, "fanout-run" publishes through, and "close" closes.
+const fan = { clients: [], delivered: 0, expected: Infinity, wake: undefined }
+const tally = (client, bytes) => {
+  if (client.received === 0) client.subscribed()
+  client.received += bytes
+  fan.delivered += bytes
+  if (fan.delivered >= fan.expected) fan.wake?.()
+}
+const fanClient = () => {
+  const client = { received: 0 }
+  client.ready = new Promise((resolve) => (client.subscribed = resolve))
+  fan.clients.push(client)
+  return client
+}
+const fanoutOpen = {
+  bytechannel: async (port, count) => {
+    const modules = await bytechannel()
+    const { ByteChannel, Effect, NodeConnector, Stream } = modules
+    return holdEffect(modules, (effect) => Effect.runPromise(Effect.provide(effect, NodeConnector.layer)), count, () =>
+      Effect.gen(function*() {
+        const channel = yield* ByteChannel.connect(`ws://127.0.0.1:${port}/hub`, { openTimeout: "120 seconds" })
+        const client = fanClient()
+        client.send = (bytes) => Effect.runPromise(channel.send(bytes))
+        yield* Effect.forkScoped(Stream.runForEach(channel.read, (chunk) => Effect.sync(() => tally(client, chunk.length))))
+        yield* Effect.promise(() => client.ready)
+        return Effect.void // the scope closes it (the close handshake, 1000)
+      }))
+  },
+  effect: async (port, count) => {
+    const modules = await effectSocket()
+    const { Effect, layer } = modules
+    return holdEffect(modules, (effect) => Effect.runPromise(Effect.provide(effect, layer)), count, () =>
+      Effect.gen(function*() {
+        const socket = yield* openEffectSocket(modules, `ws://127.0.0.1:${port}/hub`)
+        const client = fanClient()
+        client.send = (bytes) => Effect.runPromise(socket.write(bytes))
+        const reading = yield* Effect.forkScoped(Effect.forever(Effect.map(socket.pull, (frames) => {
+          for (const frame of frames) tally(client, frame.length)
+        })).pipe(Effect.catch(() => Effect.void)))
+        yield* Effect.promise(() => client.ready)
+        // The close handshake: a close frame (1000); the reader ends with the peer's close.
+        return Effect.andThen(socket.write(new modules.Socket.CloseEvent(1000)), modules.Fiber.join(reading))
+      }))
+  },
+  ws: async (port, count) => {
+    const handshakes = gate(OPEN_AT_ONCE)
+    const sockets = await Promise.all(range(count).map(async () => {
+      await handshakes.acquire()
+      // Listening before "open": the server's byte can come in the same read as the handshake.
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/hub`, { perMessageDeflate: false })
+      const client = fanClient()
+      client.send = (bytes) => ws.send(bytes)
+      ws.on("message", (data) => tally(client, data.length))
+      await once(ws, "open")
+      await client.ready
+      handshakes.release()
+      return ws
+    }))
+    return () => Promise.all(sockets.map(closeWs))
+  }
+}
+/** Publishes `messages` of 128 B from `publishers` of the open clients, in turn; resolves once every client has every one. */
+const fanoutRun = async (messages, publishers) => {
+  const clients = fan.clients
+  const step = Math.max(1, Math.floor(clients.length / publishers))
+  fan.delivered = 0
+  for (const client of clients) client.received = 1 // the subscription byte is behind them
+  fan.expected = clients.length * messages * 128
+  const all = new Promise((resolve) => (fan.wake = resolve))
+  for (let m = 0; m < messages; m++) await clients[((m % publishers) * step) % clients.length].send(Buffer.alloc(128, m % 251))
+  if (fan.delivered < fan.expected) await all
+  if (fan.delivered !== fan.expected) throw new Error(`fan-out: ${fan.delivered} bytes delivered, expected ${fan.expected}`)
+  return clients.length * messages
+}
+
 /** The memory still reachable, after full collections. */
 const settled = () => {
   const { rss, heapUsed, external } = settle()
@@ -349,7 +431,7 @@ const settled = () => {
 }
 let held // what "idle" holds open: its closer
 
-process.on("message", async ({ id, op, kind, port, total, count, connections, path = "/echo" }) => {
+process.on("message", async ({ id, op, kind, port, total, count, connections, messages, publishers, path = "/echo" }) => {
   try {
     // No forced GC before a timed run: it halved bytechannel's bulk speed in the run after it (ws
     // lost about 10%), which says more about V8's heap sizing than about either library.
@@ -375,9 +457,16 @@ process.on("message", async ({ id, op, kind, port, total, count, connections, pa
     } else if (op === "idle") {
       held = await idle[kind](port, connections)
       units = connections
+    } else if (op === "fanout-open") {
+      fan.clients = []
+      held = await fanoutOpen[kind](port, connections)
+      units = connections
+    } else if (op === "fanout-run") {
+      units = await fanoutRun(messages, publishers)
     } else if (op === "close") {
       await held()
       held = undefined
+      fan.clients = []
       units = 1
     } else if (op === "memory") {
       units = 0

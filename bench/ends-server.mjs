@@ -2,8 +2,8 @@
 // its RSS and heap are its own. argv[2] is the kind:
 //   bytechannel  NodeServer.serve with one handler, written as a user would with the public API
 //   effect       Effect 4's own socket server: @effect/platform-node's NodeSocketServer.makeWebSocket
-//                (ws underneath), each connection an effect/socket Socket (no /firehose: its
-//                WebSocket writer does not wait for the socket to drain)
+//                (ws underneath), each connection an effect/socket Socket (its /firehose stops only
+//                at a cap: its WebSocket writer does not wait for the socket to drain)
 //   ws           a plain ws WebSocketServer
 //   net          node:net (the ceiling; no /firehose)
 // `--root <dir>` (bytechannel only): the checkout whose built packages/*/dist and whose `effect`
@@ -13,6 +13,8 @@
 //   /sink?total=N  counts bytes, sends "ok" once N arrived, then reads on until the client closes
 //   /echo          sends every message back
 //   /firehose      writes 64 KiB messages as fast as the connection's backpressure allows
+//   /hub           the fan-out program: subscribes the connection to one topic (one byte says so),
+//                  forwards every message any connection publishes there, publishes what it reads
 // IPC: sends {"ready": {port, sinkPort?, echoPort?, masking, effect?}} once listening; answers {id, ...} to
 //   {id, op: "reset"}  starts a new peak-RSS and CPU window
 //   {id, op: "stats"}  {idle, peak, rss, cpuMs, sent, connections, bufferedAmount}: RSS at idle
@@ -31,6 +33,10 @@ const rootAt = process.argv.indexOf("--root")
 const root = rootAt === -1 ? undefined : process.argv[rootAt + 1]
 const CHUNK = Buffer.alloc(64 * 1024, 9)
 const HIGH_WATER = 1024 * 1024 // the firehose of the ws kind keeps at most this much in ws's buffer, as bytechannel's sendHighWaterMark
+const HUB_BUFFER = 1024 // messages held per /hub subscriber (the Hub's default bufferSize)
+const READY = new Uint8Array([0]) // /hub: sent once the connection is subscribed
+const hubSubscribers = new Set() // the ws kind's /hub subscribers
+const FIREHOSE_CAP = 256 * 1024 * 1024 // the effect kind's /firehose stops there (it has no backpressure to stop it)
 const BACKLOG = 2048 // NodeServer's default listen backlog; the ws and effect servers get the same
 const ok = new TextEncoder().encode("ok")
 
@@ -42,12 +48,23 @@ let effectVersion
 // Each kind loads only its own modules, so an idle server's memory is its library's.
 // ---- bytechannel: what a user writes ----
 const serveBytechannel = async () => {
-  const { Effect, NodeServer, Stream, effectVersion: version, repeatSync } = await loadBytechannel(root)
+  const { Effect, Hub, NodeServer, Stream, effectVersion: version, repeatSync } = await loadBytechannel(root)
   effectVersion = version
+  let hub // the /hub connections' in-process Hub, made on first use
   return new Promise((ready) => {
     const handler = (channel, info) => {
       const url = new URL(info.url, "http://x")
       switch (url.pathname) {
+        case "/hub":
+          // The Hub program: subscribe to one topic (1,024 messages held per subscriber, the
+          // default "dropOldest"), say so with one byte, forward the feed, publish what arrives.
+          return Effect.gen(function*() {
+            hub ??= Hub.make()
+            const feed = yield* hub.subscribe("fanout", { bufferSize: HUB_BUFFER })
+            yield* channel.send(READY)
+            yield* Effect.forkScoped(Stream.run(feed, channel.write))
+            yield* Stream.runForEach(channel.read, (bytes) => hub.publish("fanout", bytes))
+          }).pipe(Effect.scoped)
         case "/sink": {
           // One pass over the bytes until the client closes: "ok" once `total` arrived.
           const total = Number(url.searchParams.get("total"))
@@ -84,6 +101,8 @@ const serveEffect = async () => {
   const Effect = await import("effect/Effect")
   const Socket = await import("effect/socket/Socket")
   const NodeSocketServer = await import("@effect/platform-node/NodeSocketServer")
+  const PubSub = await import("effect/PubSub")
+  let pubsub // the /hub connections' PubSub, made on first use
   let open = 0
   connections = () => open
   const serveOne = (socket) =>
@@ -92,6 +111,26 @@ const serveEffect = async () => {
       const url = new URL(request.url, "http://x")
       const pull = yield* Socket.readerBytes(socket) // the reader: the connection's scope
       const { write, writeAll } = yield* socket.writer
+      if (url.pathname === "/hub") {
+        // The same program with effect's PubSub (sliding: a publisher never waits; it drops the
+        // oldest when 1,024 messages are held), each subscriber's messages written as they come.
+        pubsub ??= yield* PubSub.sliding(HUB_BUFFER)
+        const subscription = yield* PubSub.subscribe(pubsub)
+        yield* write(READY)
+        yield* Effect.forkScoped(Effect.forever(Effect.flatMap(PubSub.takeAll(subscription), (messages) => Effect.forEach(messages, write, { discard: true }))))
+        while (true) for (const frame of yield* pull) yield* PubSub.publish(pubsub, frame)
+      }
+      if (url.pathname === "/firehose") {
+        // Its writer answers at once (no wait for the socket to drain): the loop goes on until
+        // the cap (`cap` MiB, default FIREHOSE_CAP), each message a fresh copy as a producer of new
+        // data would send; what the peer does not read piles up in this process and the peer's.
+        const cap = Number(url.searchParams.get("cap") ?? FIREHOSE_CAP / (1024 * 1024)) * 1024 * 1024
+        while (sent < cap) {
+          sent += CHUNK.length
+          yield* write(Buffer.from(CHUNK))
+        }
+        return yield* Effect.never
+      }
       if (url.pathname === "/sink") {
         const total = Number(url.searchParams.get("total"))
         let received = 0
@@ -137,6 +176,21 @@ const serveWs = async () => {
           const before = received
           received += data.length
           if (before < total && received >= total) ws.send(ok)
+        })
+      } else if (url.pathname === "/hub") {
+        // The same program on ws: a set of subscribers, each holding at most HUB_BUFFER messages
+        // not yet handed to its socket (beyond that a message is dropped for it: ws cannot drop
+        // the oldest once queued); every message any of them sends goes to all of them.
+        const subscriber = { ws, pending: 0, sent: () => subscriber.pending-- }
+        hubSubscribers.add(subscriber)
+        ws.on("close", () => hubSubscribers.delete(subscriber))
+        ws.send(READY)
+        ws.on("message", (data) => {
+          for (const s of hubSubscribers) {
+            if (s.pending >= HUB_BUFFER) continue
+            s.pending++
+            s.ws.send(data, s.sent)
+          }
         })
       } else if (url.pathname === "/firehose") {
         // ws has no drain event: send while its buffer is under the mark, and go on from the

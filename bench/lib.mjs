@@ -45,6 +45,10 @@ export const compare = async ({ scenario, unit, baseline, runs = quick ? 3 : 5, 
 
 /** Prints the result as one JSON line for bench/run.mjs, and a table for a person. */
 export const emit = (result) => {
+  if (result.rows.length === 0) {
+    console.error(`\n${result.scenario}: ${(result.notes ?? []).join(" ")}`)
+    return console.log(JSON.stringify(result))
+  }
   const width = Math.max(...result.rows.map((r) => r.name.length))
   const ratio = result.higherIsBetter === false ? `row ÷ ${result.baseline}` : `${result.baseline} ÷ row`
   console.error(`\n${result.scenario} (${result.unit}, median of ${result.rows[0].runs.length}; ratio = ${ratio})`)
@@ -207,19 +211,23 @@ export const resolveEffect = (root, subpath) => {
  */
 export const loadBytechannel = async (root = workspaceRoot) => {
   const dist = (name) => import(pathToFileURL(join(root, "packages", name, "dist", "index.js")).href)
-  const [core, node, Effect, Stream, Option, Fiber] = await Promise.all([
+  const [core, node, Effect, Stream, Option, Fiber, Schema] = await Promise.all([
     dist("core"),
     dist("node"),
     import(resolveEffect(root, "Effect")),
     import(resolveEffect(root, "Stream")),
     import(resolveEffect(root, "Option")),
-    import(resolveEffect(root, "Fiber"))
+    import(resolveEffect(root, "Fiber")),
+    import(resolveEffect(root, "Schema"))
   ])
   const repeatEffect = Stream.fromEffectRepeat ?? Stream.repeatEffect
   return {
     ByteChannel: core.ByteChannel,
     NodeConnector: node.NodeConnector,
     NodeServer: node.NodeServer,
+    Codec: core.Codec,
+    Hub: core.Hub,
+    Schema,
     Effect,
     Stream,
     Option,
@@ -239,4 +247,22 @@ export const settle = () => {
     last = heap
   }
   return process.memoryUsage()
+}
+
+// ---- The summary table at the top of RESULTS.md (issue #23's targets) ----------------------
+// A scenario's result may carry `summary: [entry]`; bench/run.mjs gathers every entry into one
+// table, in SUMMARY_ORDER. An entry: { key, row, target, now, ok, effect3, effectSocket } where
+// `now` is bytechannel ÷ ws (text), `ok` true / false / null (no target, or not measured), and
+// `effect3` / `effectSocket` the same figures for the last Effect 3 commit and Effect 4's socket.
+export const SUMMARY_ORDER = ["churn", "idle", "rtt", "bulk", "slow", "fanout", "framed", "browser", "bun", "deno"]
+
+/** `value` as a ratio: "1.23×". */
+export const times = (value) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : "—")
+export const verdict = (ok) => (ok === true ? "✓" : ok === false ? "✗" : "—")
+/** CPU (user + system) of both ends of `row` per unit: client + server (ms). */
+export const cpuBoth = (row) => (row?.clientCpuMs ?? NaN) + (row?.serverCpuMs ?? NaN)
+/** "CPU 1.23× ws" (both ends, per unit of work) or "" when either row has no CPU figures. */
+export const cpuVs = (row, ws, label = "ws") => {
+  const ratio = cpuBoth(row) / cpuBoth(ws)
+  return Number.isFinite(ratio) ? `CPU ${times(ratio)} ${label}` : ""
 }

@@ -18,7 +18,7 @@ import { once } from "node:events"
 import { performance } from "node:perf_hooks"
 import websocketStream from "websocket-stream"
 import { WebSocket, createWebSocketStream } from "ws"
-import { compare, emit, forkChild, mean, median, MiB, netRoundTrips, percentile, quick, wsRoundTrips } from "./lib.mjs"
+import { compare, cpuVs, emit, forkChild, mean, median, MiB, netRoundTrips, percentile, quick, times, wsRoundTrips } from "./lib.mjs"
 
 const CHUNK = 64 * 1024
 const BULK = (quick ? 32 : 256) * MiB
@@ -402,11 +402,23 @@ for (const server of [bcServerBulk, wsServerBulk, netServerBulk, effectServerBul
     `Masking: "${masking}" in the default processes, "${maskingNoBu}" in the others (server and client alike). bytechannel ÷ ws with the same helpers on both sides: ${x(same)} with bufferutil, ${x(sameNoBu)} without (goal ≥ 1.0× ${verdict(same >= 1)}); bytechannel ÷ node:net both ends: ${x(ceiling)} (goal ≥ 0.5× ${verdict(ceiling >= 0.5)}).`,
     portNote(bulkResult, endsBulk, ENDS_BULK / MiB, "MiB"),
     `bufferutil's effect (with ÷ without): bytechannel ${x(bc.median / row(endsBulk.bcNoBu).median)}, ws ${x(row(endsBulk.ws).median / row(endsBulk.wsNoBu).median)}.`,
-    `Server peak RSS over idle (median of the runs): ${bulkResult.rows.map((r) => `${r.name.replace(/ both ends/, "").replace(/ \(ceiling\)/, "")} ${mib(r.serverPeakMiB)}`).join(", ")}; NodeServer ÷ ws server ${x(rss)} (goal ≤ 1.2× ${verdict(rss <= 1.2)}; below 1 MiB counts as 1).`,
+    `Server peak RSS over idle (median of the runs): ${bulkResult.rows.map((r) => `${r.name.replace(/ both ends/, "").replace(/ \(ceiling\)/, "")} ${mib(r.serverPeakMiB)}`).join(", ")}; NodeServer ÷ ws server ${x(rss)} (below 1 MiB counts as 1).`,
     "The ws client sends in a loop (ws queues what the socket does not take); bytechannel's client waits on its send high-water mark. Every contender waits for the server's \"ok\" and closes with the close handshake (TCP: FIN both ways).",
     effectSocketNote,
     cpuNote(bulkResult, ENDS_BULK / MiB, "MiB")
   ]
+  const e3 = endsBulk.e3 && row(endsBulk.e3)
+  const effect = row(endsBulk.effect)
+  const ws = row(endsBulk.ws)
+  bulkResult.summary = [{
+    key: "bulk",
+    row: `bulk, ${ENDS_BULK / MiB} MiB in 64 KiB writes`,
+    target: "≥ 1.0× ws; ≥ 0.5× node:net",
+    now: `${x(same)} ws, ${x(ceiling)} node:net; ${cpuVs(bc, ws)}`,
+    ok: same >= 1 && ceiling >= 0.5,
+    effect3: e3 ? `${x(e3.median / ws.median)}; ${cpuVs(e3, ws)}` : "not run",
+    effectSocket: `${x(effect.median / ws.median)}; ${cpuVs(effect, ws)}`
+  }]
   for (const r of bulkResult.rows) r.name = `${r.name} (server peak +${mib(r.serverPeakMiB)})`
 }
 emit(bulkResult)
@@ -438,7 +450,7 @@ for (const server of [bcServerRtt, wsServerRtt, netServerRtt, effectServerRtt, e
   const e3 = endsRtt.e3 && stats.get(endsRtt.e3)
   const us = (ms) => `${(ms * 1000).toFixed(0)} µs`
   rttResult.notes = [
-    `Latency, bytechannel Effect 4 ÷ ws both ends: mean ${x(bc.mean / ws.mean)} (goal ≤ 1.2× ${verdict(bc.mean / ws.mean <= 1.2)}), p50 ${x(bc.p50 / ws.p50)}, p99 ${x(bc.p99 / ws.p99)} (goal ≤ 1.2× ${verdict(bc.p99 / ws.p99 <= 1.2)}). Latencies pooled over every timed run; the ratio column compares round trips per second.`,
+    `Latency, bytechannel Effect 4 ÷ ws both ends: mean ${x(bc.mean / ws.mean)} (goal ≤ 1.1× ${verdict(bc.mean / ws.mean <= 1.1)}), p50 ${x(bc.p50 / ws.p50)}, p99 ${x(bc.p99 / ws.p99)} (goal ≤ 1.3× ${verdict(bc.p99 / ws.p99 <= 1.3)}). Latencies pooled over every timed run; the ratio column compares round trips per second.`,
     e3
       ? `Latency, Effect 3 ÷ Effect 4 (bytechannel both ends; above 1: the port is faster): mean ${x(e3.mean / bc.mean)}, p50 ${x(e3.p50 / bc.p50)}, p99 ${x(e3.p99 / bc.p99)}.`
       : `Latency, Effect 3 ÷ Effect 4: ${effect3Skipped}.`,
@@ -446,6 +458,18 @@ for (const server of [bcServerRtt, wsServerRtt, netServerRtt, effectServerRtt, e
     effectSocketNote,
     cpuNote(rttResult, ROUND_TRIPS / 1000, "1,000 round trips")
   ]
+  const row = (name) => rttResult.rows.find((r) => r.name === name)
+  const effect = stats.get(endsRtt.effect)
+  const latencyVsWs = (s) => `mean ${x(s.mean / ws.mean)}, p99 ${x(s.p99 / ws.p99)}`
+  rttResult.summary = [{
+    key: "rtt",
+    row: "round trip, 64 B",
+    target: "mean ≤ 1.1× ws, p99 ≤ 1.3× ws",
+    now: `${latencyVsWs(bc)}; ${cpuVs(row(endsRtt.bc), row(endsRtt.ws))}`,
+    ok: bc.mean / ws.mean <= 1.1 && bc.p99 / ws.p99 <= 1.3,
+    effect3: e3 ? `${latencyVsWs(e3)}; ${cpuVs(row(endsRtt.e3), row(endsRtt.ws))}` : "not run",
+    effectSocket: `${latencyVsWs(effect)}; ${cpuVs(row(endsRtt.effect), row(endsRtt.ws))}`
+  }]
   for (const r of rttResult.rows) {
     const s = stats.get(r.name)
     r.latency = s
@@ -473,9 +497,21 @@ const manyResult = withServerPeak(await compare({
 }))
 for (const server of [bcServerMany, wsServerMany, netServerMany, effectServerMany, e3ServerMany]) server?.kill()
 {
-  const ratio = manyResult.rows[0].median / manyResult.rows.find((r) => r.name === endsMany.ws).median
+  const row = (name) => manyResult.rows.find((r) => r.name === name)
+  const ws = row(endsMany.ws)
+  const ratio = row(endsMany.bc).median / ws.median
+  const e3 = endsMany.e3 && row(endsMany.e3)
+  manyResult.summary = [{
+    key: "churn",
+    row: `connection churn: ${CONNECTIONS.toLocaleString("en")} clients at once, each 10 × 1 KiB echoed, then closed`,
+    target: "≥ 0.9× ws connections/s",
+    now: `${x(ratio)}; ${cpuVs(row(endsMany.bc), ws)}`,
+    ok: ratio >= 0.9,
+    effect3: e3 ? `${x(e3.median / ws.median)}; ${cpuVs(e3, ws)}` : "not run",
+    effectSocket: `${x(row(endsMany.effect).median / ws.median)}; ${cpuVs(row(endsMany.effect), ws)}`
+  }]
   manyResult.notes = [
-    `bytechannel Effect 4 ÷ ws both ends: ${x(ratio)} (goal ≥ 0.8× ${verdict(ratio >= 0.8)}). All connections open at once; each closes with the close handshake (TCP: FIN both ways) before it counts. Every server listens with a backlog of 2048 (NodeServer's default).`,
+    `bytechannel Effect 4 ÷ ws both ends: ${x(ratio)} (goal ≥ 0.9× ${verdict(ratio >= 0.9)}). All connections open at once; each closes with the close handshake (TCP: FIN both ways) before it counts. Every server listens with a backlog of 2048 (NodeServer's default).`,
     portNote(manyResult, endsMany, CONNECTIONS / 1000, "1,000 connections"),
     effectSocketNote,
     cpuNote(manyResult, CONNECTIONS / 1000, "1,000 connections")
@@ -608,8 +644,38 @@ for (let i = 0; i < IDLE_RUNS; i++) {
       notes
     }
   }
-  emit(memoryResult("server"))
-  emit(memoryResult("client"))
+  const serverResult = memoryResult("server")
+  const clientResult = memoryResult("client")
+  // The targets: per connection, RSS ≤ 1.5× ws's and heap ≤ 8 KiB, at each end; once every
+  // connection closed, the heap back within 2 MiB of its baseline (judged at once, after the
+  // server counts none open and full GCs; the figure LINGER s later is given beside it).
+  const ends = (name) => {
+    const at = (result) => result.rows.find((r) => r.name.startsWith(`${name} (`))
+    return { server: at(serverResult), client: at(clientResult) }
+  }
+  const ws = ends(ROW.ws)
+  const judge = (name) => {
+    const row = ends(name)
+    const rss = (side) => Math.max(row[side].rssPerConnectionKiB, 0.1) / Math.max(ws[side].rssPerConnectionKiB, 0.1)
+    const ok = ["server", "client"].every((side) => rss(side) <= 1.5 && row[side].median <= 8 && row[side].heapAfterCloseMiB <= 2)
+    const cpu = (pickName) => pick(pickName, "clientCpuMs") + pick(pickName, "serverCpuMs")
+    const text = ["server", "client"].map((side) =>
+      `${side}: RSS ${x(rss(side))} ws, heap ${row[side].median.toFixed(1)} KiB (ws ${ws[side].median.toFixed(1)}), after close ${signedMib(row[side].heapAfterCloseMiB)} (${LINGER} s later ${signedMib(row[side].heapLaterMiB)})`
+    ).join("; ")
+    return { ok, text: `${text}; opening: CPU ${x(cpu(name) / cpu(ROW.ws))} ws` }
+  }
+  const bc = judge(ROW.bc)
+  serverResult.summary = [{
+    key: "idle",
+    row: `idle connections: ${IDLE.toLocaleString("en")} open on one server process, each echoed once`,
+    target: "per connection, server and client: RSS ≤ 1.5× ws, heap ≤ 8 KiB; after they close, heap within 2 MiB of its baseline",
+    now: bc.text,
+    ok: bc.ok,
+    effect3: effect3Root ? judge(ROW.e3).text : "not run",
+    effectSocket: judge(ROW.effect).text
+  }]
+  emit(serverResult)
+  emit(clientResult)
 }
 
 process.exit(0)

@@ -7,6 +7,7 @@
 //   tcp echo port       echoes
 //   ws  /flood?mb=N&id=X   sends N MiB in 64 KiB messages at once (no backpressure of its own)
 //   http /stats?id=X     {"bufferedAmount": n} of that connection
+//   http /cpu            {"cpuMs": n}: this process's CPU time (user + system) so far
 // Prints {"ws": port, "tcpSink": port, "tcpEcho": port} once listening.
 import * as Http from "node:http"
 import * as Net from "node:net"
@@ -37,6 +38,12 @@ const frames = (kind, count) => {
 const byId = new Map()
 const http = Http.createServer((request, response) => {
   const url = new URL(request.url, "http://x")
+  if (url.pathname === "/cpu") {
+    // This process's CPU time (user + system) so far, in ms: a run's is the difference.
+    const { user, system } = process.cpuUsage()
+    response.writeHead(200, { "content-type": "application/json" })
+    return response.end(JSON.stringify({ cpuMs: (user + system) / 1000 }))
+  }
   const ws = byId.get(url.searchParams.get("id"))
   response.writeHead(200, { "content-type": "application/json" })
   response.end(JSON.stringify({ bufferedAmount: ws ? ws.bufferedAmount : null }))

@@ -3,6 +3,7 @@
 import { BrowserConnector } from "@bytechannel/browser"
 import { ByteChannel } from "@bytechannel/core"
 import * as Effect from "effect/Effect"
+import * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
 import { expect, inject, it } from "vitest"
 import { commands } from "vitest/browser"
@@ -34,6 +35,17 @@ const rawWebSocket = () =>
     }
   })
 
+// Effect 4's own socket in the browser: Socket.makeWebSocket on globalThis.WebSocket; its writer
+// hands each message to the WebSocket at once (no backpressure), like the raw WebSocket.
+const effectSocket = () =>
+  Effect.runPromise(Effect.gen(function*() {
+    const socket = yield* Socket.makeWebSocket(`${base}/sink?total=${TOTAL}`)
+    const pull = yield* Socket.readerBytes(socket) // connects
+    const { write } = yield* socket.writer
+    for (let i = 0; i < TOTAL / CHUNK; i++) yield* write(payload)
+    yield* pull // the server's "ok"
+  }).pipe(Effect.scoped, Effect.provide(Socket.layerWebSocketConstructorGlobal)))
+
 const median = (values: Array<number>) => {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
@@ -44,7 +56,8 @@ it("bulk 64 KiB messages in Chromium", async () => {
   const contenders: Array<{ name: string; run: () => Promise<void> }> = [
     { name: "bytechannel (WebSocketStream)", run: viaBytechannel("websocketstream") },
     { name: "bytechannel (WebSocket)", run: viaBytechannel("websocket") },
-    { name: "raw browser WebSocket", run: rawWebSocket }
+    { name: "raw browser WebSocket", run: rawWebSocket },
+    { name: "Effect 4 socket (Socket.makeWebSocket)", run: effectSocket }
   ]
   for (const c of contenders) await c.run()
   const samples = new Map(contenders.map((c) => [c.name, [] as Array<number>]))
