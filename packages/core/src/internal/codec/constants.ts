@@ -39,3 +39,9 @@ export const MAX_RETAINED_CAPACITY = 64 * 1024
 
 /** Largest head (`lengthFieldOffset` + `lengthFieldLength`, or `numSkip`) of `lengthDelimited`: 64 KiB. */
 export const MAX_HEAD_LENGTH = 64 * 1024
+
+/**
+ * Most characters of complete lines `ndjson` parses with one `JSON.parse` (1 Mi): the batch is a
+ * second string about as long as the lines, so longer runs of lines are parsed one by one.
+ */
+export const MAX_NDJSON_BATCH_LENGTH = 1024 * 1024

@@ -7,9 +7,10 @@
  * @since 0.1.0
  */
 import type { FrameUnit } from "../../CodecError.js"
+import { MAX_NDJSON_BATCH_LENGTH } from "./constants.js"
 import { lengthDelimited } from "./lengthDelimited.js"
 import { lines, mappedLinesDecoder } from "./lines.js"
-import type { LinesOptions } from "./lines.js"
+import type { LinesOptions, TextMap } from "./lines.js"
 import { decodeError, encodeError } from "./types.js"
 import type { Failure, PlainCodec, PlainDecoder } from "./types.js"
 
@@ -190,6 +191,49 @@ const isBlank = (line: string): boolean => {
   return (first <= 0x20 || first >= 0x7f) && line.trim().length === 0
 }
 
+const OPEN_BRACE = 0x7b
+
+/**
+ * The lines of `text` (each a JSON object on its own, as most NDJSON is) parsed with one
+ * `JSON.parse` of `[` + the lines joined by `,` + `]`, then checked one by one: a call per line
+ * costs more than the parse of a short line (~40 ns of ~330 for a 70-byte chat message).
+ *
+ * It gives exactly what parsing each line would, or does not apply (`undefined`: the lines are
+ * then parsed one by one, which names the bad line). It applies only when the text has no `[`
+ * or `]` and every line starts with `{`. Then every comma added (before a line break) is at the
+ * top of the array: not in a string (a JSON string holds no raw line break), not in an array (there
+ * are none), not in an object (there a key would follow, not `{`). So the text of each line is a
+ * comma-separated list of one or more values, and an array of exactly as many values as lines
+ * means each line is one JSON value, the same as `JSON.parse` of the line alone (surrounding JSON
+ * white space, such as a `\r`, is the same in both). Any throw (a syntax error, a nesting too deep)
+ * is "does not apply".
+ */
+const makeBatch = <A>(check: ValueSchema<A>["decode"]): TextMap<A> => (text, first, out) => {
+  if (text.length > MAX_NDJSON_BATCH_LENGTH || text.charCodeAt(0) !== OPEN_BRACE) return undefined
+  if (text.indexOf("[") !== -1 || text.indexOf("]") !== -1) return undefined
+  let count = 1
+  for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", at + 1)) {
+    if (text.charCodeAt(at + 1) !== OPEN_BRACE) return undefined
+    count++
+  }
+  let values: Array<unknown>
+  try {
+    values = JSON.parse("[" + text.replaceAll("\n", ",\n") + "]")
+  } catch {
+    return undefined
+  }
+  if (values.length !== count) return undefined
+  if (check === undefined) {
+    for (let i = 0; i < count; i++) out.push(values[i] as A)
+    return count
+  }
+  for (let i = 0; i < count; i++) {
+    const rejected = check(values[i], out)
+    if (rejected) return decodeError({ reason: "Schema", frame: first + i, unit: "line", cause: rejected.cause, detail: rejected.detail })
+  }
+  return count
+}
+
 /**
  * Newline-delimited JSON values checked by `schema`.
  *
@@ -203,11 +247,12 @@ export const ndjson = <A>(schema: ValueSchema<A>, options?: NdjsonOptions): Plai
   const skipBlank = (options?.blankLines ?? "skip") === "skip"
   return {
     name: "ndjson",
-    // Each line is parsed as the lines decoder cuts it, in its loop.
+    // The lines a chunk completes are parsed together (`makeBatch`), or else each as the lines
+    // decoder cuts it, in its loop.
     decoder: mappedLinesDecoder<A>(linesOptions, (line, number, out) => {
       if (skipBlank && isBlank(line)) return undefined
       return parse(line, number, out)
-    }),
+    }, makeBatch(schema.decode)),
     // JSON.stringify never emits a raw line break, a trailing \r or a lone surrogate, so the
     // lines encoder cannot refuse the text for those; it still enforces maxLength.
     encode: (value) => {

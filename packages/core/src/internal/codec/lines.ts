@@ -48,11 +48,23 @@ const isWellFormed: (text: string) => boolean =
 export type LineMap<A> = (line: string, number: number, out: Array<A>) => Failure | undefined
 
 /**
+ * What the decoded text of several complete lines (joined by the delimiter, each with any `\r`)
+ * becomes in one step, before the lines are mapped one by one (`ndjson` parses them with one
+ * `JSON.parse`): the number of lines it took (all of them, their values pushed to `out`), a
+ * failure (the values of the lines before it pushed), or `undefined` when it does not apply
+ * (nothing pushed; the lines then go through the `LineMap`). `first` is the number of its first line.
+ *
+ * @internal
+ */
+export type TextMap<A> = (text: string, first: number, out: Array<A>) => number | Failure | undefined
+
+/**
  * The decoder. The bound is checked on the bytes of a line before it is decoded, the same way
  * whether the line came in one chunk or many, so every way of splitting the input gives the same
  * lines or the same error. Bytes of an unfinished line are copied into one growable buffer. Each
  * line is pushed as it is, or through `map` (then the first line it refuses stops the decoder,
- * after the values of the lines before it).
+ * after the values of the lines before it); the lines one chunk completes go through `batch`
+ * first, when there is one, and through `map` only when it does not apply.
  */
 class LinesDecoder<A> implements PlainDecoder<A> {
   private readonly pending: ByteBuffer
@@ -68,7 +80,8 @@ class LinesDecoder<A> implements PlainDecoder<A> {
     private readonly delimiterText: string,
     private readonly crlf: boolean,
     fatal: boolean,
-    private readonly map: LineMap<A> | undefined
+    private readonly map: LineMap<A> | undefined,
+    private readonly batch: TextMap<A> | undefined
   ) {
     this.text = new TextDecoder("utf-8", { fatal, ignoreBOM: true })
     this.hold = crlf ? maxLength + 1 : maxLength
@@ -129,7 +142,16 @@ class LinesDecoder<A> implements PlainDecoder<A> {
       }
       return undefined
     }
-    return this.map === undefined ? this.pushText(text, out as Array<string>) : this.mapText(text, this.map, out)
+    if (this.map === undefined) return this.pushText(text, out as Array<string>)
+    if (this.batch !== undefined) {
+      const done = this.batch(text, this.line + 1, out)
+      if (typeof done === "number") {
+        this.line += done
+        return undefined
+      }
+      if (done !== undefined) return (this.failure = done)
+    }
+    return this.mapText(text, this.map, out)
   }
 
   /** Pushes the lines of decoded `text` (a small method of its own: the hot loop, kept optimizable). */
@@ -230,9 +252,13 @@ class LinesDecoder<A> implements PlainDecoder<A> {
  *
  * @internal
  */
-export const mappedLinesDecoder = <A>(options: LinesOptions | undefined, map: LineMap<A>): () => PlainDecoder<A> => {
+export const mappedLinesDecoder = <A>(
+  options: LinesOptions | undefined,
+  map: LineMap<A>,
+  batch?: TextMap<A>
+): () => PlainDecoder<A> => {
   const settings = linesSettings(options)
-  return () => new LinesDecoder(settings.maxLength, settings.delimiter, settings.delimiterText, settings.crlf, settings.fatal, map)
+  return () => new LinesDecoder(settings.maxLength, settings.delimiter, settings.delimiterText, settings.crlf, settings.fatal, map, batch)
 }
 
 const linesSettings = (options: LinesOptions | undefined) => {
@@ -255,7 +281,7 @@ export const lines = (options?: LinesOptions): PlainCodec<string> => {
   const { crlf, delimiter, delimiterText, fatal, maxLength } = linesSettings(options)
   return {
     name: "lines",
-    decoder: () => new LinesDecoder<string>(maxLength, delimiter, delimiterText, crlf, fatal, undefined),
+    decoder: () => new LinesDecoder<string>(maxLength, delimiter, delimiterText, crlf, fatal, undefined, undefined),
     encode: (line) => {
       if (line.indexOf(delimiterText) !== -1) {
         return encodeError({ reason: "Delimiter", detail: "the line contains the delimiter" })
