@@ -65,4 +65,20 @@ describe("socket members", () => {
       yield* send(new Uint8Array([9]))
       expect(written).toEqual([new Uint8Array([9])])
     }))
+
+  it.effect("a bounded read kept from before another bound was asked keeps its own bound, with or without a leftover", () =>
+    Effect.gen(function*() {
+      const { controller, socket } = yield* wired
+      const channel = ByteChannel.fromSocket(socket)
+      const readTwo = channel.readChunk(2)
+      expect(channel.readChunk(2)).toBe(readTwo) // the same bound again: the same read
+      const readFour = channel.readChunk(4)
+      controller.onMessage(new Uint8Array([1, 2, 3, 4, 5, 6, 7]))
+      expect(yield* readTwo).toEqual(Option.some(new Uint8Array([1, 2])))
+      expect(yield* readFour).toEqual(Option.some(new Uint8Array([3, 4, 5, 6])))
+      expect(yield* readTwo).toEqual(Option.some(new Uint8Array([7])))
+      controller.onMessage(new Uint8Array([8, 9, 10]))
+      expect(yield* readTwo).toEqual(Option.some(new Uint8Array([8, 9])))
+      expect(yield* readFour).toEqual(Option.some(new Uint8Array([10])))
+    }))
 })

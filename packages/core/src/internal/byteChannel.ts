@@ -82,6 +82,7 @@ interface Made {
   nextMessage?: Read
   pullAll?: Read
   readAllOption?: Effect.Effect<Option.Option<Uint8Array>, ByteChannel.ReadError>
+  boundedRead?: { readonly maxBytes: number; readonly read: Effect.Effect<Option.Option<Uint8Array>, ByteChannel.ReadError> }
   read?: Stream.Stream<Uint8Array, ByteChannel.ReadError>
   write?: Sink.Sink<void, Uint8Array, never, SocketError>
   readChunk?: ByteChannel.ByteChannel["readChunk"]
@@ -158,11 +159,14 @@ class Channel implements Internal {
       return Effect.succeed(bytes)
     }
     if (maxBytes === Infinity) return this.nextMessage
-    return Effect.map(this.nextMessage, (next) => {
-      if (next.length <= maxBytes) return next
-      this.leftover = next.subarray(maxBytes)
-      return next.subarray(0, maxBytes)
-    })
+    return Effect.map(this.nextMessage, (next) => this.cut(next, maxBytes))
+  }
+
+  // At most `maxBytes` of a message just received: the rest is kept for the next read.
+  private cut(next: Uint8Array, maxBytes: number): Uint8Array {
+    if (next.length <= maxBytes) return next
+    this.leftover = next.subarray(maxBytes)
+    return next.subarray(0, maxBytes)
   }
 
   private get pullAll(): Read {
@@ -173,7 +177,17 @@ class Channel implements Internal {
     return this.m.readChunk ??= (maxBytes) => {
       if (maxBytes === undefined) return this.m.readAllOption ??= toOption(this.pullAll)
       if (!(maxBytes >= 1)) return Effect.die(new RangeError(`readChunk: maxBytes must be at least 1, got ${maxBytes}`))
-      return toOption(Effect.suspend(() => this.pullChunk(maxBytes)))
+      // A reader asks for the same bound again and again (what is left of a frame, a buffer's
+      // size): the read for the last bound is kept, so a loop of reads builds nothing per read.
+      const m = this.m
+      if (m.boundedRead === undefined || m.boundedRead.maxBytes !== maxBytes) {
+        const cutNext = Effect.map(this.nextMessage, (next) => this.cut(next, maxBytes))
+        m.boundedRead = {
+          maxBytes,
+          read: toOption(Effect.suspend(() => this.leftover === undefined ? cutNext : this.pullChunk(maxBytes)))
+        }
+      }
+      return m.boundedRead.read
     }
   }
 

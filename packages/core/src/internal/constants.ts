@@ -91,3 +91,7 @@ export const WEBSOCKET_DRAIN_POLL_MAX_MILLIS = 8
  * came) for `closeTimeout` with no close event (the peer holds TCP; Node's and Bun's wait for ever): they are dropped.
  */
 export const WEBSOCKET_CLOSING_SWEEP_MILLIS = 500
+
+/** The receive queue's first ring size, and the size above which a drained ring is given back (both powers of two). */
+export const INBOX_INITIAL_SLOTS = 4
+export const INBOX_SHRINK_ABOVE_SLOTS = 64

@@ -345,35 +345,38 @@ class Engine implements Transport.Controller, SendStallHost, view.ViewEngine {
     )
   }
 
-  // Writes messages from `from` on while the transport has room and the socket is open: how
-  // far it got. Plain code: the Effects around it only wait, or fail.
-  sendNow(messages: ReadonlyArray<MessageSocket.Message>, from: number): number {
-    const transport = this.transport
-    const high = this.config.sendHighWater
-    let index = from
-    while (index < messages.length && this.st === "open" && transport.bufferedAmount() < high) {
-      const message = messages[index++]!
-      const size = messageSize(message)
-      this.sentBytes += size
-      SocketMetrics.messagesSent.updateUnsafe(1, noContext)
-      SocketMetrics.bytesSent.updateUnsafe(size, noContext)
-      transport.write(message)
-    }
-    return index
+  private writable(): boolean { return this.st === "open" && this.transport.bufferedAmount() < this.config.sendHighWater }
+
+  private write(message: MessageSocket.Message): void {
+    const size = messageSize(message)
+    this.sentBytes += size
+    SocketMetrics.messagesSent.updateUnsafe(1, noContext)
+    SocketMetrics.bytesSent.updateUnsafe(size, noContext)
+    this.transport.write(message)
   }
 
   sendAll(messages: ReadonlyArray<MessageSocket.Message>): Effect.Effect<void, SocketError> {
+    return Effect.suspend(() => this.sendFrom(messages, 0))
+  }
+
+  // One message, as `sendAll` of one, without the array around it.
+  sendOne(message: MessageSocket.Message): Effect.Effect<void, SocketError> {
     return Effect.suspend(() => {
-      // Most sends fit at once: no loop to build.
-      let index = this.sendNow(messages, 0)
-      if (index === messages.length) return Effect.void
-      const loop: Effect.Effect<void, SocketError> = Effect.suspend(() => {
-        index = this.sendNow(messages, index)
-        if (index === messages.length) return Effect.void
-        return this.st !== "open" ? Effect.fail(this.closedError()) : Effect.andThen(this.waitWritable(), loop)
-      })
-      return this.st !== "open" ? Effect.fail(this.closedError()) : Effect.andThen(this.waitWritable(), loop)
+      if (!this.writable()) return this.sendFrom([message], 0)
+      // Most sends fit at once: the message is written, nothing more is built.
+      this.write(message)
+      return Effect.void
     })
+  }
+
+  // Writes messages from `from` on while the transport has room and the socket is open (plain
+  // code), then waits for room (or fails once the socket is closing) and goes on from there.
+  private sendFrom(messages: ReadonlyArray<MessageSocket.Message>, from: number): Effect.Effect<void, SocketError> {
+    let index = from
+    while (index < messages.length && this.writable()) this.write(messages[index++]!)
+    if (index === messages.length) return Effect.void
+    if (this.st !== "open") return Effect.fail(this.closedError())
+    return Effect.andThen(this.waitWritable(), Effect.suspend(() => this.sendFrom(messages, index)))
   }
 
   close(

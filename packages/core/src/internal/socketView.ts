@@ -77,6 +77,7 @@ export interface ViewEngine {
   ): Effect.Effect<Option.Option<MessageSocket.Message>, SocketError>
   readonly inbox: Inbox
   sendAll(messages: ReadonlyArray<MessageSocket.Message>): Effect.Effect<void, SocketError>
+  sendOne(message: MessageSocket.Message): Effect.Effect<void, SocketError>
   close(options: MessageSocket.CloseOptions | undefined, allowProtocolCodes: boolean): ReturnType<MessageSocket.MessageSocket["close"]>
   terminateNow(): void
   awaitClosed(): Effect.Effect<MessageSocket.CloseInfo>
@@ -184,7 +185,7 @@ export class Socket implements MessageSocket.MessageSocket {
   }
   get send(): (message: MessageSocket.Message) => Effect.Effect<void, SocketError> {
     const engine = this.engine
-    return this.cache.send ??= (message) => engine.sendAll([message])
+    return this.cache.send ??= (message) => engine.sendOne(message)
   }
   get sendAll(): (messages: ReadonlyArray<MessageSocket.Message>) => Effect.Effect<void, SocketError> {
     const engine = this.engine
