@@ -8,6 +8,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
@@ -151,6 +152,22 @@ describe("BunServer", () => {
       // The handler's fiber was interrupted, and its connection closed by the engine (not dropped by Bun's stop).
       expect(yield* Effect.promise(() => client.closed)).toEqual({ code: 1001, reason: "server shutting down" })
     }))
+
+  it.live("a handler that dies closes with 1011 and is logged at warning level, as on Node (not swallowed)", () => {
+    const warnings: Array<string> = []
+    const collector = Logger.make((options) => {
+      if (options.logLevel === "Warn" || options.logLevel === "Error") warnings.push(String(options.message))
+    })
+    return Effect.gen(function*() {
+      const server = yield* BunServer.serve({}, () => Effect.die(new Error("handler died")))
+      const seen = yield* plainClient(server.url)
+      expect(yield* within("close", Effect.promise(() => seen.closed))).toMatchObject({ code: 1011 })
+      yield* within("warning", Effect.gen(function*() {
+        while (warnings.length === 0) yield* Effect.yieldNow
+      }))
+      expect(warnings.join("\n")).toContain("could not serve a connection")
+    }).pipe(Effect.provide(Logger.layer([collector])))
+  })
 
   it.live("a busy port fails with SocketError Open", () =>
     Effect.gen(function*() {

@@ -1,4 +1,5 @@
 import { ByteChannel, CloseCode, Keepalive, MessageSocket, Server, SocketError, Transport } from "@bytechannel/core"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
@@ -148,10 +149,14 @@ export const serve = <E, R>(
         }
       )
       const fiber = run(span)
-      fiber.addObserver(() => {
+      fiber.addObserver((exit) => {
         open--
         // Interrupted before it ran (the server closed in between): nobody else would drop it.
         if (!started) ws.terminate()
+        // A defect of the handler (its typed failures end in `handle`, with 1011): said, as on Node.
+        if (exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)) {
+          run(Effect.logWarning("bytechannel: could not serve a connection", exit.cause))
+        }
       })
     }
 

@@ -23,8 +23,9 @@ export const handle = <E, R>(
 ): Effect.Effect<void, never, Exclude<R, Scope.Scope>> => {
   const channel = fromSocket(socket, options?.channel)
   // Suspended: a handler that throws as it is called fails like one that fails (1011), not as a clean exit.
-  return Effect.flatMap(
-    Effect.exit(Effect.onExit(Effect.scoped(Effect.suspend(() => handler(channel))), (exit) => {
+  // Typed failures end here (handled above); a defect or an interrupt goes on to the caller, as before.
+  return Effect.catch(
+    Effect.onExit(Effect.scoped(Effect.suspend(() => handler(channel))), (exit) => {
       if (Exit.isSuccess(exit)) return ignore(channel.close())
       // Interrupted from outside: the server is shutting down ("going away").
       if (Cause.hasInterruptsOnly(exit.cause)) {
@@ -34,7 +35,7 @@ export const handle = <E, R>(
         options?.onError ? options.onError(exit.cause) : Effect.logDebug("bytechannel: connection handler failed", exit.cause),
         ignore(socket.closeWithProtocolCode({ code: CloseCode.InternalError, reason: "handler failed" }))
       )
-    })),
+    }),
     toVoid
   ) as Effect.Effect<void, never, Exclude<R, Scope.Scope>>
 }
@@ -42,4 +43,5 @@ export const handle = <E, R>(
 // `Effect.ignore` makes two closures at every call; these are made once.
 const toVoid = (): Effect.Effect<void> => Effect.void
 
-const ignore = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<void> => Effect.flatMap(Effect.exit(effect), toVoid)
+// As `Effect.ignore`: a typed failure ends here, a defect does not.
+const ignore = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<void> => Effect.catch(Effect.flatMap(effect, toVoid), toVoid)
