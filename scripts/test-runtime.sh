@@ -12,6 +12,10 @@ config="packages/${runtime}/vitest.runtime.config.ts"
 [ -f "$config" ] || { echo "test-runtime: no $config" >&2; exit 2; }
 bin="node_modules/.bin"
 vitest="node_modules/vitest/vitest.mjs"
+[ -x "$bin/$runtime" ] || {
+  echo "test-runtime: no $bin/$runtime: run \`npx -y pnpm@10.34.9 install\` (the root devDependencies bring Bun and Deno)" >&2
+  exit 2
+}
 report=(--reporter=default --reporter=json "--outputFile.json=$PWD/reports/${runtime}.json")
 
 case "$runtime" in

@@ -22,8 +22,7 @@
  *   closes its connection, so nothing lingers un-upgraded. No `maxPendingHandshakes` either.
  * - `path` is matched after Bun resolved the target's dot segments (`/x/../chat` is `/chat`;
  *   Node's server matches the target as written).
- * - Bun answers pings itself; `pingInterval` / `pongTimeout` are ours, Bun's own idle timeout
- *   and pings are off.
+ * - `pingInterval` / `pongTimeout` are ours; Bun's own idle timeout and pings are off.
  *
  * @since 1.0.0
  */

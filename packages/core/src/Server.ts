@@ -55,13 +55,19 @@ export interface ServeOptions extends MessageSocket.SocketOptions {
   readonly maxPayload?: number | undefined
   /** Connections served at once; more are accepted and closed with 1013 (try again later). Default: no limit. */
   readonly maxConnections?: number | undefined
-  /** How long a client may take to complete its upgrade; a slower one is dropped. Default 10 seconds. */
+  /**
+   * How long a client may take to complete its upgrade; a slower one is dropped. Default 10 seconds.
+   * No effect on Bun, which bounds an incomplete request head itself (see `BunServer`).
+   */
   readonly handshakeTimeout?: Duration.Input | undefined
   /** Allowed `Origin` headers; others get HTTP 403. Default: any origin. */
   readonly allowOrigins?: ReadonlyArray<string> | undefined
   /** Subprotocols the server speaks, in its order of preference; the first one the client offers is selected. */
   readonly protocols?: ReadonlyArray<string> | undefined
-  /** Pings each connection this often; a peer that does not answer within `pongTimeout` is dropped. */
+  /**
+   * Pings each connection this often; a peer that does not answer within `pongTimeout` is dropped.
+   * On Deno (no ping API) the two become Deno's `idleTimeout` (see `DenoServer`).
+   */
   readonly pingInterval?: Duration.Input | undefined
   /** Default: `pingInterval`. */
   readonly pongTimeout?: Duration.Input | undefined
