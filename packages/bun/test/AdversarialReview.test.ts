@@ -4,7 +4,7 @@
 // a close behind unsent data, oversized and deflated messages, hostile close frames, 2,000
 // connections, two servers in one process, and a child process that must exit after its scope closes.
 import { describe, expect, it } from "@effect/vitest"
-import { ByteChannel, WebSocketConnector } from "@bytechannel/core"
+import { ByteChannel } from "@bytechannel/core"
 import { BunServer } from "@bytechannel/bun"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -19,6 +19,7 @@ import * as Net from "node:net"
 import { fileURLToPath } from "node:url"
 import * as Zlib from "node:zlib"
 import { frame, frameReader, rawConnect, rawUpgrade, readHead, statusOf, upgradeRequest } from "../../node/test/hostile/raw.js"
+import { connect, stillServes, within } from "../../node/test/hostile/serverChecks.js"
 
 const PEERS = fileURLToPath(new URL("./peers/", import.meta.url))
 /** The real Bun binary (node_modules/.bin/bun is a shell wrapper: a signal to it would miss Bun). */
@@ -26,19 +27,8 @@ const BUN = fileURLToPath(new URL("../../../node_modules/bun/bin/bun.exe", impor
 
 const echo = (channel: ByteChannel.ByteChannel) => Stream.run(channel.read, channel.write)
 
-const within = <A, E, R>(what: string, effect: Effect.Effect<A, E, R>, seconds = 10) =>
-  Effect.timeoutOrElse(effect, { duration: `${seconds} seconds`, orElse: () => Effect.fail(new Error(`no ${what} within ${seconds} seconds`)) })
 
-const connect = (url: string) =>
-  Effect.map(WebSocketConnector.make().connect(url), (socket) => ByteChannel.fromSocket(socket))
 
-const stillServes = (url: string) =>
-  Effect.scoped(Effect.gen(function*() {
-    const channel = yield* connect(url)
-    yield* channel.send(new Uint8Array([1, 2, 3]))
-    const back = yield* within("echo", channel.readChunk())
-    expect(Option.map(back, (chunk) => [...chunk])).toEqual(Option.some([1, 2, 3]))
-  }))
 
 /** Polls `check` until it holds (bounded). */
 const eventually = (what: string, check: () => boolean) =>

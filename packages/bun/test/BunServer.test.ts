@@ -2,7 +2,7 @@
 // keepalive), how a connection ends (1000, 1011, 1001, 1013, 1009), and hostile clients (raw
 // frames and malformed HTTP over node:net, bursts, a client that never reads).
 import { describe, expect, it } from "@effect/vitest"
-import { ByteChannel, Server, WebSocketConnector } from "@bytechannel/core"
+import { ByteChannel, Server } from "@bytechannel/core"
 import { BunServer } from "@bytechannel/bun"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -18,6 +18,7 @@ import { fileURLToPath, pathToFileURL } from "node:url"
 import { NODE } from "../../core/test/contract/remote/globalSetup.js"
 import { awaitSuspended } from "../../core/test/utils.js"
 import { frame, type ParsedFrame, rawConnect, rawUpgrade, readHead, statusOf, upgradeRequest } from "../../node/test/hostile/raw.js"
+import { connect, stillServes, within } from "../../node/test/hostile/serverChecks.js"
 
 const PEERS = fileURLToPath(new URL("./peers/", import.meta.url))
 const TSX = pathToFileURL(fileURLToPath(new URL("../../../node_modules/tsx/dist/loader.mjs", import.meta.url))).href
@@ -30,22 +31,8 @@ const probe = (seen: Deferred.Deferred<Exit.Exit<unknown, unknown>>) => (channel
     ? channel.read.pipe(Stream.runDrain, Effect.exit, Effect.flatMap((exit) => Deferred.succeed(seen, exit)))
     : echo(channel)
 
-/** A bounded wait: fails naming `what` rather than hang the case. */
-const within = <A, E, R>(what: string, effect: Effect.Effect<A, E, R>) =>
-  Effect.timeoutOrElse(effect, { duration: "10 seconds", orElse: () => Effect.fail(new Error(`no ${what} within 10 seconds`)) })
 
-/** Our client on Bun's WebSocket. */
-const connect = (url: string, options?: WebSocketConnector.WebSocketConnectorOptions) =>
-  Effect.map(WebSocketConnector.make(options).connect(url), (socket) => ByteChannel.fromSocket(socket))
 
-/** A well-behaved client still gets its echo: the server survived. */
-const stillServes = (url: string) =>
-  Effect.scoped(Effect.gen(function*() {
-    const channel = yield* connect(url)
-    yield* channel.send(new Uint8Array([1, 2, 3]))
-    const back = yield* within("echo", channel.readChunk())
-    expect(Option.map(back, (chunk) => [...chunk])).toEqual(Option.some([1, 2, 3]))
-  }))
 
 /** A plain Bun WebSocket client; what it saw of the close. */
 const plainClient = (url: string, protocols?: Array<string>, headers?: Record<string, string>) =>

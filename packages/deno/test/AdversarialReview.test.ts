@@ -2,43 +2,24 @@
  * An adversarial review of DenoServer from the outside: hostile and unlucky clients on raw TCP,
  * with what NodeServer does for the same bytes (node/src/internal/nodeServer.ts) as the reference.
  */
-import { ByteChannel, WebSocketConnector } from "@bytechannel/core"
+import { ByteChannel } from "@bytechannel/core"
 import { DenoServer } from "@bytechannel/deno"
 import { describe, expect, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type * as Net from "node:net"
-import { closePayload, frame, rawConnect, rawUpgrade, readHead, statusOf, upgradeRequest } from "../../node/test/hostile/raw.js"
+import { rawConnect, rawUpgrade, readHead, statusOf, upgradeRequest } from "../../node/test/hostile/raw.js"
+import { binary, close, ends, stillServes, within as bounded } from "../../node/test/hostile/serverChecks.js"
 
 const echo = (channel: ByteChannel.ByteChannel) => Stream.run(channel.read, channel.write)
-const binary = (payload: Uint8Array | string, opcode = 0x2) => frame({ opcode, payload, mask: true })
-const close = (code: number, reason = "") => frame({ opcode: 0x8, payload: closePayload(code, reason), mask: true })
 
-const stillServes = (url: string) =>
-  Effect.scoped(
-    Effect.gen(function*() {
-      const channel = yield* ByteChannel.connect(url)
-      yield* channel.send(new Uint8Array([1, 2, 3]))
-      const back = yield* channel.readChunk()
-      expect(Option.map(back, (chunk) => [...chunk])).toEqual(Option.some([1, 2, 3]))
-    })
-  ).pipe(Effect.provide(WebSocketConnector.layer))
 
 /** Waits for a socket to end (the server dropped it); false when it did not within 5 s. */
-const ends = (socket: Net.Socket) =>
-  Effect.callback<boolean>((resume) => {
-    if (socket.destroyed) return resume(Effect.succeed(true))
-    socket.once("close", () => resume(Effect.succeed(true)))
-  }).pipe(Effect.timeoutOrElse({ duration: "5 seconds", orElse: () => Effect.succeed(false) }))
 
-const bounded = <A, E, R>(what: string, effect: Effect.Effect<A, E, R>) =>
-  effect.pipe(Effect.timeoutOrElse({ duration: "10 seconds", orElse: () => Effect.fail(new Error(`no ${what} within 10 seconds`)) }))
 
 const eventually = (what: string, check: () => boolean) =>
   bounded(
