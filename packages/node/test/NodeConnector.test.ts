@@ -7,12 +7,13 @@ import * as Fiber from "effect/Fiber"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
 import * as Https from "node:https"
 import * as Net from "node:net"
 import type { WebSocket } from "ws"
 import { selfSignedCertificate } from "../../core/test/nodeUtils.js"
 import { prng, randomBytes } from "../../core/test/utils.js"
-import { concat, rawServer as rawWsServer } from "./fixtures.js"
+import { concat, eventually, rawServer as rawWsServer } from "./fixtures.js"
 
 const echo = (channel: ByteChannel.ByteChannel) => Stream.run(channel.read, channel.write)
 
@@ -144,6 +145,43 @@ describe("NodeConnector + NodeServer", () => {
       )
       expect(new TextDecoder().decode(concat(reply))).toBe("bytechannel.server.connection")
     }))
+
+  it.live("a connection's span: child of the server's span, with its attributes and the server's annotations, ended with the connection's exit once it is released", () => {
+    const spans: Array<Tracer.NativeSpan> = []
+    const tracer = Tracer.make({
+      span: (options) => {
+        const span = new Tracer.NativeSpan(options)
+        spans.push(span)
+        return span
+      }
+    })
+    return Effect.gen(function*() {
+      const seen = yield* Deferred.make<{ readonly name: string; readonly parent: string }>()
+      const server = yield* NodeServer.serve({}, () =>
+        Effect.gen(function*() {
+          const span = yield* Effect.currentSpan
+          const parent = span.parent._tag === "Some" && span.parent.value._tag === "Span" ? span.parent.value.name : "none"
+          yield* Deferred.succeed(seen, { name: span.name, parent })
+          return yield* Effect.fail("boom")
+        }))
+      yield* ByteChannel.connect(`${server.url}/chat?token=secret`).pipe(
+        Effect.flatMap((channel) => channel.closed),
+        Effect.scoped,
+        Effect.provide(NodeConnector.layer)
+      )
+      expect(yield* Deferred.await(seen)).toEqual({ name: "bytechannel.server.connection", parent: "server root" })
+      yield* eventually(() => server.connections() === 0, "the connection released")
+      const span = spans.find((s) => s.name === "bytechannel.server.connection")!
+      expect(span.kind).toBe("server")
+      expect(span.attributes.get("url.path")).toBe("/chat")
+      expect(span.attributes.get("client.address")).toBe("127.0.0.1")
+      expect(span.attributes.get("service")).toBe("chat")
+      expect(span.status._tag).toBe("Ended")
+      const exit = span.status._tag === "Ended" ? span.status.exit : undefined
+      expect(exit?._tag).toBe("Success")
+      expect(span.links).toEqual([])
+    }).pipe(Effect.withSpan("server root"), Effect.annotateSpans("service", "chat"), Effect.withTracer(tracer))
+  })
 
   it.live("a handler that fails closes its connection with 1011", () =>
     Effect.gen(function*() {

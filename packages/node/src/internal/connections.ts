@@ -7,18 +7,25 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
+import type * as Tracer from "effect/Tracer"
 import { WebSocket } from "ws"
+import { makeConnectionSpans } from "./connectionSpan.js"
+
+const SPAN_NAME = "bytechannel.server.connection"
 
 /**
  * @internal
- * The connections of one server: one fiber each, counted from its start to its end (span and
- * close included), interrupted (1001) when the server's scope closes. A failure to serve is
- * logged, never raised. A connection that arrives once the scope is closing is dropped: nobody
- * would serve it.
+ * The connections of one server: one fiber each, in its own span, interrupted (1001) when the
+ * server's scope closes. A connection is counted from its start until its fiber ended and its
+ * `release` said so (for ws: its TCP connection closed), and its span ends then. A failure to
+ * serve is logged, never raised. A connection that arrives once the scope is closing is dropped:
+ * nobody would serve it.
  */
 export const makeConnections = <R>() =>
   Effect.gen(function*() {
-    const runFork = Effect.runForkWith(yield* Effect.context<R>())
+    const context = yield* Effect.context<R>()
+    const runFork = Effect.runForkWith(context)
+    const spans = makeConnectionSpans(context, SPAN_NAME, "server")
     const fibers = new Set<Fiber.Fiber<void>>()
     // Counted before the fiber runs: its first steps run at once, and may be observed.
     let open = 0
@@ -35,24 +42,33 @@ export const makeConnections = <R>() =>
         attributes: Record<string, string>,
         drop: () => void,
         serve: Effect.Effect<void, never, R | Scope.Scope>,
-        released: Effect.Effect<void> = Effect.void
+        release?: (done: () => void) => void
       ): void => {
         if (closed) return drop()
         open++
-        const fiber = runFork(
-          Effect.withSpan(Effect.andThen(Effect.scoped(serve), released), "bytechannel.server.connection", {
-            kind: "server",
-            captureStackTrace: false,
-            attributes
-          })
-        )
+        let span: Tracer.Span | undefined
+        let fiber: Fiber.Fiber<void>
+        if (spans === undefined) {
+          // Tracing off, or not propagated here: as `withSpan` does it (the span ends with the fiber).
+          fiber = runFork(Effect.withSpan(Effect.scoped(serve), SPAN_NAME, { kind: "server", captureStackTrace: false, attributes }))
+        } else {
+          const started = spans.start(attributes)
+          span = started.span
+          fiber = Effect.runForkWith(started.context)(Effect.scoped(serve) as Effect.Effect<void>)
+        }
         fibers.add(fiber)
         fiber.addObserver((exit) => {
-          open--
           fibers.delete(fiber)
           if (exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)) {
             runFork(Effect.logWarning("bytechannel: could not serve a connection", exit.cause))
           }
+          const done = () => {
+            open--
+            if (span !== undefined) spans!.end(span, exit)
+          }
+          // Not waited for once the server shuts down.
+          if (release === undefined || closed) done()
+          else release(done)
         })
       }
     }
@@ -60,14 +76,11 @@ export const makeConnections = <R>() =>
 
 /**
  * @internal
- * Ends once ws let go of the connection (its TCP connection closed; ws's closeTimeout bounds
- * the wait): a connection is counted, and its fiber kept, until then, so a server that counts
- * none open holds none. Not waited for when the server shuts down (interrupted).
+ * Calls `done` once ws let go of the connection (its TCP connection closed; ws's closeTimeout
+ * bounds the wait): a connection is counted until then, so a server that counts none open holds
+ * none.
  */
-export const released = (ws: WebSocket): Effect.Effect<void> =>
-  Effect.callback<void>((resume) => {
-    if (ws.readyState === WebSocket.CLOSED) return resume(Effect.void)
-    const done = () => resume(Effect.void)
-    ws.once("close", done)
-    return Effect.sync(() => ws.off("close", done))
-  })
+export const released = (ws: WebSocket) => (done: () => void): void => {
+  if (ws.readyState === WebSocket.CLOSED) done()
+  else ws.once("close", done)
+}
