@@ -9,8 +9,9 @@ import * as CloseCode from "../CloseCode.js"
 
 /**
  * One connection's whole life in the calling fiber: the handler runs in a scope of its own,
- * then the connection is closed by the rule of its exit. A server forks one such fiber per
- * connection into a `FiberSet`, so a finished connection leaves nothing behind.
+ * then the connection is closed by the rule of its exit, whatever it is (a close that cannot
+ * run drops the connection), so a server may hand over a socket no scope closes. A server forks
+ * one such fiber per connection, so a finished connection leaves nothing behind.
  * @internal
  */
 export const handle = <E, R>(
@@ -26,14 +27,14 @@ export const handle = <E, R>(
   // Typed failures end here (handled above); a defect or an interrupt goes on to the caller, as before.
   return Effect.catch(
     Effect.onExit(Effect.scoped(Effect.suspend(() => handler(channel))), (exit) => {
-      if (Exit.isSuccess(exit)) return ignore(channel.close())
+      if (Exit.isSuccess(exit)) return orDrop(socket, channel.close())
       // Interrupted from outside: the server is shutting down ("going away").
       if (Cause.hasInterruptsOnly(exit.cause)) {
-        return ignore(socket.closeWithProtocolCode({ code: CloseCode.GoingAway, reason: "server shutting down" }))
+        return orDrop(socket, socket.closeWithProtocolCode({ code: CloseCode.GoingAway, reason: "server shutting down" }))
       }
       return Effect.andThen(
         options?.onError ? options.onError(exit.cause) : Effect.logDebug("bytechannel: connection handler failed", exit.cause),
-        ignore(socket.closeWithProtocolCode({ code: CloseCode.InternalError, reason: "handler failed" }))
+        orDrop(socket, socket.closeWithProtocolCode({ code: CloseCode.InternalError, reason: "handler failed" }))
       )
     }),
     toVoid
@@ -43,5 +44,6 @@ export const handle = <E, R>(
 // `Effect.ignore` makes two closures at every call; these are made once.
 const toVoid = (): Effect.Effect<void> => Effect.void
 
-// As `Effect.ignore`: a typed failure ends here, a defect does not.
-const ignore = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<void> => Effect.catch(Effect.flatMap(effect, toVoid), toVoid)
+// A close that fails (it cannot, with these codes and options) drops the connection instead.
+const orDrop = <A, E>(socket: MessageSocket.MessageSocket, close: Effect.Effect<A, E>): Effect.Effect<void> =>
+  Effect.catch(Effect.flatMap(close, toVoid), () => socket.terminate)

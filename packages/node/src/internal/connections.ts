@@ -6,7 +6,6 @@
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import type * as Scope from "effect/Scope"
 import type * as Tracer from "effect/Tracer"
 import { WebSocket } from "ws"
 import { makeConnectionSpans } from "./connectionSpan.js"
@@ -41,7 +40,7 @@ export const makeConnections = <R>() =>
       serve: (
         attributes: Record<string, string>,
         drop: () => void,
-        serve: Effect.Effect<void, never, R | Scope.Scope>,
+        serve: Effect.Effect<void, never, R>,
         release?: (done: () => void) => void
       ): void => {
         if (closed) return drop()
@@ -50,11 +49,11 @@ export const makeConnections = <R>() =>
         let fiber: Fiber.Fiber<void>
         if (spans === undefined) {
           // Tracing off, or not propagated here: as `withSpan` does it (the span ends with the fiber).
-          fiber = runFork(Effect.withSpan(Effect.scoped(serve), SPAN_NAME, { kind: "server", captureStackTrace: false, attributes }))
+          fiber = runFork(Effect.withSpan(serve, SPAN_NAME, { kind: "server", captureStackTrace: false, attributes }))
         } else {
           const started = spans.start(attributes)
           span = started.span
-          fiber = Effect.runForkWith(started.context)(Effect.scoped(serve) as Effect.Effect<void>)
+          fiber = Effect.runForkWith(started.context)(serve as Effect.Effect<void>)
         }
         fibers.add(fiber)
         fiber.addObserver((exit) => {

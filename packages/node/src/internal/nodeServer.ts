@@ -1,4 +1,4 @@
-import { ByteChannel, CloseCode, Server, SocketError } from "@bytechannel/core"
+import { ByteChannel, CloseCode, type MessageSocket, Server, SocketError } from "@bytechannel/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -12,7 +12,7 @@ import type * as NodeServer from "../NodeServer.js"
 import * as constants from "./constants.js"
 import { makeConnections, released } from "./connections.js"
 import { fromNetSocket } from "./tcpTransport.js"
-import { closeTimeoutMillis, fromWebSocket } from "./wsTransport.js"
+import { closeTimeoutMillis, fromWebSocket, fromWebSocketOwned } from "./wsTransport.js"
 
 const refuse = (socket: Duplex, status: number, message: string) => {
   if (socket.writable && !socket.destroyed) {
@@ -158,6 +158,8 @@ export const attach = <E, R>(
       options.maxPendingHandshakes ?? constants.DEFAULT_MAX_PENDING_HANDSHAKES
     )
     let accepting = true
+    // One for every connection: each one's handle holds it while it runs.
+    const handleOptions = { channel: options.channel }
 
     const serveConnection = (ws: WebSocket, info: NodeServer.ConnectionInfo) => {
       if (options.maxConnections !== undefined && connections.count() >= options.maxConnections) {
@@ -167,14 +169,15 @@ export const attach = <E, R>(
         ws.close(CloseCode.TryAgainLater, "too many connections")
         return
       }
+      const serveOn = (socket: MessageSocket.MessageSocket) =>
+        ByteChannel.handle(socket, (channel) => handler(channel, info), handleOptions)
       connections.serve(
         // The path only: a query may carry a secret (?token=...), and spans end up in traces.
         { "url.path": info.url.split("?", 1)[0]!, "client.address": info.remoteAddress ?? "" },
         () => ws.terminate(),
-        Effect.flatMap(
-          fromWebSocket(ws, options),
-          (socket) => ByteChannel.handle(socket, (channel) => handler(channel, info), { channel: options.channel })
-        ),
+        options.pingInterval === undefined
+          ? Effect.flatMap(fromWebSocketOwned(ws, options), serveOn)
+          : Effect.scoped(Effect.flatMap(fromWebSocket(ws, options), serveOn)),
         released(ws)
       )
     }
@@ -305,9 +308,9 @@ export const layer = <E, R>(
 ) => Layer.effectDiscard(serve(options, handler))
 
 /** @internal */
-/** @internal */
 export const layerServer: Layer.Layer<Server.Server> = Layer.succeed(Server.Server, Server.Server.of({ serve }))
 
+/** @internal */
 export const serveTcp = <E, R>(
   options: NodeServer.ServeTcpOptions,
   handler: (channel: ByteChannel.ByteChannel, info: { readonly remoteAddress: string | undefined }) => Effect.Effect<void, E, R>
@@ -327,13 +330,13 @@ export const serveTcp = <E, R>(
       connections.serve(
         { "network.transport": "tcp", "client.address": remoteAddress ?? "" },
         () => connection.resetAndDestroy(),
-        Effect.flatMap(
+        Effect.scoped(Effect.flatMap(
           fromNetSocket(connection, options),
           (socket) =>
             ByteChannel.handle(socket, (channel) => handler(channel, { remoteAddress }), {
               channel: options.channel
             })
-        )
+        ))
       )
     }
     server = Net.createServer(

@@ -282,6 +282,14 @@ const socketOf = (
   )
 }
 
+const newLink = (ws: WebSocket): WsLink => {
+  const link = new WsLink(ws)
+  link.isOpen = ws.readyState === WebSocket.OPEN
+  ws.binaryType = "nodebuffer"
+  listen(ws)
+  return link
+}
+
 /**
  * Wires a `ws` WebSocket (open, or still connecting) to the shared socket engine. The socket
  * closes with the scope. @internal
@@ -289,13 +297,24 @@ const socketOf = (
 export const fromWebSocket = (
   ws: WebSocket,
   options?: WsSocketOptions
-): Effect.Effect<MessageSocket.MessageSocket, never, Scope.Scope> =>
+): Effect.Effect<MessageSocket.MessageSocket, never, Scope.Scope> => Effect.suspend(() => socketOf(newLink(ws), options))
+
+/**
+ * @internal
+ * A server's open socket for its owner to close (`ByteChannel.handle` closes it on every exit),
+ * without a scope: one scope per connection (the handler's), not two. Without keepalive only,
+ * whose probe runs in the scope.
+ */
+export const fromWebSocketOwned = (
+  ws: WebSocket,
+  options: Omit<WsSocketOptions, "pingInterval">
+): Effect.Effect<MessageSocket.MessageSocket> =>
   Effect.suspend(() => {
-    const link = new WsLink(ws)
-    link.isOpen = ws.readyState === WebSocket.OPEN
-    ws.binaryType = "nodebuffer"
-    listen(ws)
-    return socketOf(link, options)
+    const link = newLink(ws)
+    return Effect.map(Transport.make(() => link, transportOptions(options)), (controller) => {
+      link.bind(controller)
+      return controller.socket
+    })
   })
 
 /** ws's own close timer (its default is 30 s) set to ours: no wait outlives `closeTimeout`. @internal */
