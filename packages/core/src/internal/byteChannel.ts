@@ -257,6 +257,9 @@ export const connect = (
 ) =>
   Effect.flatMap(Connector.connect(url, options), (socket) => {
     const channel = fromSocket(socket, options)
+    // A connector closes its socket with the scope (1000, its close timeout): the channel's
+    // close is that same close unless the channel has a close timeout of its own.
+    if (options?.closeTimeout === undefined) return Effect.succeed(channel)
     // The scope's own list: `Effect.addFinalizer` would diff and patch every fiber ref.
     return Effect.flatMap(Effect.scope, (scope) =>
       Effect.as(
