@@ -180,6 +180,16 @@ describe("perf review: the engine", () => {
       expect(yield* socket.closed).toMatchObject({ code: 1011 })
       expect(Exit.isFailure(exit) && Cause.hasDies(exit.cause), `handle's exit: ${String(exit)}`).toBe(true)
     }))
+  it.effect("ByteChannel.handle's effect calls the handler each time it runs", () =>
+    Effect.gen(function*() {
+      const { socket, state } = yield* wired()
+      state.answerClose = true
+      let calls = 0
+      const served = ByteChannel.handle(socket, () => Effect.sync(() => calls++))
+      yield* served
+      yield* served
+      expect(calls).toBe(2)
+    }))
   it.effect("ByteChannel.handle interrupted from outside closes with 1001 and its fiber ends interrupted", () =>
     Effect.gen(function*() {
       const { socket, state } = yield* wired()

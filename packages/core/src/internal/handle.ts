@@ -17,16 +17,25 @@ import * as CloseCode from "../CloseCode.js"
 export const handle = <E, R>(
   socket: MessageSocket.MessageSocket,
   handler: (channel: ByteChannel.ByteChannel) => Effect.Effect<void, E, R>,
-  options?: {
-    readonly channel?: ByteChannel.ByteChannelOptions | undefined
-    readonly onError?: ((cause: Cause.Cause<E>) => Effect.Effect<void>) | undefined
-  }
+  options?: HandleOptions<E>
+): Effect.Effect<void, never, Exclude<R, Scope.Scope>> =>
+  // Each run starts afresh: `start` is good for one.
+  Effect.suspend(() => serve(socket, handler, options))
+
+interface HandleOptions<E> {
+  readonly channel?: ByteChannel.ByteChannelOptions | undefined
+  readonly onError?: ((cause: Cause.Cause<E>) => Effect.Effect<void>) | undefined
+}
+
+const serve = <E, R>(
+  socket: MessageSocket.MessageSocket,
+  handler: (channel: ByteChannel.ByteChannel) => Effect.Effect<void, E, R>,
+  options: HandleOptions<E> | undefined
 ): Effect.Effect<void, never, Exclude<R, Scope.Scope>> => {
   const channel = fromSocket(socket, options?.channel)
-  // Suspended: a handler that throws as it is called fails like one that fails (1011), not as a clean exit.
   // Typed failures end here (handled above); a defect or an interrupt goes on to the caller, as before.
   return Effect.catch(
-    Effect.onExit(Effect.scoped(Effect.suspend(() => handler(channel))), (exit) => {
+    Effect.onExit(Effect.scoped(start(handler, channel)), (exit) => {
       if (Exit.isSuccess(exit)) return orDrop(socket, channel.close())
       // Interrupted from outside: the server is shutting down ("going away").
       if (Cause.hasInterruptsOnly(exit.cause)) {
@@ -39,6 +48,22 @@ export const handle = <E, R>(
     }),
     toVoid
   ) as Effect.Effect<void, never, Exclude<R, Scope.Scope>>
+}
+
+// The handler's start, run once. Suspended: a handler that throws as it is called fails like one
+// that fails (1011), not as a clean exit. It lets go of the handler as it calls it, so what the connection
+// keeps while the handler runs (Effect's `scoped` keeps the effect it ran) does not keep the
+// handler, nor what the handler closes over (a server's `ConnectionInfo` and its headers).
+const start = <E, R>(
+  handler: (channel: ByteChannel.ByteChannel) => Effect.Effect<void, E, R>,
+  channel: ByteChannel.ByteChannel
+): Effect.Effect<void, E, R> => {
+  let pending: typeof handler | undefined = handler
+  return Effect.suspend(() => {
+    const run = pending!
+    pending = undefined
+    return run(channel)
+  })
 }
 
 // `Effect.ignore` makes two closures at every call; these are made once.
