@@ -32,7 +32,13 @@ const serve = <E, R>(
   handler: (channel: ByteChannel.ByteChannel) => Effect.Effect<void, E, R>,
   options: HandleOptions<E> | undefined
 ): Effect.Effect<void, never, Exclude<R, Scope.Scope>> => {
-  const channel = fromSocket(socket, options?.channel)
+  let channel: ByteChannel.ByteChannel
+  try {
+    channel = fromSocket(socket, options?.channel)
+  } catch (defect) {
+    // Channel options it cannot take: closed as a failed handler's connection is, and the defect goes on.
+    return Effect.andThen(orDrop(socket, socket.closeWithProtocolCode(failed)), Effect.die(defect))
+  }
   // Typed failures end here (handled above); a defect or an interrupt goes on to the caller, as before.
   return Effect.catch(
     Effect.onExit(Effect.scoped(start(handler, channel)), (exit) => {
@@ -43,7 +49,7 @@ const serve = <E, R>(
       }
       return Effect.andThen(
         options?.onError ? options.onError(exit.cause) : Effect.logDebug("bytechannel: connection handler failed", exit.cause),
-        orDrop(socket, socket.closeWithProtocolCode({ code: CloseCode.InternalError, reason: "handler failed" }))
+        orDrop(socket, socket.closeWithProtocolCode(failed))
       )
     }),
     toVoid
@@ -65,6 +71,8 @@ const start = <E, R>(
     return run(channel)
   })
 }
+
+const failed = { code: CloseCode.InternalError, reason: "handler failed" }
 
 // `Effect.ignore` makes two closures at every call; these are made once.
 const toVoid = (): Effect.Effect<void> => Effect.void

@@ -10,7 +10,7 @@ import type { Duplex } from "node:stream"
 import { type WebSocket, WebSocketServer } from "ws"
 import type * as NodeServer from "../NodeServer.js"
 import * as constants from "./constants.js"
-import { makeConnections, released } from "./connections.js"
+import { makeConnections, tcpPeers, wsPeers } from "./connections.js"
 import { fromNetSocket } from "./tcpTransport.js"
 import { closeTimeoutMillis, fromWebSocket, fromWebSocketOwned } from "./wsTransport.js"
 
@@ -174,11 +174,11 @@ export const attach = <E, R>(
       connections.serve(
         // The path only: a query may carry a secret (?token=...), and spans end up in traces.
         { "url.path": info.url.split("?", 1)[0]!, "client.address": info.remoteAddress ?? "" },
-        () => ws.terminate(),
+        ws,
+        wsPeers,
         options.pingInterval === undefined
           ? Effect.flatMap(fromWebSocketOwned(ws, options), serveOn)
-          : Effect.scoped(Effect.flatMap(fromWebSocket(ws, options), serveOn)),
-        released(ws)
+          : Effect.scoped(Effect.flatMap(fromWebSocket(ws, options), serveOn))
       )
     }
 
@@ -329,7 +329,8 @@ export const serveTcp = <E, R>(
       const remoteAddress = connection.remoteAddress
       connections.serve(
         { "network.transport": "tcp", "client.address": remoteAddress ?? "" },
-        () => connection.resetAndDestroy(),
+        connection,
+        tcpPeers,
         Effect.scoped(Effect.flatMap(
           fromNetSocket(connection, options),
           (socket) =>
