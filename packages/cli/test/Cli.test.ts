@@ -259,6 +259,24 @@ describe("interop with Python websockets", () => {
     }))
   const frames = lengthDelimited(Array.from({ length: COUNT }, (_, i) => payload(i)))
 
+  it.live("--codec ndjson passes each JSON line on as it came, both ways (a number past 2^53, 1.0, spacing, escapes), skipping blank lines", () =>
+    Effect.gen(function*() {
+      const lines = [`{"id": 12345678901234567890, "x": 1.0}`, `[ 1e400 , "\\u00e9" ]`, `  "s\\/lash"  `]
+      const received = yield* Deferred.make<ReadonlyArray<MessageSocket.Message>>()
+      const { url } = yield* server((channel) =>
+        Effect.gen(function*() {
+          yield* channel.send(bytes(lines.map((line) => `${line}\r\n\n`).join("")))
+          yield* Deferred.succeed(received, yield* receiveAll(channel.socket))
+        }))
+      const client = yield* bin(["connect", "--codec", "ndjson", url])
+      yield* client.write(lines.join("\n\n") + "\n")
+      client.process.stdin.end()
+      const sent = yield* Deferred.await(received)
+      expect(sent.map((m) => (typeof m === "string" ? `text:${m}` : text.decode(m)))).toEqual(lines.map((line) => `${line}\n`))
+      expect((yield* client.exited).code).toBe(0)
+      expect(client.stdout().toString()).toBe(lines.map((line) => `${line}\n`).join(""))
+    }).pipe(Effect.scoped))
+
   it.live("connect --codec length: frames split at random with text mixed in come out whole; their 4000 \"bye\" exits 3", () =>
     Effect.gen(function*() {
       const peer = yield* run(PYTHON, [PEER, "server"])

@@ -11,12 +11,11 @@
  *
  * @internal
  */
-import { ByteChannel, Codec } from "@bytechannel/core"
-import type { CodecError, MessageSocket, SocketError } from "@bytechannel/core"
+import { ByteChannel, Codec, CodecError } from "@bytechannel/core"
+import type { MessageSocket, SocketError } from "@bytechannel/core"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as constants from "./constants.js"
 
@@ -57,13 +56,60 @@ const asLine = (message: MessageSocket.Message): Uint8Array => {
   return line
 }
 
+/**
+ * ndjson as a pipe carries it: each line checked as JSON, as `Codec.ndjson` checks it (a line that
+ * does not parse is an `InvalidJson` DecodeError with its line number; blank lines are skipped),
+ * and passed on as it came. Never parsed and written again, which would change it: a number past
+ * 2^53, `1.0`, spacing and escapes would not come out as they went in.
+ */
+const checkedJsonLines = (maxFrame: number | undefined): Codec.Codec<string> => {
+  const lines = Codec.lines(maxFrame === undefined ? undefined : { maxLength: maxFrame })
+  return {
+    name: "ndjson",
+    decoder: () => {
+      const inner = lines.decoder()
+      const cut: Array<string> = []
+      let number = 0
+      // The lines just cut, checked in order: the good ones before a bad one are still passed on.
+      const check = (out: Array<string>): CodecError.DecodeError | undefined => {
+        try {
+          for (const line of cut) {
+            number++
+            if (line.trim().length === 0) continue
+            try {
+              JSON.parse(line)
+            } catch (cause) {
+              return new CodecError.DecodeError({ reason: "InvalidJson", frame: number, unit: "line", cause, detail: (cause as Error).message })
+            }
+            out.push(line)
+          }
+          return undefined
+        } finally {
+          cut.length = 0
+        }
+      }
+      return {
+        decode: (chunk, out) => {
+          const failed = inner.decode(chunk, cut)
+          return check(out) ?? failed
+        },
+        end: (out) => {
+          const failed = inner.end(cut)
+          return check(out) ?? failed
+        }
+      }
+    },
+    encode: lines.encode
+  }
+}
+
 /** The codec named by `--codec`, bounded by `--max-frame` when given. */
 const codecWith = <R>(name: Exclude<CodecName, "raw">, maxFrame: number | undefined, f: <A>(codec: Codec.Codec<A>) => R): R => {
   switch (name) {
     case "lines":
       return f(Codec.lines(maxFrame === undefined ? undefined : { maxLength: maxFrame }))
     case "ndjson":
-      return f(Codec.ndjson(Schema.Unknown, maxFrame === undefined ? undefined : { maxLength: maxFrame }))
+      return f(checkedJsonLines(maxFrame))
     case "length":
       return f(Codec.lengthDelimited(maxFrame === undefined ? undefined : { maxFrameLength: maxFrame }))
     case "varint":
