@@ -145,7 +145,10 @@ const direct = (options: ConnectOptions, signal: Effect.Effect<Signal>): Effect.
             : close({ code: CloseCode.InternalError, reason: clipReason(describe(error)) })
           return yield* finish({ error, why: "stdout closed" }, info)
         }
-        return yield* finish({}, yield* channel.closed)
+        if (error === undefined || error._tag === "SocketError") return yield* finish({}, yield* channel.closed)
+        // A frame the codec cannot write out (an encode error); a bad frame from the peer (a decode
+        // error) has closed the connection already (1007, 1009), and this close is then a no-op.
+        return yield* finish({}, yield* close({ code: CloseCode.InternalError, reason: clipReason(describe(error)) }))
       }
     }
   })

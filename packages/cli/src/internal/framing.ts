@@ -59,8 +59,9 @@ const asLine = (message: MessageSocket.Message): Uint8Array => {
 /**
  * ndjson as a pipe carries it: each line checked as JSON, as `Codec.ndjson` checks it (a line that
  * does not parse is an `InvalidJson` DecodeError with its line number; blank lines are skipped),
- * and passed on as it came. Never parsed and written again, which would change it: a number past
- * 2^53, `1.0`, spacing and escapes would not come out as they went in.
+ * and passed on as it came (but for `\r`s before its line break). Never parsed and written again,
+ * which would change it: a number past 2^53, `1.0`, spacing and escapes would not come out as they
+ * went in.
  */
 const checkedJsonLines = (maxFrame: number | undefined): Codec.Codec<string> => {
   const lines = Codec.lines(maxFrame === undefined ? undefined : { maxLength: maxFrame })
@@ -70,6 +71,8 @@ const checkedJsonLines = (maxFrame: number | undefined): Codec.Codec<string> => 
       const inner = lines.decoder()
       const cut: Array<string> = []
       let number = 0
+      // After an error the decoder stays failed (Codec.Decoder's contract).
+      let failure: CodecError.CodecError | undefined
       // The lines just cut, checked in order: the good ones before a bad one are still passed on.
       const check = (out: Array<string>): CodecError.DecodeError | undefined => {
         try {
@@ -81,22 +84,20 @@ const checkedJsonLines = (maxFrame: number | undefined): Codec.Codec<string> => 
             } catch (cause) {
               return new CodecError.DecodeError({ reason: "InvalidJson", frame: number, unit: "line", cause, detail: (cause as Error).message })
             }
-            out.push(line)
+            // A `\r` left before the line break (the lines decoder strips one) is JSON white space,
+            // and one the lines encoder refuses: the line is passed on without it.
+            out.push(line.endsWith("\r") ? line.replace(/\r+$/, "") : line)
           }
           return undefined
         } finally {
           cut.length = 0
         }
       }
+      const step = (failed: CodecError.CodecError | undefined, out: Array<string>) =>
+        (failure = check(out) ?? failed)
       return {
-        decode: (chunk, out) => {
-          const failed = inner.decode(chunk, cut)
-          return check(out) ?? failed
-        },
-        end: (out) => {
-          const failed = inner.end(cut)
-          return check(out) ?? failed
-        }
+        decode: (chunk, out) => failure ?? step(inner.decode(chunk, cut), out),
+        end: (out) => failure ?? step(inner.end(cut), out)
       }
     },
     encode: lines.encode
