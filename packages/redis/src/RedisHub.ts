@@ -34,6 +34,10 @@
  *   for the new topic, it does not wait out `blockTimeout`). A topic first subscribed while
  *   Redis is unreachable is read from the stream's end when Redis is next reached. Each
  *   subscriber has the in-process hub's bounded buffer and overflow policy.
+ * - **A key that is not the hub's**: a topic whose key holds another type than a stream (Redis
+ *   answers WRONGTYPE) is reported (`Unavailable`) and left out of the reads, so the other
+ *   topics go on; its publishes are dropped and counted. It is looked at again every
+ *   `blockTimeout` and read from its start once its key is a stream or gone.
  * - **Bounded, with deadlines**: reconnecting to Redis follows an Effect `Schedule`
  *   (exponential from 100 ms, capped at 2 s, jittered, forever); opening a connection, all of
  *   it (TCP, handshake, Redis's ready check), has a deadline (`connectTimeout`), past which the
@@ -89,6 +93,13 @@ export type RedisHubEvent = Data.TaggedEnum<{
   Dropped: { readonly count: number }
   /** Messages found missing in another publisher's sequence on `topic`. */
   Lost: { readonly topic: string; readonly count: number }
+  /**
+   * `topic`'s key holds another type than a stream (a key under the hub's prefix that is not the
+   * hub's): the topic is not read while it does, the others are; its publishes are dropped
+   * (`Dropped`). It is looked at again every `blockTimeout`, and read from its start once the key
+   * is a stream or gone.
+   */
+  Unavailable: { readonly topic: string; readonly type: string }
 }>
 
 /**

@@ -93,6 +93,29 @@ describe("RedisHub against redis-server", () => {
       expect(elsewhere.items).toEqual([])
     }))
 
+  itLive("a topic whose key holds another type (WRONGTYPE) is reported and left out, the other topics go on, and it is read once the key is gone", () =>
+    Effect.gen(function*() {
+      const redis = yield* redisServer
+      const look = yield* inspector(redis.url)
+      yield* Effect.promise(() => look.set("bytechannel:hub:bad", "not a stream"))
+      const a = yield* connectedHub({ url: redis.url, blockTimeout: "200 millis" })
+      const b = yield* connectedHub({ url: redis.url, blockTimeout: "200 millis" })
+      const bad = yield* collect(a.hub, "bad")
+      const good = yield* collect(a.hub, "good")
+      yield* publishAll(b.hub, "good", "b", [0, 50])
+      yield* good.until((items) => items.length >= 50, "good's 50 messages")
+      expect(numbers(good.items, "b")).toEqual(range(0, 50))
+      yield* a.events.until((events) => events.some((e) => e._tag === "Unavailable" && e.topic === "bad" && e.type === "string"), "bad reported")
+      expect(a.events.items.filter((e) => e._tag === "Disconnected")).toEqual([])
+      // The foreign key goes: the topic is read (from its start) once the hub looks again.
+      yield* Effect.promise(() => look.del("bytechannel:hub:bad"))
+      yield* publishAll(b.hub, "bad", "b", [0, 3])
+      yield* bad.until((items) => items.length >= 3, "bad's 3 messages")
+      expect(numbers(bad.items, "b")).toEqual(range(0, 3))
+      yield* publishAll(b.hub, "good", "b", [50, 53])
+      yield* good.until((items) => items.length >= 53, "good's next 3")
+    }))
+
   itLive("a topic subscribed while the reader waits in XREAD on others is read at once, even when that XREAD reaches Redis after the wake-up", () =>
     Effect.gen(function*() {
       const redis = yield* redisServer

@@ -15,7 +15,8 @@ import { Redis, type RedisOptions } from "ioredis"
 
 /** @internal */
 export class RedisError extends Data.TaggedError("RedisError")<{
-  readonly reason: "Connect" | "Command" | "Timeout" | "Closed"
+  /** `WrongType`: the command met a key that holds another type (Redis's WRONGTYPE reply). */
+  readonly reason: "Connect" | "Command" | "Timeout" | "Closed" | "WrongType"
   readonly detail: string
 }> {
   override get message() {
@@ -34,7 +35,8 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
 export const command = <A>(what: string, run: () => Promise<A>, timeout: Duration.Duration) =>
   Effect.tryPromise({
     try: run,
-    catch: (error) => new RedisError({ reason: "Command", detail: `${what}: ${describe(error)}` })
+    catch: (error) =>
+      new RedisError({ reason: describe(error).startsWith("WRONGTYPE") ? "WrongType" : "Command", detail: `${what}: ${describe(error)}` })
   }).pipe(
     Effect.timeoutOrElse({
       duration: timeout,

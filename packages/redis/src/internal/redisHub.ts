@@ -11,6 +11,7 @@
  * @internal
  */
 import * as Hub from "@bytechannel/core/Hub"
+import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -109,7 +110,30 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
 
     const latestId = (writer: Redis, topic: string) =>
       command("XREVRANGE", () => writer.xrevrange(key(topic), "+", "-", "COUNT", 1)).pipe(
-        Effect.map((entries) => entries[0]?.[0] ?? "0-0")
+        Effect.map((entries) => entries[0]?.[0] ?? "0-0"),
+        // Not a stream (yet): read from the start once it is one; the reader reports it meanwhile.
+        Effect.catchIf((error) => error.reason === "WrongType", () => Effect.succeed("0-0"))
+      )
+
+    // Topics whose key holds another type than a stream: left out of XREAD (which would fail for
+    // all of them) until a look every blockTimeout finds a stream, or no key, there.
+    const unavailable = new Set<string>()
+    let lookedAt = 0
+    /** The topics among `topics` whose key holds something else than a stream (or nothing). */
+    const wrongTyped = (client: Redis, topics: ReadonlyArray<string>) =>
+      Effect.map(
+        command("TYPE", () => {
+          const pipeline = client.pipeline()
+          for (const topic of topics) pipeline.type(key(topic))
+          return pipeline.exec()
+        }),
+        (results) => {
+          const found: Array<readonly [topic: string, type: string]> = []
+          ;(results ?? []).forEach(([error, type], i) => {
+            if (error === null && type !== "stream" && type !== "none") found.push([topics[i]!, String(type)])
+          })
+          return found
+        }
       )
 
     /** Wakes the reader out of an `XREAD` whose topics were chosen before the one just added. */
@@ -190,25 +214,53 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
         let wakeId = "0-0"
         while (true) {
           interestsChanged.closeUnsafe()
+          if (unavailable.size > 0 && (yield* Clock.currentTimeMillis) - lookedAt >= blockMillis) {
+            lookedAt = yield* Clock.currentTimeMillis
+            const still = new Set((yield* wrongTyped(reader, [...unavailable])).map(([topic]) => topic))
+            for (const topic of unavailable) {
+              if (still.has(topic)) continue
+              unavailable.delete(topic)
+              const interest = interests.get(topic)
+              if (interest !== undefined) interest.position = "0-0"
+            }
+          }
           const keys: Array<string> = []
           const ids: Array<string> = []
           for (const [topic, interest] of interests) {
-            if (interest.position === undefined) continue
+            if (interest.position === undefined || unavailable.has(topic)) continue
             keys.push(key(topic))
             ids.push(interest.position)
           }
           if (keys.length === 0) {
-            yield* interestsChanged.await
+            // With topics unavailable, they are looked at again after blockTimeout.
+            yield* unavailable.size === 0
+              ? interestsChanged.await
+              : Effect.timeoutOption(interestsChanged.await, Duration.millis(blockMillis))
             continue
           }
+          const topics = keys.map((streamKey) => streamKey.slice(prefix.length))
           keys.push(wakeKey)
           ids.push(wakeId)
           reading = true
-          const reply = yield* command(
+          const read = yield* command(
             "XREAD",
             () => reader.xreadBuffer("COUNT", readCount, "BLOCK", blockMillis, "STREAMS", ...keys, ...ids) as Promise<XReadReply>,
             Duration.sum(Duration.millis(blockMillis), commandTimeout)
-          ).pipe(Effect.ensuring(Effect.sync(() => (reading = false))))
+          ).pipe(Effect.ensuring(Effect.sync(() => (reading = false))), Effect.result)
+          if (Result.isFailure(read)) {
+            if (read.failure.reason !== "WrongType") return yield* read.failure
+            // Some topic's key holds another type: which ones, said once each; the others go on.
+            lookedAt = yield* Clock.currentTimeMillis
+            const found = yield* wrongTyped(reader, topics)
+            // None of ours (this process's wake stream?): the session ends, as for any other failure.
+            if (found.length === 0) return yield* read.failure
+            for (const [topic, type] of found) {
+              unavailable.add(topic)
+              yield* onEvent(RedisHubEvent.Unavailable({ topic, type }))
+            }
+            continue
+          }
+          const reply = read.success
           if (reply === null) continue // nothing within blockTimeout
           const lostCounts = new Map<string, number>()
           for (const [streamKey, entries] of reply) {
@@ -311,6 +363,7 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
         const interest = interests.get(topic)
         if (interest === undefined || --interest.refs > 0) return
         interests.delete(topic)
+        unavailable.delete(topic)
         heard.forget(topic)
       })
 
