@@ -35,7 +35,7 @@ export const RedisHubEvent = Data.taggedEnum<RedisHubEventType>()
 
 /** @internal */
 export const dropped = Metric.counter("bytechannel_redis_hub_dropped", {
-  description: "Messages a process dropped from its outbox to Redis (full while Redis was unreachable)",
+  description: "Messages a process dropped from its outbox to Redis (full while Redis was unreachable, or refused: the topic's key holds another type)",
   incremental: true
 })
 
@@ -67,6 +67,9 @@ const millis = (name: string, input: Duration.Input | undefined, fallback: numbe
 
 type XReadReply = Array<[Buffer, Array<[Buffer, Array<Buffer>]>]> | null
 
+/** `PEXPIRE` of a key that holds a stream, and of nothing else (`KEYS[1]`, `ARGV[1]` milliseconds). */
+const EXPIRE_STREAM = "if redis.call('TYPE', KEYS[1]).ok == 'stream' then return redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return 0"
+
 /** @internal */
 export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, never, Scope.Scope> =>
   Effect.gen(function*() {
@@ -84,7 +87,8 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
     const schedule = options.schedule ?? defaultSchedule
     const onEvent = options.onEvent ?? (() => Effect.void)
     const nodeId = options.nodeId ?? randomBytes(8).toString("hex")
-    const wakeKey = `${prefix}${constants.WAKE_KEY_INFIX}${nodeId}`
+    // This process's own key; made anew should a key of another type ever sit under its name.
+    let wakeKey = `${prefix}${constants.WAKE_KEY_INFIX}${nodeId}`
 
     const local = Hub.make()
     const seqs = new Sequences()
@@ -119,18 +123,18 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
     // all of them) until a look every blockTimeout finds a stream, or no key, there.
     const unavailable = new Set<string>()
     let lookedAt = 0
-    /** The topics among `topics` whose key holds something else than a stream (or nothing). */
-    const wrongTyped = (client: Redis, topics: ReadonlyArray<string>) =>
+    /** The keys among `keys` that hold something else than a stream (or nothing), with their type. */
+    const wrongTyped = (client: Redis, keys: ReadonlyArray<string>) =>
       Effect.map(
         command("TYPE", () => {
           const pipeline = client.pipeline()
-          for (const topic of topics) pipeline.type(key(topic))
+          for (const each of keys) pipeline.type(each)
           return pipeline.exec()
         }),
         (results) => {
-          const found: Array<readonly [topic: string, type: string]> = []
+          const found: Array<readonly [key: string, type: string]> = []
           ;(results ?? []).forEach(([error, type], i) => {
-            if (error === null && type !== "stream" && type !== "none") found.push([topics[i]!, String(type)])
+            if (error === null && type !== "stream" && type !== "none") found.push([keys[i]!, String(type)])
           })
           return found
         }
@@ -141,13 +145,15 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
       command("XADD", () =>
         writer.pipeline()
           .xadd(wakeKey, "MAXLEN", 1, "*", "w", "1")
-          .pexpire(wakeKey, constants.WAKE_KEY_TIME_TO_LIVE_MILLIS)
+          .eval(EXPIRE_STREAM, 1, wakeKey, constants.WAKE_KEY_TIME_TO_LIVE_MILLIS)
           .exec())
 
     // ---- writing: the outbox to Redis, at least once; readers drop the duplicates -------------
 
+    /** Adds `entries` to their topics' streams; the ones Redis took (a refused one is dropped and counted). */
     const xadd = (writer: Redis, entries: ReadonlyArray<Entry>) =>
       Effect.gen(function*() {
+        const taken: Array<Entry> = []
         for (let at = 0; at < entries.length; at += constants.WRITE_BATCH) {
           const batch = entries.slice(at, at + constants.WRITE_BATCH)
           const pipeline = writer.pipeline()
@@ -156,19 +162,22 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
             pipeline.xadd(key(entry.topic), "MAXLEN", "~", maxLen, "*", ...toFields(nodeId, entry))
             topics.add(entry.topic)
           }
-          // Retention in time as well as in length: an idle topic's stream goes away.
-          if (ttlMillis !== undefined) for (const topic of topics) pipeline.pexpire(key(topic), ttlMillis)
+          // Retention in time as well as in length: an idle topic's stream goes away. Only a
+          // stream: a key of another type under a topic's name is not the hub's to expire.
+          if (ttlMillis !== undefined) for (const topic of topics) pipeline.eval(EXPIRE_STREAM, 1, key(topic), ttlMillis)
           const results = (yield* command("XADD", () => pipeline.exec())) ?? []
           for (let i = 0; i < results.length; i++) {
             const [error] = results[i]!
-            if (error === null) continue
-            // A reply error (say, the key holds another type) is about that entry: it is dropped.
-            if (error.name !== "ReplyError") {
+            if (error !== null && error.name !== "ReplyError") {
               return yield* new RedisError({ reason: "Command", detail: `XADD: ${error.message}` })
             }
-            if (i < batch.length) droppedPending++
+            if (i >= batch.length) continue
+            // A reply error (say, the key holds another type) is about that entry: it is dropped.
+            if (error === null) taken.push(batch[i]!)
+            else droppedPending++
           }
         }
+        return taken
       })
 
     const flushDropped = Effect.suspend(() => {
@@ -189,8 +198,8 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
             inflight = outbox.take(constants.WRITE_BATCH)
             if (inflight.length === 0) continue
           }
-          yield* xadd(writer, inflight)
-          for (const entry of inflight) replay.push(entry)
+          // Only what Redis took may be added again after a restart: a refused entry stays dropped.
+          for (const entry of yield* xadd(writer, inflight)) replay.push(entry)
           inflight = []
           yield* flushDropped
         }
@@ -216,7 +225,7 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
           interestsChanged.closeUnsafe()
           if (unavailable.size > 0 && (yield* Clock.currentTimeMillis) - lookedAt >= blockMillis) {
             lookedAt = yield* Clock.currentTimeMillis
-            const still = new Set((yield* wrongTyped(reader, [...unavailable])).map(([topic]) => topic))
+            const still = new Set((yield* wrongTyped(reader, [...unavailable].map(key))).map(([each]) => each.slice(prefix.length)))
             for (const topic of unavailable) {
               if (still.has(topic)) continue
               unavailable.delete(topic)
@@ -238,7 +247,6 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
               : Effect.timeoutOption(interestsChanged.await, Duration.millis(blockMillis))
             continue
           }
-          const topics = keys.map((streamKey) => streamKey.slice(prefix.length))
           keys.push(wakeKey)
           ids.push(wakeId)
           reading = true
@@ -250,11 +258,18 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
           if (Result.isFailure(read)) {
             if (read.failure.reason !== "WrongType") return yield* read.failure
             // Some topic's key holds another type: which ones, said once each; the others go on.
+            // (None any more: it changed since; the next XREAD tells.)
             lookedAt = yield* Clock.currentTimeMillis
-            const found = yield* wrongTyped(reader, topics)
-            // None of ours (this process's wake stream?): the session ends, as for any other failure.
-            if (found.length === 0) return yield* read.failure
-            for (const [topic, type] of found) {
+            for (const [each, type] of yield* wrongTyped(reader, keys)) {
+              if (each === wakeKey) {
+                // This process's own wake stream: it takes a name of its own again.
+                wakeKey = `${prefix}${constants.WAKE_KEY_INFIX}${nodeId}:${randomBytes(4).toString("hex")}`
+                wakeId = "0-0"
+                continue
+              }
+              const topic = each.slice(prefix.length)
+              // Unsubscribed while the look was out: nothing to say, nothing to keep.
+              if (!interests.has(topic)) continue
               unavailable.add(topic)
               yield* onEvent(RedisHubEvent.Unavailable({ topic, type }))
             }
