@@ -179,7 +179,7 @@ const monitor = (url: string) =>
 const xreadOn = (streamKey: string) => (args: ReadonlyArray<string>) => args[0]?.toLowerCase() === "xread" && args.includes(streamKey)
 const typeOn = (streamKey: string) => (args: ReadonlyArray<string>) => args[0]?.toLowerCase() === "type" && args[1] === streamKey
 
-describe("Redis restarts", () => {
+describe("RedisHub, keys of another type, and a Redis restart", () => {
   // DEFECT (minor, semantics): publishes refused with WRONGTYPE (reported Dropped) still go into
   // the replay ring (writeLoop pushes every inflight entry), so after a Redis restart they are
   // added again and delivered, late, to the topic's readers.
@@ -204,7 +204,7 @@ describe("Redis restarts", () => {
     }), 30_000)
 })
 
-describe("races around the TYPE look (the reader's commands held 300 ms by a proxy)", () => {
+describe("RedisHub: races around the TYPE look (the reader's commands held 300 ms by a proxy)", () => {
   // DEFECT (minor): the culprit goes between the failed XREAD and the TYPE look: found is empty and
   // the session is failed (Disconnected, both connections dropped, reconnect) though nothing is wrong.
   itLive("a wrong-typed key deleted between the failed XREAD and the TYPE look does not end the session", () =>

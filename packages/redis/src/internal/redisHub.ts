@@ -22,7 +22,7 @@ import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { Redis } from "ioredis"
-import { randomBytes } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
 import type { RedisHubEvent as RedisHubEventType, RedisHubOptions } from "../RedisHub.js"
 import { closed, command as runCommand, open, RedisError } from "./connection.js"
 import * as constants from "./constants.js"
@@ -67,8 +67,12 @@ const millis = (name: string, input: Duration.Input | undefined, fallback: numbe
 
 type XReadReply = Array<[Buffer, Array<[Buffer, Array<Buffer>]>]> | null
 
-/** `PEXPIRE` of a key that holds a stream, and of nothing else (`KEYS[1]`, `ARGV[1]` milliseconds). */
+/**
+ * `PEXPIRE` of a key that holds a stream, and of nothing else (`KEYS[1]`, `ARGV[1]` milliseconds):
+ * loaded once per session (`SCRIPT LOAD`), run by its digest.
+ */
 const EXPIRE_STREAM = "if redis.call('TYPE', KEYS[1]).ok == 'stream' then return redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return 0"
+const EXPIRE_STREAM_SHA = createHash("sha1").update(EXPIRE_STREAM).digest("hex")
 
 /** @internal */
 export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, never, Scope.Scope> =>
@@ -145,7 +149,7 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
       command("XADD", () =>
         writer.pipeline()
           .xadd(wakeKey, "MAXLEN", 1, "*", "w", "1")
-          .eval(EXPIRE_STREAM, 1, wakeKey, constants.WAKE_KEY_TIME_TO_LIVE_MILLIS)
+          .evalsha(EXPIRE_STREAM_SHA, 1, wakeKey, constants.WAKE_KEY_TIME_TO_LIVE_MILLIS)
           .exec())
 
     // ---- writing: the outbox to Redis, at least once; readers drop the duplicates -------------
@@ -164,7 +168,7 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
           }
           // Retention in time as well as in length: an idle topic's stream goes away. Only a
           // stream: a key of another type under a topic's name is not the hub's to expire.
-          if (ttlMillis !== undefined) for (const topic of topics) pipeline.eval(EXPIRE_STREAM, 1, key(topic), ttlMillis)
+          if (ttlMillis !== undefined) for (const topic of topics) pipeline.evalsha(EXPIRE_STREAM_SHA, 1, key(topic), ttlMillis)
           const results = (yield* command("XADD", () => pipeline.exec())) ?? []
           for (let i = 0; i < results.length; i++) {
             const [error] = results[i]!
@@ -307,6 +311,7 @@ export const make = (options: RedisHubOptions): Effect.Effect<Hub.HubService, ne
         const writer = yield* connection("writer")
         const reader = yield* connection("reader")
         const info = yield* command("INFO", () => writer.info("server"))
+        yield* command("SCRIPT", () => writer.script("LOAD", EXPIRE_STREAM))
         const currentRunId = /run_id:(\w+)/.exec(info)?.[1] ?? ""
         const restarted = runId !== undefined && currentRunId !== runId
         runId = currentRunId
