@@ -2,57 +2,19 @@
  * RedisHub against a real redis-server (core/test/nodeUtils.ts): two hubs in this process stand for two
  * server processes (each has its own id and its own two connections to Redis).
  */
-import { describe, expect, it } from "@effect/vitest"
-import type * as Hub from "@bytechannel/core/Hub"
+import { describe, expect } from "@effect/vitest"
 import { RedisHub } from "@bytechannel/redis"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
-import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { Redis } from "ioredis"
 import { proxy, redisServer } from "../../core/test/nodeUtils.js"
 import { watch } from "../../core/test/utils.js"
+import { collect, connected, connectedHub, inspector, itLive, numbers, publishAll, range } from "./hubHelpers.js"
 
-const DEADLINE = Duration.seconds(15)
 const text = new TextEncoder()
-const untext = new TextDecoder()
-
-/** A hub with its events watched. */
-const hub = (options: RedisHub.RedisHubOptions) =>
-  Effect.gen(function*() {
-    const events = watch<RedisHub.RedisHubEvent>(DEADLINE)
-    const service = yield* RedisHub.make({ ...options, onEvent: (event) => Effect.sync(() => events.push(event)) })
-    return { hub: service, events }
-  })
-
-/** A hub that has connected to Redis. */
-const connectedHub = (options: RedisHub.RedisHubOptions) =>
-  Effect.tap(hub(options), (made) => made.events.until(connected(), "the hub to connect"))
-
-/** Subscribes and collects every message (as text) in the background; `deadline` bounds each wait on it. */
-const collect = (hub: Hub.HubService, topic: string, options?: Hub.SubscribeOptions, deadline: Duration.Input = DEADLINE) =>
-  Effect.gen(function*() {
-    const got = watch<string>(deadline)
-    const stream = yield* hub.subscribe(topic, options)
-    yield* Effect.forkScoped(Stream.runForEach(stream, (bytes) => Effect.sync(() => got.push(untext.decode(bytes)))))
-    return got
-  })
-
-const publishAll = (hub: Hub.HubService, topic: string, from: string, range: readonly [number, number]) =>
-  Effect.forEach(Array.from({ length: range[1] - range[0] }, (_, i) => range[0] + i), (i) => hub.publish(topic, text.encode(`${from}:${i}`)), { discard: true })
-
-/** `from`'s messages in `got`, as numbers, in arrival order. */
-const numbers = (got: ReadonlyArray<string>, from: string) => got.filter((m) => m.startsWith(`${from}:`)).map((m) => Number(m.slice(from.length + 1)))
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i)
-
-const connected = (restarted?: boolean) => (events: ReadonlyArray<RedisHub.RedisHubEvent>) =>
-  events.some((e) => e._tag === "Connected" && (restarted === undefined || e.restarted === restarted))
-
-/** A plain client for looking at Redis from the outside. */
-const inspector = (url: string): Effect.Effect<Redis, never, Scope.Scope> =>
-  Effect.acquireRelease(Effect.sync(() => new Redis(url, { lazyConnect: false, retryStrategy: () => null, enableOfflineQueue: true })), (client) => Effect.sync(() => client.disconnect()))
 
 /** redis-server's process, asked through `look`: SIGSTOP hangs it (it accepts TCP, answers nothing); SIGCONT with the scope at the latest. */
 const redisProcess = (look: Redis) =>
@@ -70,8 +32,6 @@ const redisProcess = (look: Redis) =>
     return { hang: signal("SIGSTOP"), resume: signal("SIGCONT") }
   })
 
-/** Real time throughout (it.live): the schedule's delays and the deadlines run on the real clock. */
-const itLive = (name: string, body: () => Effect.Effect<void, unknown, Scope.Scope>, timeout?: number) => it.live(name, body, timeout)
 
 describe("RedisHub against redis-server", () => {
   itLive("two processes: every message reaches every subscriber of both, once, in each publisher's order", () =>

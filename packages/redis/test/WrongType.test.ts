@@ -1,58 +1,20 @@
 /**
  * RedisHub and keys of another type than a stream under its names (Redis's WRONGTYPE), against a
  * real redis-server: every key type, keys replaced mid-session, the wake key, publishes and the
- * replay, and the races around the TYPE look. Helpers as in RedisHub.test.ts.
+ * replay, and the races around the TYPE look.
  */
-import { describe, expect, it } from "@effect/vitest"
-import type * as Hub from "@bytechannel/core/Hub"
+import { describe, expect } from "@effect/vitest"
 import { RedisHub } from "@bytechannel/redis"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
-import { Redis } from "ioredis"
 import { proxy, redisServer } from "../../core/test/nodeUtils.js"
 import { watch } from "../../core/test/utils.js"
-
-const DEADLINE = Duration.seconds(10)
-const text = new TextEncoder()
-const untext = new TextDecoder()
-
-const hub = (options: RedisHub.RedisHubOptions) =>
-  Effect.gen(function*() {
-    const events = watch<RedisHub.RedisHubEvent>(DEADLINE)
-    const service = yield* RedisHub.make({ ...options, onEvent: (event) => Effect.sync(() => events.push(event)) })
-    return { hub: service, events }
-  })
-
-const connected = (events: ReadonlyArray<RedisHub.RedisHubEvent>) => events.some((e) => e._tag === "Connected")
-
-const connectedHub = (options: RedisHub.RedisHubOptions) =>
-  Effect.tap(hub(options), (made) => made.events.until(connected, "the hub to connect"))
-
-const collect = (hub: Hub.HubService, topic: string, deadline: Duration.Input = DEADLINE) =>
-  Effect.gen(function*() {
-    const got = watch<string>(deadline)
-    const stream = yield* hub.subscribe(topic)
-    yield* Effect.forkScoped(Stream.runForEach(stream, (bytes) => Effect.sync(() => got.push(untext.decode(bytes)))))
-    return got
-  })
-
-const publishAll = (hub: Hub.HubService, topic: string, from: string, range: readonly [number, number]) =>
-  Effect.forEach(Array.from({ length: range[1] - range[0] }, (_, i) => range[0] + i), (i) => hub.publish(topic, text.encode(`${from}:${i}`)), { discard: true })
-
-const numbers = (got: ReadonlyArray<string>, from: string) => got.filter((m) => m.startsWith(`${from}:`)).map((m) => Number(m.slice(from.length + 1)))
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i)
-
-const inspector = (url: string): Effect.Effect<Redis, never, Scope.Scope> =>
-  Effect.acquireRelease(Effect.sync(() => new Redis(url, { lazyConnect: false, retryStrategy: () => null, enableOfflineQueue: true })), (client) => Effect.sync(() => client.disconnect()))
+import { collect, connectedHub, DEADLINE, inspector, itLive, numbers, publishAll, range } from "./hubHelpers.js"
 
 const unavailable = (topic: string, type?: string) => (events: ReadonlyArray<RedisHub.RedisHubEvent>) =>
   events.some((e) => e._tag === "Unavailable" && e.topic === topic && (type === undefined || e.type === type))
 
 const count = (events: ReadonlyArray<RedisHub.RedisHubEvent>, tag: RedisHub.RedisHubEvent["_tag"]) => events.filter((e) => e._tag === tag).length
 
-const itLive = (name: string, body: () => Effect.Effect<void, unknown, Scope.Scope>, timeout?: number) => it.live(name, body, timeout)
 
 describe("RedisHub and keys of another type", () => {
   // DEFECT: xadd's pipeline PEXPIREs every topic it wrote to, whether or not its XADD failed: a
@@ -76,15 +38,12 @@ describe("RedisHub and keys of another type", () => {
     Effect.gen(function*() {
       const redis = yield* redisServer
       const look = yield* inspector(redis.url)
-      yield* Effect.promise(() => look.set("bytechannel:hub:~wake:review3", "x"))
-      const a = yield* connectedHub({ url: redis.url, nodeId: "review3", blockTimeout: "200 millis" })
+      yield* Effect.promise(() => look.set("bytechannel:hub:~wake:wake-test", "x"))
+      const a = yield* connectedHub({ url: redis.url, nodeId: "wake-test", blockTimeout: "200 millis" })
       const b = yield* connectedHub({ url: redis.url, blockTimeout: "200 millis" })
-      const good = yield* collect(a.hub, "good", "5 seconds")
+      const good = yield* collect(a.hub, "good", undefined, "5 seconds")
       yield* publishAll(b.hub, "good", "b", [0, 3])
-      yield* Effect.ensuring(
-        good.until((items) => items.length >= 3, "good's 3 messages"),
-        Effect.sync(() => console.log(`review3 wake: ${count(a.events.items, "Connected")} Connected, ${count(a.events.items, "Disconnected")} Disconnected`))
-      )
+      yield* good.until((items) => items.length >= 3, "good's 3 messages")
       expect(numbers(good.items, "b")).toEqual(range(0, 3))
     }))
 
