@@ -18,22 +18,11 @@ import { createServer as createHttpsServer } from "node:https"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 import { selfSignedCertificate } from "../../core/test/nodeUtils.js"
-import { bin, children, listening, peakRss, run } from "./fixtures.js"
+import { bin, children, listening, peakRss, receiveAll, run } from "./fixtures.js"
 
 const MIB = 1024 * 1024
 const text = new TextDecoder()
 const bytes = (s: string) => new TextEncoder().encode(s)
-
-/** Every message the peer sends until it closes, as received (text stays a string). */
-const receiveAll = (socket: MessageSocket.MessageSocket) =>
-  Effect.gen(function*() {
-    const messages: Array<MessageSocket.Message> = []
-    while (true) {
-      const next = yield* Effect.orElseSucceed(socket.receive, () => Option.none())
-      if (Option.isNone(next)) return messages
-      messages.push(next.value)
-    }
-  })
 
 /** A library server on 127.0.0.1, port 0, closed with the scope. */
 const server = <E>(handler: (channel: ByteChannel.ByteChannel, info: NodeServer.ConnectionInfo) => Effect.Effect<void, E>) =>

@@ -10,7 +10,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as framing from "../src/internal/framing.js"
-import { bin, listening } from "./fixtures.js"
+import { bin, listening, receiveAll } from "./fixtures.js"
 
 const bytes = (s: string) => new TextEncoder().encode(s)
 const text = new TextDecoder()
@@ -19,16 +19,6 @@ const ndjsonCodec = () => {
   const mode = framing.make({ codec: "ndjson", text: false, maxFrame: undefined })
   return mode.withCodec!((codec) => codec as any)
 }
-
-const receiveAll = (socket: MessageSocket.MessageSocket) =>
-  Effect.gen(function*() {
-    const messages: Array<MessageSocket.Message> = []
-    while (true) {
-      const next = yield* Effect.orElseSucceed(socket.receive, () => Option.none())
-      if (Option.isNone(next)) return messages
-      messages.push(next.value)
-    }
-  })
 
 describe("CLI --codec ndjson, line by line", () => {
   it("a JSON line ending in \\r\\r\\n (JSON white space before the CRLF) decodes to a line its own encoder refuses", () => {

@@ -3,7 +3,9 @@
  * its stdin to write, its stdout collected (or handed to a consumer), its stderr as lines to wait
  * for, its exit. Every child is killed with its scope.
  */
+import type { MessageSocket } from "@bytechannel/core"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { type ChildProcessByStdio, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import type { Readable, Writable } from "node:stream"
@@ -123,3 +125,14 @@ export const children = (pid: number): ReadonlyArray<number> =>
 /** The URL `serve` listens on, from its stderr. */
 export const listening = (server: Bin) =>
   Effect.map(server.stderrLine(/listening on /), (line) => line.replace(/.*listening on /, "").trim())
+
+/** Every message the peer sends until it closes, as received (text stays a string). */
+export const receiveAll = (socket: MessageSocket.MessageSocket) =>
+  Effect.gen(function*() {
+    const messages: Array<MessageSocket.Message> = []
+    while (true) {
+      const next = yield* Effect.orElseSucceed(socket.receive, () => Option.none())
+      if (Option.isNone(next)) return messages
+      messages.push(next.value)
+    }
+  })

@@ -7,13 +7,12 @@ import * as Fiber from "effect/Fiber"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import * as Tracer from "effect/Tracer"
 import * as Https from "node:https"
 import * as Net from "node:net"
 import type { WebSocket } from "ws"
 import { selfSignedCertificate } from "../../core/test/nodeUtils.js"
 import { prng, randomBytes } from "../../core/test/utils.js"
-import { concat, eventually, rawServer as rawWsServer } from "./fixtures.js"
+import { concat, eventually, rawServer as rawWsServer, recordingTracer } from "./fixtures.js"
 
 const echo = (channel: ByteChannel.ByteChannel) => Stream.run(channel.read, channel.write)
 
@@ -147,14 +146,7 @@ describe("NodeConnector + NodeServer", () => {
     }))
 
   it.live("a connection's span: child of the server's span, with its attributes and the server's annotations, ended with the connection's exit once it is released", () => {
-    const spans: Array<Tracer.NativeSpan> = []
-    const tracer = Tracer.make({
-      span: (options) => {
-        const span = new Tracer.NativeSpan(options)
-        spans.push(span)
-        return span
-      }
-    })
+    const { tracer, spans } = recordingTracer()
     return Effect.gen(function*() {
       const seen = yield* Deferred.make<{ readonly name: string; readonly parent: string }>()
       const server = yield* NodeServer.serve({}, () =>

@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import { WebSocket } from "ws"
-import { eventually } from "./fixtures.js"
+import { eventually, recordingTracer } from "./fixtures.js"
 
 const closeOnce = (url: string) =>
   Effect.callback<number>((resume) => {
@@ -31,14 +31,7 @@ type Wrap = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
 /** The connection's span and a reference `withSpan` span made in the same context. */
 const compare = (wrap: Wrap) => {
-  const spans: Array<Tracer.NativeSpan> = []
-  const tracer = Tracer.make({
-    span: (options) => {
-      const span = new Tracer.NativeSpan(options)
-      spans.push(span)
-      return span
-    }
-  })
+  const { tracer, spans } = recordingTracer()
   return Effect.gen(function*() {
     const server = yield* NodeServer.serve({}, () => Effect.void)
     yield* Effect.withSpan(Effect.void, "bytechannel.server.connection", { kind: "server", captureStackTrace: false })

@@ -4,6 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
+import * as Tracer from "effect/Tracer"
 import { spawn } from "node:child_process"
 import { createRequire } from "node:module"
 import type * as Net from "node:net"
@@ -104,3 +105,16 @@ export const rawServer = (onConnection: (ws: WebSocket) => void) =>
         wss.close(() => resume(Effect.void))
       })
   )
+
+/** A tracer that keeps every span it makes (Effect's own `NativeSpan`), in order. */
+export const recordingTracer = () => {
+  const spans: Array<Tracer.NativeSpan> = []
+  const tracer = Tracer.make({
+    span: (options) => {
+      const span = new Tracer.NativeSpan(options)
+      spans.push(span)
+      return span
+    }
+  })
+  return { tracer, spans }
+}
